@@ -1,0 +1,207 @@
+"""The one place configuration is resolved: defaults <- velo.toml <- VELO_* environment variables.
+
+``VELO_DATA_DIR`` (default ``./data``) roots every embedded default, so one variable isolates a
+whole environment. Every other key can be set in ``velo.toml`` (flat ``key = value`` pairs, the
+key names below) or as ``VELO_<KEY>`` in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from velo.errors import UsageError
+
+ENV_PREFIX = "VELO_"
+CONFIG_FILE_ENV = "VELO_CONFIG"
+DEFAULT_CONFIG_FILE = "velo.toml"
+
+# The simulated outside world answers here by default; commands that need it start it
+# in-process on a free port when the configured URL is still this default.
+SIMULATED_FX_API_URL = "http://sim.local/fx"
+SIMULATED_NEWS_API_URL = "http://sim.local/news"
+SIMULATED_API_KEY = "velo-sim-key"
+
+SECRET_KEYS = frozenset({"fx_api_key", "news_api_key", "slack_webhook_url"})
+WAREHOUSE_KINDS = ("duckdb", "postgres", "snowflake")
+HTTP_URL_KEYS = frozenset({"fx_api_url", "news_api_url", "slack_webhook_url"})
+
+
+class ConfigError(UsageError):
+    """A configuration problem, reported as one line to the user (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    ops_db_url: str
+    landing_url: str
+    warehouse: str
+    warehouse_path: Path
+    warehouse_url: str
+    serving_path: Path
+    state_dir: Path
+    fx_api_url: str
+    fx_api_key: str
+    news_api_url: str
+    news_api_key: str
+    slack_webhook_url: str
+    clock: datetime | None
+    seed: int
+    archive_after_days: int
+    expire_after_days: int
+
+    def now(self) -> datetime:
+        """The platform's 'now': the configured clock, else the wall clock (UTC, naive)."""
+        if self.clock is not None:
+            return self.clock
+        return datetime.now(UTC).replace(tzinfo=None)
+
+    @property
+    def uses_simulated_apis(self) -> bool:
+        return (
+            self.fx_api_url == SIMULATED_FX_API_URL or self.news_api_url == SIMULATED_NEWS_API_URL
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as text, secrets masked, for display and logs."""
+        shown: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            text = "" if value is None else str(value)
+            if f.name in SECRET_KEYS or f.name.endswith("_url"):
+                text = mask_secret(f.name, text)
+            shown[f.name] = text
+        return shown
+
+
+def mask_secret(name: str, value: str) -> str:
+    """Hide secrets: keys entirely, URLs' passwords and (for webhooks) their path."""
+    if not value:
+        return value
+    if name.endswith("_key"):
+        return "****"
+    parts = urlsplit(value)
+    if name == "slack_webhook_url" and parts.scheme:
+        return urlunsplit((parts.scheme, parts.netloc, "/****", "", ""))
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return value
+
+
+def _defaults(data_dir: Path) -> dict[str, Any]:
+    return {
+        "ops_db_url": f"sqlite:///{data_dir / 'ops.db'}",
+        "landing_url": str(data_dir / "landing"),
+        "warehouse": "duckdb",
+        "warehouse_path": str(data_dir / "warehouse.duckdb"),
+        "warehouse_url": "",
+        "serving_path": str(data_dir / "serving.duckdb"),
+        "state_dir": str(data_dir / "state"),
+        "fx_api_url": SIMULATED_FX_API_URL,
+        "fx_api_key": SIMULATED_API_KEY,
+        "news_api_url": SIMULATED_NEWS_API_URL,
+        "news_api_key": SIMULATED_API_KEY,
+        "slack_webhook_url": "",
+        "clock": None,
+        "seed": 42,
+        "archive_after_days": 30,
+        "expire_after_days": 365,
+    }
+
+
+def _parse(key: str, raw: Any) -> Any:
+    """Turn a raw value (TOML or environment text) into the setting's type, or raise ConfigError."""
+    try:
+        if key in ("seed", "archive_after_days", "expire_after_days"):
+            value = int(raw)
+            if value < 0:
+                raise ValueError("must not be negative")
+            return value
+        if key == "clock":
+            if raw in (None, ""):
+                return None
+            if isinstance(raw, datetime):
+                return raw.replace(tzinfo=None)
+            parsed = datetime.fromisoformat(str(raw))
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+            return parsed
+        if key == "warehouse":
+            if raw not in WAREHOUSE_KINDS:
+                raise ValueError(f"must be one of {', '.join(WAREHOUSE_KINDS)}")
+            return raw
+        if key in HTTP_URL_KEYS and raw and urlsplit(str(raw)).scheme not in ("http", "https"):
+            raise ValueError("must be an http(s) URL")
+        if not isinstance(raw, str):
+            raise ValueError("must be text")
+        return raw
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting '{key}' has a malformed value {raw!r}: {exc}") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """Resolve the settings: defaults <- velo.toml <- VELO_* environment variables."""
+    env = dict(os.environ if env is None else env)
+    cwd = cwd or Path.cwd()
+    config_file = Path(env.get(CONFIG_FILE_ENV, cwd / DEFAULT_CONFIG_FILE))
+    if CONFIG_FILE_ENV in env and not config_file.exists():
+        raise ConfigError(f"{CONFIG_FILE_ENV} points to {config_file}, which does not exist")
+    from_file = _read_toml(config_file) if config_file.exists() else {}
+
+    known = {f.name for f in fields(Settings)}
+    for key in from_file:
+        if key not in known:
+            raise ConfigError(f"{config_file}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+    from_env = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if key not in known:
+            raise ConfigError(f"unknown environment variable {name} (known: VELO_<{'|'.join(sorted(known)).upper()}>)")
+        from_env[key] = value
+
+    data_dir = Path(from_env.get("data_dir", from_file.get("data_dir", "data")))
+    if not data_dir.is_absolute():
+        data_dir = (cwd / data_dir).resolve()
+    merged = {**_defaults(data_dir), **from_file, **from_env}
+    merged.pop("data_dir", None)
+    values = {key: _parse(key, raw) for key, raw in merged.items()}
+    for key in ("warehouse_path", "serving_path", "state_dir"):
+        path = Path(values[key])
+        values[key] = path if path.is_absolute() else (cwd / path).resolve()
+    values["landing_url"] = _absolute_local_url(values["landing_url"], cwd)
+    values["ops_db_url"] = _absolute_sqlite_url(values["ops_db_url"], cwd)
+    return Settings(data_dir=data_dir, **values)
+
+
+def _absolute_local_url(url: str, cwd: Path) -> str:
+    if "://" in url:
+        return url
+    path = Path(url)
+    return str(path if path.is_absolute() else (cwd / path).resolve())
+
+
+def _absolute_sqlite_url(url: str, cwd: Path) -> str:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/"):
+        return url
+    return prefix + str((cwd / url[len(prefix) :]).resolve())

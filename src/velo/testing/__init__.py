@@ -1,0 +1,1 @@
+"""Real components for tests and benchmarks: a throwaway PostgreSQL cluster, free ports."""

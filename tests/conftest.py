@@ -1,0 +1,44 @@
+"""Shared fixtures: an isolated data directory per test and a real PostgreSQL cluster."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from velo.settings import Settings, load_settings
+from velo.testing.postgres import PostgresCluster, postgres_cluster
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated VELO_DATA_DIR; no velo.toml or other VELO_* variables leak in."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("VELO_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    data = tmp_path / "data"
+    monkeypatch.setenv("VELO_DATA_DIR", str(data))
+    return data
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """One real PostgreSQL cluster for the whole session, started by the suite itself."""
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PostgresCluster) -> str:
+    """A fresh, empty database on the session's cluster (SQLAlchemy URL, psycopg 3 driver)."""
+    return pg_cluster.create_database(f"velo_{uuid.uuid4().hex[:10]}")
