@@ -1,0 +1,55 @@
+"""Benchmarks: `velo bench NAME [--scale N] [--json]`.
+
+Every benchmark measures the platform's path and, in the same run, a baseline doing the same
+work another way, and reports both with their ratio. Benchmarks live in one module each, with a
+``run(scale: float) -> dict`` built by :func:`bench_result`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import resource
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from velo.errors import UsageError
+
+# name -> (module, default scale). Modules are imported only when their benchmark runs.
+BENCHMARKS: dict[str, tuple[str, float]] = {
+    "sim": ("velo.bench.sim", 1.0),
+}
+
+T = TypeVar("T")
+
+
+def bench_result(
+    name: str, scale: float, figures: dict[str, Any], baseline: dict[str, Any], ratio: float | None
+) -> dict[str, Any]:
+    return {
+        "bench": name,
+        "scale": scale,
+        "figures": figures,
+        "baseline": baseline,
+        "ratio": None if ratio is None else round(ratio, 3),
+    }
+
+
+def timed(func: Callable[[], T]) -> tuple[float, T]:
+    """Wall seconds of one call, and its result."""
+    start = time.perf_counter()
+    value = func()
+    return time.perf_counter() - start, value
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_benchmark(name: str, scale: float | None = None) -> dict[str, Any]:
+    if name not in BENCHMARKS:
+        raise UsageError(f"unknown benchmark '{name}' (known: {', '.join(sorted(BENCHMARKS))})")
+    module_name, default_scale = BENCHMARKS[name]
+    module = importlib.import_module(module_name)
+    return module.run(default_scale if scale is None else scale)
