@@ -73,8 +73,9 @@ AsOf = Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD) to act as of; 
 @app.command()
 @reports_errors
 def config() -> None:
-    """Print the resolved settings (secrets masked)."""
-    print_mapping("velo settings", load_settings().masked())
+    """Print the resolved settings (secrets masked), as velo.toml lines."""
+    for key, value in load_settings().masked().items():
+        sys.stdout.write(f"{key} = {json.dumps(value)}\n")
 
 
 @sim_app.command("init")
