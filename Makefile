@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEPS_HASH := $(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
 
-.PHONY: run test lint dashboard dagster setup clean
+.PHONY: run test lint dashboard dagster setup clean lambda-package checkov
 
 setup: $(STAMP)
 
@@ -34,5 +34,9 @@ dashboard: $(STAMP)
 dagster: $(STAMP)
 	$(BIN)/velo dagster
 
+# One zip per Lambda function (handler + velo + its dependencies) in lambda_dist/.
+lambda-package: $(STAMP)
+	$(BIN)/python -m velo.deploy.lambda_package lambda_dist
+
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data lambda_dist

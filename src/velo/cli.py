@@ -116,6 +116,34 @@ def sim_serve(
     serve_forever(load_settings(), host=host, port=port)
 
 
+@sim_app.command("load-adventureworks")
+@reports_errors
+def sim_load_adventureworks(
+    source: Annotated[
+        str | None,
+        typer.Option("--from", help="Directory of the AdventureWorks 2014 CSVs (default: "
+                     "shared/datasets/adventureworks-2014 next to the repository)."),
+    ] = None,
+    ops_url: Annotated[
+        str | None, typer.Option(help="Operations DB URL (default: the ops_db_url setting).")
+    ] = None,
+) -> None:
+    """Replace the operations DB with Microsoft's AdventureWorks 2014 sample company."""
+    from pathlib import Path
+
+    from velo.simulator.adventureworks import (
+        default_source_dir,
+        load_adventureworks,
+        truncation_notes,
+    )
+
+    source_dir = Path(source) if source else default_source_dir()
+    report = load_adventureworks(load_settings(), source_dir, ops_url)
+    print_mapping(f"AdventureWorks 2014 from {source_dir}", report)
+    for note in truncation_notes(report):
+        err_console.print(f"[yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
+
+
 @app.command("summary")
 @reports_errors
 def summary() -> None:
@@ -123,6 +151,62 @@ def summary() -> None:
     from velo.simulator.company import company_summary
 
     print_mapping("Velo Cycles operations database", company_summary(load_settings()))
+
+
+IngestSource = Annotated[str, typer.Argument(help="operations, fx, sentiment or all.")]
+
+
+@app.command()
+@reports_errors
+def ingest(source: IngestSource = "all") -> None:
+    """Load the source systems into the warehouse schema `raw` (dlt pipelines)."""
+    from velo.ingest import SOURCES, IngestError, print_load_reports, run_ingest
+
+    if source != "all" and source not in SOURCES:
+        raise typer.BadParameter(f"'{source}' is not one of all, {', '.join(SOURCES)}")
+    try:
+        reports = run_ingest(load_settings(), SOURCES if source == "all" else [source])
+    except IngestError as exc:
+        print_load_reports(console, exc.reports)
+        raise
+    print_load_reports(console, reports)
+
+
+@app.command()
+@reports_errors
+def lifecycle(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would change.")] = False,
+) -> None:
+    """Landing-zone retention: archive old files (gzip), delete expired ones."""
+    from velo.lifecycle import print_lifecycle, run_lifecycle
+
+    print_lifecycle(console, run_lifecycle(load_settings(), dry_run=dry_run), dry_run=dry_run)
+
+
+@app.command("run")
+@reports_errors
+def run_platform(
+    tick_days: Annotated[int, typer.Option(min=0, help="Then simulate N more days.")] = 0,
+    full_refresh: Annotated[bool, typer.Option(help="Reload raw and rebuild every model.")] = False,
+    as_of: AsOf = None,
+    scale: Annotated[float, typer.Option(min=0.001, help="Company size if created.")] = 1.0,
+) -> None:
+    """Run the whole platform once through Dagster, then print the answers."""
+    from velo.orchestration.run import run_platform as run
+
+    run(
+        load_settings(), tick_days=tick_days, full_refresh=full_refresh,
+        as_of=parse_date(as_of), scale=scale, console=console,
+    )
+
+
+@app.command("dagster")
+@reports_errors
+def dagster_ui(port: Annotated[int, typer.Option(help="Loopback port.")] = 3000) -> None:
+    """Start the Dagster UI (webserver + daemon) on 127.0.0.1 with the platform's definitions."""
+    from velo.orchestration.ui import serve_dagster
+
+    raise typer.Exit(serve_dagster(load_settings(), port))
 
 
 @app.command()

@@ -18,6 +18,8 @@ from velo.errors import UsageError
 # name -> (module, default scale). Modules are imported only when their benchmark runs.
 BENCHMARKS: dict[str, tuple[str, float]] = {
     "sim": ("velo.bench.sim", 1.0),
+    "run": ("velo.bench.run", 1.0),
+    "ingest": ("velo.bench.ingest", 1.0),
 }
 
 T = TypeVar("T")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -53,7 +52,12 @@ state_province = Table(
     metadata,
     Column("state_province_id", Integer, primary_key=True, autoincrement=False),
     Column("state_province_code", String(3), nullable=False),
-    Column("country_region_code", String(3), ForeignKey("country_region.country_region_code"), nullable=False),
+    Column(
+        "country_region_code",
+        String(3),
+        ForeignKey("country_region.country_region_code"),
+        nullable=False,
+    ),
     Column("name", String(50), nullable=False),
     _modified_date(),
 )
@@ -65,7 +69,9 @@ address = Table(
     Column("address_line1", String(60), nullable=False),
     Column("address_line2", String(60)),
     Column("city", String(30), nullable=False),
-    Column("state_province_id", Integer, ForeignKey("state_province.state_province_id"), nullable=False),
+    Column(
+        "state_province_id", Integer, ForeignKey("state_province.state_province_id"), nullable=False
+    ),
     Column("postal_code", String(15), nullable=False),
     _modified_date(),
 )
@@ -82,7 +88,12 @@ product_subcategory = Table(
     "product_subcategory",
     metadata,
     Column("product_subcategory_id", Integer, primary_key=True, autoincrement=False),
-    Column("product_category_id", Integer, ForeignKey("product_category.product_category_id"), nullable=False),
+    Column(
+        "product_category_id",
+        Integer,
+        ForeignKey("product_category.product_category_id"),
+        nullable=False,
+    ),
     Column("name", String(50), nullable=False),
     _modified_date(),
 )
@@ -95,7 +106,9 @@ product = Table(
     Column("product_number", String(25), nullable=False),
     Column("color", String(15)),
     Column("size", String(5)),
-    Column("product_subcategory_id", Integer, ForeignKey("product_subcategory.product_subcategory_id")),
+    Column(
+        "product_subcategory_id", Integer, ForeignKey("product_subcategory.product_subcategory_id")
+    ),
     Column("standard_cost", MONEY, nullable=False),
     Column("list_price", MONEY, nullable=False),
     Column("sell_start_date", DateTime, nullable=False),
@@ -198,7 +211,13 @@ sales_order_detail = Table(
     "sales_order_detail",
     metadata,
     Column("sales_order_detail_id", Integer, primary_key=True, autoincrement=False),
-    Column("sales_order_id", Integer, ForeignKey("sales_order_header.sales_order_id"), nullable=False, index=True),
+    Column(
+        "sales_order_id",
+        Integer,
+        ForeignKey("sales_order_header.sales_order_id"),
+        nullable=False,
+        index=True,
+    ),
     Column("order_qty", SmallInteger, nullable=False),
     Column("product_id", Integer, ForeignKey("product.product_id"), nullable=False),
     Column("unit_price", MONEY, nullable=False),
@@ -210,8 +229,12 @@ sales_order_detail = Table(
 sales_order_header_sales_reason = Table(
     "sales_order_header_sales_reason",
     metadata,
-    Column("sales_order_id", Integer, ForeignKey("sales_order_header.sales_order_id"), primary_key=True),
-    Column("sales_reason_id", Integer, ForeignKey("sales_reason.sales_reason_id"), primary_key=True),
+    Column(
+        "sales_order_id", Integer, ForeignKey("sales_order_header.sales_order_id"), primary_key=True
+    ),
+    Column(
+        "sales_reason_id", Integer, ForeignKey("sales_reason.sales_reason_id"), primary_key=True
+    ),
     _modified_date(),
 )
 

@@ -1,0 +1,57 @@
+# One customer-managed key encrypts the landing bucket, queues, topic, logs, secrets and the
+# Lambda environment. IAM policies grant the use of it per role; the key policy delegates to IAM
+# and lets the two AWS services that act on their own (CloudWatch Logs, SNS) use it.
+
+data "aws_iam_policy_document" "kms" {
+  statement {
+    sid       = "AccountAdministersViaIam"
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchLogsEncrypts"
+    actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+    }
+  }
+
+  statement {
+    sid       = "SnsDeliversToEncryptedQueues"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_kms_key" "velo" {
+  description             = "${local.name}: landing zone, queues, logs, secrets"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.kms.json
+}
+
+resource "aws_kms_alias" "velo" {
+  name          = "alias/${local.name}"
+  target_key_id = aws_kms_key.velo.key_id
+}

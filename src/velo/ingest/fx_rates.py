@@ -1,0 +1,118 @@
+"""FX API -> raw.fx_rates: dlt's rest_api source over the hourly endpoint, incremental + append.
+
+``GET {fx_api_url}/hourly.json?app_id=KEY&since=<unix>`` pages forward by ``next_since``; the
+incremental cursor is the hour's ``timestamp`` (the first run starts 30 days before now), so a
+second run asks only for hours after the last one loaded. Each hour is unpivoted into one row
+per quote currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dlt
+from dlt.extract import DltResource, DltSource
+from dlt.sources.helpers.requests import Client, Response
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+from dlt.sources.rest_api import rest_api_resources
+
+from velo import clock
+from velo.errors import VeloError
+from velo.ingest.common import (
+    PreparedSource,
+    explain_http_failure,
+    retrying_http_client,
+    with_loaded_at,
+)
+from velo.settings import Settings
+
+FX_BASE = "EUR"
+HISTORY_DAYS = 30
+PAGE_HOURS = 1000
+FX_COLUMNS: dict[str, dict[str, Any]] = {
+    "rate_timestamp": {"data_type": "bigint", "nullable": False},
+    "rate_at": {"data_type": "timestamp", "timezone": False, "nullable": False},
+    "base": {"data_type": "text", "nullable": False},
+    "quote": {"data_type": "text", "nullable": False},
+    "rate": {"data_type": "double", "nullable": False},
+}
+
+
+class HourlyPaginator(JSONResponseCursorPaginator):
+    """Pages on ``next_since``; refuses pages quoted in another base than the one we store."""
+
+    def __init__(self) -> None:
+        super().__init__(cursor_path="next_since", cursor_param="since")
+
+    def update_state(self, response: Response, data: list[Any] | None = None) -> None:
+        base = response.json().get("base")
+        if base != FX_BASE:
+            raise VeloError(f"FX API {response.url.split('?')[0]} quotes base {base!r}, not {FX_BASE}")
+        super().update_state(response, data)
+
+
+def hourly_resource(settings: Settings, client: Client, start: datetime) -> DltResource:
+    config: dict[str, Any] = {
+        "client": {
+            "base_url": settings.fx_api_url.rstrip("/") + "/",
+            "paginator": HourlyPaginator(),
+            "session": client.session,
+        },
+        "resources": [
+            {
+                "name": "fx_hourly",
+                "selected": False,
+                "endpoint": {
+                    "path": "hourly.json",
+                    "data_selector": "data",
+                    "params": {
+                        "app_id": settings.fx_api_key,
+                        "limit": PAGE_HOURS,
+                        "since": {
+                            "type": "incremental",
+                            "cursor_path": "timestamp",
+                            "initial_value": int(start.replace(tzinfo=UTC).timestamp()),
+                        },
+                    },
+                },
+            }
+        ],
+    }
+    (resource,) = rest_api_resources(config)
+    return resource
+
+
+def unpivot_hour(hour: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """{"timestamp", "rates": {quote: rate}} -> one row per quote."""
+    stamp = int(hour["timestamp"])
+    rate_at = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
+    for quote, rate in sorted(hour["rates"].items()):
+        yield {"rate_timestamp": stamp, "rate_at": rate_at, "base": FX_BASE, "quote": quote,
+               "rate": float(rate)}
+
+
+@dlt.source(name="fx", max_table_nesting=0)
+def fx(settings: Settings, loaded_at: datetime, start: datetime, client: Client) -> DltResource:
+    hours = hourly_resource(settings, client, start)
+    rates = dlt.transformer(
+        name="fx_rates", write_disposition="append", columns=FX_COLUMNS
+    )(unpivot_hour)
+    return with_loaded_at(hours | rates, loaded_at)
+
+
+@contextmanager
+def fx_source(
+    settings: Settings, loaded_at: datetime, pipeline: dlt.Pipeline
+) -> Iterator[PreparedSource]:
+    start = clock.now(settings) - timedelta(days=HISTORY_DAYS)
+    base = settings.fx_api_url.rstrip("/")
+    client, attempts = retrying_http_client()
+    source: DltSource = fx(settings, loaded_at, start, client)
+    yield PreparedSource(
+        source=source,
+        where=f"FX API {base}",
+        explain=lambda exc: explain_http_failure(exc, f"{base}/hourly.json", attempts),
+    )

@@ -1,0 +1,171 @@
+"""Operations DB -> raw: dlt's sql_database tables, read as Arrow by ConnectorX.
+
+Changing tables are read incrementally on ``modified_date`` (the WHERE is pushed down to the
+database) and merged on their primary key; the small reference tables are read in full and
+replaced. ``sim_state`` (the simulator's bookkeeping) is never read.
+
+A changing table without a cursor yet (its first load) is read in full and *replaced* rather
+than merged: the result is the same, without staging and deduplicating every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import dlt
+import os
+import sqlalchemy as sa
+from dlt.extract import DltResource, DltSource
+from dlt.sources.sql_database import TableBackend, sql_table
+
+from velo.errors import VeloError
+from velo.ingest.common import PreparedSource, with_loaded_at
+from velo.settings import Settings, mask_secret
+from velo.simulator import schema
+
+CURSOR_COLUMN = "modified_date"
+SOURCE_NAME = "operations"
+# ConnectorX (Rust) reads straight into Arrow, ~5x faster than SQLAlchemy rows -> Arrow here;
+# streamed in batches of CHUNK_SIZE rows so memory stays bounded on big tables.
+DEFAULT_BACKEND: TableBackend = "connectorx"
+DEFAULT_CHUNK_SIZE = 100_000
+
+
+def describe_db(url: str) -> str:
+    return f"operations DB {mask_secret('ops_db_url', url)}"
+
+
+def connect_ops_db(url: str) -> sa.Engine:
+    """An engine on the operations DB, or one clear error when it cannot be reached."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        # SQLite would silently create an empty file; say what is missing instead.
+        raise VeloError(f"{describe_db(url)} does not exist (create it with `velo sim init`)")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        raise VeloError(f"{describe_db(url)} is unreachable: {reason}") from None
+    return engine
+
+
+def reflect_company_tables(engine: sa.Engine, url: str) -> sa.MetaData:
+    """Reflect the company's tables as they are now (new columns included), sim_state excluded."""
+    present = set(sa.inspect(engine).get_table_names())
+    missing = [name for name in schema.COMPANY_TABLES if name not in present]
+    if missing:
+        raise VeloError(
+            f"{describe_db(url)} has no table {', '.join(missing)} "
+            "(is it the Velo operations database? `velo sim init` creates one)"
+        )
+    metadata = sa.MetaData()
+    metadata.reflect(bind=engine, only=list(schema.COMPANY_TABLES))
+    return metadata
+
+
+def primary_key(table_name: str) -> list[str]:
+    return [column.name for column in schema.metadata.tables[table_name].primary_key]
+
+
+def numbers_as_real(query: sa.Select, table: sa.Table) -> sa.Select:
+    """SQLite keeps NUMERIC values as integer or real row by row (0 vs 0.05), which ConnectorX
+    cannot type; read them as REAL (the warehouse casts back to decimal(19,4), exactly at 4 dp)."""
+    columns = [
+        sa.cast(column, sa.REAL).label(column.name)
+        if isinstance(column.type, sa.Numeric) and not isinstance(column.type, sa.Float)
+        else column
+        for column in table.columns
+    ]
+    return query.with_only_columns(*columns)
+
+
+def tables_without_cursor(pipeline: dlt.Pipeline) -> set[str]:
+    """Changing tables never loaded before, per the pipeline's incremental state.
+
+    The state is first synced from the warehouse: if the local state was lost, the cursors
+    saved with the last load still count (a replace with only changed rows would lose data).
+    """
+    pipeline.sync_destination()
+    resources = pipeline.state.get("sources", {}).get(SOURCE_NAME, {}).get("resources", {})
+    return {
+        name
+        for name in schema.CHANGING_TABLES
+        if resources.get(name, {}).get("incremental", {}).get(CURSOR_COLUMN, {}).get("last_value")
+        is None
+    }
+
+
+def table_resource(
+    engine: sa.Engine,
+    metadata: sa.MetaData,
+    name: str,
+    first_load: bool,
+    backend: TableBackend,
+    chunk_size: int,
+) -> DltResource:
+    if name in schema.REFERENCE_TABLES:
+        incremental, disposition = None, "replace"
+    else:
+        # Open range: the SQL reads only rows changed after the last cursor (strictly greater),
+        # so an unchanged source reads 0 rows and dlt needs no boundary deduplication.
+        incremental = dlt.sources.incremental(CURSOR_COLUMN, range_start="open")
+        disposition = "replace" if first_load else "merge"
+    return sql_table(
+        credentials=engine,
+        table=name,
+        metadata=metadata,
+        incremental=incremental,
+        chunk_size=chunk_size,
+        backend=backend,
+        backend_kwargs={"return_type": "arrow_stream"} if backend == "connectorx" else None,
+        query_adapter_callback=(
+            numbers_as_real
+            if backend == "connectorx" and engine.dialect.name == "sqlite"
+            else None
+        ),
+        reflection_level="full",
+        write_disposition=disposition,
+        primary_key=primary_key(name),
+    )
+
+
+@dlt.source(name=SOURCE_NAME, max_table_nesting=0)
+def operations(
+    engine: sa.Engine,
+    metadata: sa.MetaData,
+    loaded_at: datetime,
+    first_loads: set[str],
+    backend: TableBackend = DEFAULT_BACKEND,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[DltResource]:
+    for name in schema.COMPANY_TABLES:
+        resource = table_resource(
+            engine, metadata, name, name in first_loads, backend, chunk_size
+        )
+        r = with_loaded_at(resource, loaded_at)
+        yield r.parallelize() if os.environ.get('PAR') else r
+
+
+@contextmanager
+def operations_source(
+    settings: Settings,
+    loaded_at: datetime,
+    pipeline: dlt.Pipeline,
+    backend: TableBackend = DEFAULT_BACKEND,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[PreparedSource]:
+    engine = connect_ops_db(settings.ops_db_url)
+    try:
+        metadata = reflect_company_tables(engine, settings.ops_db_url)
+        first_loads = tables_without_cursor(pipeline)
+        source: DltSource = operations(
+            engine, metadata, loaded_at, first_loads, backend, chunk_size
+        )
+        yield PreparedSource(source=source, where=describe_db(settings.ops_db_url))
+    finally:
+        engine.dispose()

@@ -1,0 +1,246 @@
+"""Run the ingest pipelines: each source system into the warehouse schema `raw` with dlt.
+
+Pipelines keep their working state under ``settings.state_dir`` (so ``VELO_DATA_DIR`` isolates
+everything). Every source runs on its own: one failing source does not stop the others; the
+failures are raised together afterwards as one error.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+from rich.console import Console
+from rich.table import Table
+
+from velo.errors import VeloError
+from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir
+from velo.settings import Settings
+
+RAW_DATASET = "raw"
+SOURCES = ("operations", "fx", "sentiment")
+# Sources that talk to the (possibly simulated) outside-world APIs.
+API_SOURCES = frozenset({"fx"})
+
+
+@dataclass
+class LoadReport:
+    source: str
+    tables: list[str]
+    rows_read: dict[str, int]
+    rows_loaded: int
+    new_columns: dict[str, list[str]] = field(default_factory=dict)
+    quarantined: int = 0
+    seconds: float = 0.0
+
+
+class IngestError(VeloError):
+    """Some sources failed; `reports` holds those that loaded."""
+
+    def __init__(self, message: str, reports: list[LoadReport]) -> None:
+        super().__init__(message)
+        self.reports = reports
+
+
+class QuietArrowHintMerges(logging.Filter):
+    """Drop dlt's warning that Arrow types differ from reflected hints (e.g. SQLite REAL read
+    for decimal columns): expected here, the warehouse casts to the reflected type."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "several column hints were different" not in record.getMessage()
+
+
+def configure_dlt() -> None:
+    """Process-wide dlt settings: no telemetry (no internet), load ids on arrow rows too.
+
+    Tables are extracted one after the other ("fifo"): round robin would hold one open source
+    connection per table at once.
+    """
+    dlt.config["extract.next_item_mode"] = "fifo"
+    dlt_logger = logging.getLogger("dlt")
+    if not any(isinstance(f, QuietArrowHintMerges) for f in dlt_logger.filters):
+        dlt_logger.addFilter(QuietArrowHintMerges())
+    dlt.config["runtime.dlthub_telemetry"] = False
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
+
+
+def warehouse_destination(settings: Settings) -> Any:
+    if settings.warehouse == "duckdb":
+        settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(str(settings.warehouse_path))
+    if settings.warehouse == "postgres":
+        return dlt.destinations.postgres(credentials=plain_postgres_url(settings.warehouse_url))
+    # Snowflake: a snowflake:// URL from settings, else dlt's own configuration (env/secrets).
+    return dlt.destinations.snowflake(credentials=settings.warehouse_url or None)
+
+
+def plain_postgres_url(url: str) -> str:
+    """dlt wants postgresql://…; accept SQLAlchemy's postgresql+psycopg://… as well."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.split("+")[0], *parts[1:]))
+
+
+def make_pipeline(settings: Settings, source_name: str) -> dlt.Pipeline:
+    configure_dlt()
+    return dlt.pipeline(
+        pipeline_name=pipeline_name(source_name),
+        pipelines_dir=str(pipelines_dir(settings)),
+        destination=warehouse_destination(settings),
+        dataset_name=RAW_DATASET,
+    )
+
+
+def known_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
+    if not pipeline.default_schema_name:
+        return {}
+    return {
+        table["name"]: set(table.get("columns", {}))
+        for table in pipeline.default_schema.data_tables()
+    }
+
+
+def added_columns(before: dict[str, set[str]], after: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Columns that appeared in tables that already existed: schema evolution worth reporting."""
+    return {
+        table: sorted(after[table] - columns)
+        for table, columns in before.items()
+        if table in after and after[table] - columns
+    }
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what an interrupted run extracted; `run` would otherwise stop after doing only that."""
+    if pipeline.has_pending_data:
+        pipeline.normalize()
+        pipeline.load()
+
+
+def data_row_counts(counts: dict[str, int]) -> dict[str, int]:
+    return {table: n for table, n in counts.items() if not table.startswith("_dlt")}
+
+
+def extracted_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows the last run read from the source, per table (the extract step's metrics)."""
+    trace = pipeline.last_trace
+    info = trace.last_extract_info if trace else None
+    counts: dict[str, int] = {}
+    for metrics_list in (info.metrics.values() if info else []):
+        for metrics in metrics_list:
+            for table, table_metrics in metrics["table_metrics"].items():
+                counts[table] = counts.get(table, 0) + table_metrics.items_count
+    return data_row_counts(counts)
+
+
+def normalized_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    info = trace.last_normalize_info if trace else None
+    return data_row_counts(info.row_counts if info else {})
+
+
+def run_pipeline(name: str, pipeline: dlt.Pipeline, prepared: PreparedSource) -> LoadReport:
+    started = time.perf_counter()
+    before = known_columns(pipeline)
+    info: LoadInfo = pipeline.run(prepared.source)
+    info.raise_on_failed_jobs()
+    rows_read = extracted_row_counts(pipeline)
+    rows_loaded = normalized_row_counts(pipeline)
+    selected = [r.table_name for r in prepared.source.selected_resources.values()]
+    return LoadReport(
+        source=name,
+        tables=sorted({str(t) for t in selected}),
+        rows_read={str(t): rows_read.get(str(t), 0) for t in selected},
+        rows_loaded=sum(rows_loaded.values()),
+        new_columns=added_columns(before, known_columns(pipeline)),
+        quarantined=len(prepared.quarantined),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+SourceFactory = Callable[[Settings, datetime, dlt.Pipeline], AbstractContextManager[PreparedSource]]
+
+
+def source_factory(name: str) -> SourceFactory:
+    if name == "operations":
+        from velo.ingest.operations import operations_source
+
+        return operations_source
+    if name == "fx":
+        from velo.ingest.fx_rates import fx_source
+
+        return fx_source
+    from velo.ingest.sentiment import sentiment_source
+
+    return sentiment_source
+
+
+def failure_reason(exc: BaseException, prepared: PreparedSource | None) -> str:
+    """One line: the innermost cause of a pipeline failure, explained by its source if it can."""
+    cause = exc
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    text = (prepared.explain(cause) if prepared else None) or f"{type(cause).__name__}: {cause}"
+    return text.strip().splitlines()[0]
+
+
+def ingest_one(settings: Settings, name: str, loaded_at: datetime) -> LoadReport:
+    prepared: PreparedSource | None = None
+    try:
+        pipeline = make_pipeline(settings, name)
+        finish_pending(pipeline)
+        with source_factory(name)(settings, loaded_at, pipeline) as prepared:
+            return run_pipeline(name, pipeline, prepared)
+    except VeloError:
+        raise
+    except Exception as exc:
+        where = f" ({prepared.where})" if prepared else ""
+        raise VeloError(f"{name}{where}: {failure_reason(exc, prepared)}") from exc
+
+
+def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[LoadReport]:
+    """Run the named sources in order; raise one IngestError naming every source that failed."""
+    unknown = [name for name in sources if name not in SOURCES]
+    if unknown:
+        raise VeloError(f"unknown ingest source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    reports: list[LoadReport] = []
+    failures: list[str] = []
+    with ExitStack() as stack:
+        if API_SOURCES.intersection(sources):
+            from velo.simulator.apis import running_apis
+
+            settings = stack.enter_context(running_apis(settings))
+        for name in sources:
+            try:
+                reports.append(ingest_one(settings, name, loaded_at))
+            except VeloError as exc:
+                failures.append(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
+    if failures:
+        raise IngestError(
+            f"ingest failed for {len(failures)} source(s): " + "; ".join(failures), reports
+        )
+    return reports
+
+
+def print_load_reports(console: Console, reports: Sequence[LoadReport]) -> None:
+    """One table per source: rows read per table, and what was loaded."""
+    for report in reports:
+        table = Table(title=f"ingest {report.source} ({report.seconds:.1f} s)")
+        table.add_column("table")
+        table.add_column("rows read", justify="right")
+        for name, count in report.rows_read.items():
+            new = report.new_columns.get(name)
+            table.add_row(name + (f" (new columns: {', '.join(new)})" if new else ""), str(count))
+        caption = f"rows loaded: {report.rows_loaded}"
+        if report.quarantined:
+            caption += f"; quarantined lines: {report.quarantined}"
+        table.caption = caption
+        console.print(table)

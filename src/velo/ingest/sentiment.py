@@ -1,0 +1,183 @@
+"""Landing zone -> raw.sentiment: dlt's filesystem source over sentiment/**/*.jsonl.
+
+Files are picked up incrementally on their modification time and parsed here line by line, so a
+malformed line is quarantined (``quarantine/sentiment/<file>.<line>.json`` with file, line,
+reason and the raw text) while the good lines of the same file still load. Rows are merged on
+the article url, so a re-delivered file never duplicates an article.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import dlt
+from dlt.common.time import ensure_pendulum_datetime
+from dlt.common.storages.fsspec_filesystem import FileItemDict
+from dlt.extract import DltResource, DltSource
+from dlt.sources.filesystem import filesystem
+
+from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir, with_loaded_at
+from velo.landing import landing_fs
+from velo.settings import Settings
+
+SENTIMENT_DIR = "sentiment"
+QUARANTINE_DIR = "quarantine/sentiment"
+FILE_GLOB = "**/*.jsonl"
+CURSOR = "modification_date"
+FILES_RESOURCE = "sentiment_files"
+LABELS = frozenset({"positive", "neutral", "negative"})
+SENTIMENT_COLUMNS: dict[str, dict[str, Any]] = {
+    "url": {"data_type": "text", "nullable": False},
+    "title": {"data_type": "text"},
+    "summary": {"data_type": "text"},
+    "source": {"data_type": "text"},
+    "time_published": {"data_type": "timestamp", "timezone": False},
+    "authors": {"data_type": "text"},
+    "score": {"data_type": "double"},
+    "label": {"data_type": "text"},
+    "scored_at": {"data_type": "timestamp", "timezone": False},
+    "_source_file": {"data_type": "text"},
+}
+
+
+class BadLine(ValueError):
+    """A line that is not a sentiment record; its message is the quarantine reason."""
+
+
+def parse_timestamp(record: dict[str, Any], key: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(record[key])).replace(tzinfo=None)
+    except KeyError:
+        raise BadLine(f"missing '{key}'") from None
+    except ValueError:
+        raise BadLine(f"'{key}' is not an ISO datetime: {record[key]!r}") from None
+
+
+def parse_line(text: str, source_file: str) -> dict[str, Any]:
+    """One JSONL line -> one raw.sentiment row, or BadLine saying what is wrong with it."""
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"not JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(record, dict):
+        raise BadLine(f"not a JSON object but {type(record).__name__}")
+    url = record.get("url")
+    if not isinstance(url, str) or not url:
+        raise BadLine("missing 'url'")
+    score = record.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        raise BadLine(f"'score' is not a number: {score!r}")
+    if record.get("label") not in LABELS:
+        raise BadLine(f"'label' is not one of {', '.join(sorted(LABELS))}: {record.get('label')!r}")
+    authors = record.get("authors") or []
+    if not isinstance(authors, list):
+        raise BadLine(f"'authors' is not a list: {authors!r}")
+    return {
+        "url": url,
+        "title": record.get("title"),
+        "summary": record.get("summary"),
+        "source": record.get("source"),
+        "time_published": parse_timestamp(record, "time_published"),
+        "authors": ", ".join(str(a) for a in authors),
+        "score": float(score),
+        "label": record["label"],
+        "scored_at": parse_timestamp(record, "scored_at"),
+        "_source_file": source_file,
+    }
+
+
+def quarantine_line(
+    settings: Settings, source_file: str, line_no: int, reason: str, raw: str
+) -> dict[str, Any]:
+    """Keep a bad line where a person can look at it; rerunning rewrites the same file."""
+    fs, root = landing_fs(settings)
+    entry = {"file": source_file, "line": line_no, "reason": reason, "raw": raw}
+    name = source_file.removeprefix(SENTIMENT_DIR + "/")
+    path = f"{root}/{QUARANTINE_DIR}/{name}.{line_no}.json"
+    fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+    with fs.open(path, "w") as fh:
+        json.dump(entry, fh)
+    return entry
+
+
+def file_rows(
+    settings: Settings, quarantined: list[dict[str, Any]]
+) -> Any:
+    """A transformer: listed files -> parsed rows; bad lines go to quarantine and are counted."""
+
+    def rows(files: list[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
+        for file in files:
+            source_file = f"{SENTIMENT_DIR}/{file['relative_path']}"
+            text = file.read_bytes().decode("utf-8", errors="replace")
+            parsed = []
+            for line_no, line in enumerate(text.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    parsed.append(parse_line(line, source_file))
+                except BadLine as exc:
+                    quarantined.append(
+                        quarantine_line(settings, source_file, line_no, str(exc), line)
+                    )
+            yield parsed
+
+    return dlt.transformer(
+        name="sentiment",
+        write_disposition="merge",
+        primary_key="url",
+        columns=SENTIMENT_COLUMNS,
+    )(rows)
+
+
+def files_resource(settings: Settings) -> DltResource:
+    fs, _ = landing_fs(settings)
+    files = filesystem(
+        bucket_url=f"{settings.landing_url.rstrip('/')}/{SENTIMENT_DIR}",
+        credentials=fs,
+        file_glob=FILE_GLOB,
+    ).with_name(FILES_RESOURCE)
+    files.apply_hints(incremental=dlt.sources.incremental(CURSOR))
+    return files
+
+
+@dlt.source(name="sentiment", max_table_nesting=0)
+def sentiment(
+    settings: Settings, loaded_at: datetime, quarantined: list[dict[str, Any]]
+) -> DltResource:
+    rows = files_resource(settings) | file_rows(settings, quarantined)
+    return with_loaded_at(rows, loaded_at)
+
+
+def loaded_until(settings: Settings) -> datetime | None:
+    """The modification time up to which sentiment files have been ingested (None: none yet).
+
+    It is the pipeline's incremental cursor, committed when its files were extracted into a load
+    package (a package an interrupted run left behind is loaded by the next run).
+    """
+    from dlt.pipeline.exceptions import CannotRestorePipelineException
+
+    try:
+        pipeline = dlt.attach(pipeline_name("sentiment"), pipelines_dir=str(pipelines_dir(settings)))
+    except CannotRestorePipelineException:
+        return None
+    resources = pipeline.state.get("sources", {}).get("sentiment", {}).get("resources", {})
+    cursor = resources.get(FILES_RESOURCE, {}).get("incremental", {}).get(CURSOR, {})
+    value = cursor.get("last_value")
+    return None if value is None else ensure_pendulum_datetime(value)
+
+
+@contextmanager
+def sentiment_source(
+    settings: Settings, loaded_at: datetime, pipeline: dlt.Pipeline
+) -> Iterator[PreparedSource]:
+    quarantined: list[dict[str, Any]] = []
+    source: DltSource = sentiment(settings, loaded_at, quarantined)
+    yield PreparedSource(
+        source=source,
+        where=f"landing {settings.landing_url.rstrip('/')}/{SENTIMENT_DIR}",
+        quarantined=quarantined,
+    )

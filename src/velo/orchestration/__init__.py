@@ -1,0 +1,1 @@
+"""Orchestration (Dagster): assets for every step of the platform, schedules, retries, alerts."""

@@ -1,0 +1,22 @@
+"""FX rates API -> raw.fx_rates: an API-facing dlt asset (retried with backoff), loaded hourly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
+from velo.settings import Settings
+
+SOURCE = "fx"
+TABLE = "fx_rates"
+# Loaded hourly; three missed hours are worth a warning.
+FRESHNESS = Freshness(TABLE, "rate_at", timedelta(hours=3))
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[build_load_assets(settings, SOURCE, [TABLE], api_facing=True)],
+        asset_checks=[build_freshness_check(SOURCE, FRESHNESS)],
+    )

@@ -1,0 +1,216 @@
+"""dlt assets (dagster-dlt) for one source system, and the freshness check on what it loaded.
+
+Asset keys are ``raw/<table>``, exactly the dbt sources' keys (source ``raw``), so dlt loads and
+dbt models form one lineage graph. The dlt source that defines the assets at load time is a
+stand-in with one empty resource per raw table: the real source needs a live operations DB or
+API, which only exists while a run lasts; the run builds it (``velo.ingest`` factories) and hands
+it to :meth:`DagsterDltResource.run`, which maps its resources to the same keys.
+"""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import dlt
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
+from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.extract import DltResource, DltSource
+
+from velo import clock
+from velo.errors import VeloError
+from velo.orchestration.resources import (
+    API_MAX_RETRIES,
+    SETTINGS_KEY,
+    WAREHOUSE_POOL,
+    is_full_refresh,
+    retry_policy,
+)
+from velo.settings import Settings
+
+RAW = "raw"
+FRESHNESS_CHECK = "fresh"
+
+
+def raw_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW, table])
+
+
+def table_of(resource: DltResource) -> str:
+    name = resource.table_name
+    return name if isinstance(name, str) else resource.name
+
+
+@dataclass
+class RawTableTranslator(DagsterDltTranslator):
+    """dlt resource -> asset ``raw/<table>`` in this source system's group."""
+
+    group: str = RAW
+    upstream: Sequence[dg.AssetKey] = field(default_factory=list)
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        table = table_of(data.resource)
+        return (
+            super()
+            .get_asset_spec(data)
+            .replace_attributes(
+                key=raw_key(table),
+                deps=list(self.upstream),
+                group_name=self.group,
+                description=f"Warehouse table {RAW}.{table}, loaded by dlt from {self.group}.",
+            )
+        )
+
+
+def stand_in_source(source_name: str, tables: Sequence[str]) -> DltSource:
+    """A dlt source with one empty resource per table: the asset specs, nothing to connect to."""
+
+    @dlt.source(name=source_name)
+    def stand_in() -> list[DltResource]:
+        return [dlt.resource([], name=table) for table in tables]
+
+    return stand_in()
+
+
+def load_with_dagster_dlt(
+    context: dg.AssetExecutionContext,
+    dlt_resource: DagsterDltResource,
+    settings: Settings,
+    source_name: str,
+) -> Iterator[dg.MaterializeResult]:
+    """Build the real source, run it through dagster-dlt, add the rows each table read."""
+    from velo.ingest.runner import (
+        extracted_row_counts,
+        failure_reason,
+        make_pipeline,
+        source_factory,
+    )
+
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    pipeline = make_pipeline(settings, source_name)
+    with source_factory(source_name)(settings, loaded_at, pipeline) as prepared:
+        try:
+            # A full refresh drops the source's raw tables and incremental state first.
+            refresh = {"refresh": "drop_sources"} if is_full_refresh(context) else {}
+            run = dlt_resource.run(
+                context=context, dlt_source=prepared.source, dlt_pipeline=pipeline, **refresh
+            )
+            results = list(run)
+        except Exception as exc:
+            reason = failure_reason(exc, prepared)
+            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from exc
+        rows_read = extracted_row_counts(pipeline)
+        for result in results:
+            table = result.asset_key.path[-1]
+            yield dg.MaterializeResult(
+                asset_key=result.asset_key,
+                metadata={
+                    **(result.metadata or {}),
+                    "rows_read": dg.MetadataValue.int(rows_read.get(table, 0)),
+                    "quarantined": dg.MetadataValue.int(len(prepared.quarantined)),
+                },
+            )
+
+
+def build_load_assets(
+    settings: Settings,
+    source_name: str,
+    tables: Sequence[str],
+    *,
+    upstream: Sequence[dg.AssetKey] = (),
+    api_facing: bool = False,
+) -> dg.AssetsDefinition:
+    """The dlt assets of one source system: one ``raw/<table>`` asset per table, one op.
+
+    ``build_dlt_asset_specs`` + ``multi_asset`` is what ``@dlt_assets`` does, plus a retry
+    policy (exponential backoff) for sources that call outside APIs.
+    """
+    from velo.ingest.runner import make_pipeline
+
+    specs = build_dlt_asset_specs(
+        dlt_source=stand_in_source(source_name, tables),
+        dlt_pipeline=make_pipeline(settings, source_name),
+        dagster_dlt_translator=RawTableTranslator(group=source_name, upstream=list(upstream)),
+    )
+
+    @dg.multi_asset(
+        name=f"load_{source_name}",
+        specs=specs,
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        retry_policy=retry_policy(API_MAX_RETRIES) if api_facing else None,
+    )
+    def load(
+        context: dg.AssetExecutionContext, dlt: DagsterDltResource, velo: dg.ResourceParam[Settings]
+    ) -> Iterator[dg.MaterializeResult]:
+        yield from load_with_dagster_dlt(context, dlt, velo, source_name)
+
+    return load
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """A raw table is stale when its newest ``column`` is older than ``max_age`` before now."""
+
+    table: str
+    column: str
+    max_age: timedelta
+
+
+def latest_value(settings: Settings, source_name: str, freshness: Freshness) -> datetime | None:
+    from velo.ingest.runner import make_pipeline
+
+    pipeline = make_pipeline(settings, source_name)
+    with pipeline.sql_client() as client:
+        table = client.make_qualified_table_name(freshness.table)
+        try:
+            rows = client.execute_sql(f"select max({freshness.column}) from {table}")
+        except Exception:  # the table is not there yet: nothing was ever loaded
+            return None
+    value = rows[0][0] if rows else None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def evaluate_freshness(
+    settings: Settings, source_name: str, freshness: Freshness
+) -> dg.AssetCheckResult:
+    """Passed, or a WARN result saying how old the newest row is (relative to velo's clock)."""
+    now = clock.now(settings)
+    latest = latest_value(settings, source_name, freshness)
+    age = None if latest is None else now - latest
+    passed = age is not None and age <= freshness.max_age
+    hours = None if age is None else round(age.total_seconds() / 3600, 1)
+    return dg.AssetCheckResult(
+        asset_key=raw_key(freshness.table),
+        passed=passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"{RAW}.{freshness.table}: newest {freshness.column} "
+            f"{'missing' if latest is None else latest.isoformat(sep=' ')}, "
+            f"{'no data' if hours is None else f'{hours} h old'} at {now.isoformat(sep=' ')} "
+            f"(limit {freshness.max_age.total_seconds() / 3600:g} h)"
+        ),
+        metadata={
+            "latest": str(latest),
+            "now": now.isoformat(sep=" "),
+            "age_hours": hours,
+            "max_age_hours": freshness.max_age.total_seconds() / 3600,
+        },
+    )
+
+
+def build_freshness_check(source_name: str, freshness: Freshness) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=raw_key(freshness.table),
+        name=FRESHNESS_CHECK,
+        description=f"Warn when {RAW}.{freshness.table} is older than {freshness.max_age}.",
+        blocking=False,
+        pool=WAREHOUSE_POOL,
+        required_resource_keys={SETTINGS_KEY},
+    )
+    def fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        return evaluate_freshness(getattr(context.resources, SETTINGS_KEY), source_name, freshness)
+
+    return fresh

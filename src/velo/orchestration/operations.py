@@ -1,0 +1,22 @@
+"""Operations DB -> raw: one dlt asset per company table, loaded daily; freshness on orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
+from velo.settings import Settings
+from velo.simulator import schema
+
+SOURCE = "operations"
+# Orders change every business day; a day and a half without one means the load stopped.
+FRESHNESS = Freshness("sales_order_header", "modified_date", timedelta(hours=36))
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[build_load_assets(settings, SOURCE, schema.COMPANY_TABLES)],
+        asset_checks=[build_freshness_check(SOURCE, FRESHNESS)],
+    )

@@ -1,0 +1,58 @@
+"""What every orchestration module shares: the settings resource, retry policies, the pool.
+
+Assets get the platform's :class:`~velo.settings.Settings` as the ``velo`` resource. Its
+initialisation starts the simulated FX/news APIs when the settings still point at them (so a run
+launched from the Dagster UI talks to a live API) and yields the settings with their live URLs.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from velo.settings import Settings
+
+SETTINGS_KEY = "velo"
+# Run tag asking loads to drop their raw tables and state, and dbt to rebuild from scratch.
+FULL_REFRESH_TAG = "velo/full_refresh"
+# DuckDB has a single writer: every asset that writes (or reads while others write) the warehouse
+# runs in this pool, whose limit is 1 (the instance's dagster.yaml sets the default pool limit).
+WAREHOUSE_POOL = "warehouse"
+# First retry after this many seconds, doubling each time (tests shorten it).
+RETRY_DELAY_SECONDS = 2.0
+API_MAX_RETRIES = 3
+DBT_MAX_RETRIES = 2
+
+
+def retry_policy(max_retries: int) -> dg.RetryPolicy:
+    """Exponential backoff with jitter, for steps that meet flaky networks or locked files."""
+    return dg.RetryPolicy(
+        max_retries=max_retries,
+        delay=RETRY_DELAY_SECONDS,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
+    return context.run.tags.get(FULL_REFRESH_TAG) == "true"
+
+
+def settings_resource(settings: Settings) -> dg.ResourceDefinition:
+    """The ``velo`` resource: these settings, with the simulated APIs running while a run lasts."""
+
+    @dg.resource(description="Velo settings (simulated APIs started when configured).")
+    def velo_settings(_context: dg.InitResourceContext) -> Iterator[Settings]:
+        from velo.simulator.apis import running_apis
+
+        with running_apis(settings) as live:
+            yield live
+
+    return velo_settings
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    from dagster_dlt import DagsterDltResource
+
+    return dg.Definitions(
+        resources={SETTINGS_KEY: settings_resource(settings), "dlt": DagsterDltResource()}
+    )

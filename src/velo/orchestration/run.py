@@ -1,0 +1,273 @@
+"""`velo run`: the whole platform once, in-process through the same Dagster definitions.
+
+Start the simulated APIs, create the simulated company if there is none, then execute the
+``platform`` job (sentiment function -> loads -> dbt build with tests -> publish) and print the
+answers. ``tick_days`` then simulates further days one at a time: the ``demo_tick`` job, then the
+``platform`` job again (every load is incremental, the dbt build too). Each step is shown with its
+duration as Dagster reports it; the run's alerts go to Slack as the sensors would send them.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from typing import Any
+
+import dagster as dg
+from dagster._core.events import DagsterEventType
+from dagster._core.events.log import EventLogEntry
+from dagster._core.utils import make_new_run_id
+from rich.console import Console
+
+from velo.errors import VeloError
+from velo.orchestration.alerts import RunDigest
+from velo.orchestration.resources import FULL_REFRESH_TAG
+from velo.settings import Settings
+
+# Dagster's own console log is replaced by the progress display; errors still show.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+DEFAULT_HISTORY_DAYS = 365
+DEMO_TICK_JOB = "demo_tick"
+
+
+@dataclass
+class StepTiming:
+    name: str
+    seconds: float
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class RunOutcome:
+    """What one `velo run` did: its steps, the rows each load read, the alerts it raised."""
+
+    steps: list[StepTiming] = field(default_factory=list)
+    rows_read: list[dict[str, int]] = field(default_factory=list)  # one mapping per platform run
+    alerts: list[str] = field(default_factory=list)
+    runs: list[RunDigest] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, day_time(23, 59, 59))
+
+
+def company_exists(settings: Settings) -> bool:
+    from velo.clock import read_sim_clock
+
+    return read_sim_clock(settings.ops_db_url) is not None
+
+
+STEP_LABELS = {
+    "load_operations": "ingest operations DB -> raw",
+    "load_fx": "ingest FX rates API -> raw",
+    "load_sentiment": "ingest landing/sentiment -> raw",
+    "landing__sentiment": "sentiment function (news API -> landing)",
+    "serving_db": "publish serving DB",
+    "simulate_day": "simulate one day",
+}
+
+
+def step_label(step_key: str) -> str:
+    if step_key in STEP_LABELS:
+        return STEP_LABELS[step_key]
+    if step_key.endswith("_fresh"):
+        return f"freshness check {step_key.removesuffix('_fresh').replace('raw__', 'raw.')}"
+    if step_key.startswith("dbt"):
+        return "dbt build (models, snapshots, tests)"
+    return step_key.replace("_", " ")
+
+
+class StepProgress:
+    """Turns a run's Dagster events into lines on the console: one per finished step."""
+
+    def __init__(self, console: Console, outcome: RunOutcome, prefix: str) -> None:
+        self.console = console
+        self.outcome = outcome
+        self.prefix = prefix
+        self.started: dict[str, float] = {}
+        self.rows_read: dict[str, int] = {}
+        self.status: Any = None
+
+    def __call__(self, entry: EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        step = event.step_key or ""
+        kind = event.event_type
+        if kind == DagsterEventType.STEP_START:
+            self.started.setdefault(step, entry.timestamp)
+            if self.status is not None:
+                self.status.update(f"{self.prefix}{step_label(step)} …")
+        elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+            rows = event.asset_materialization_data.materialization.metadata.get("rows_read")
+            if rows is not None:
+                self.rows_read[event.asset_key.path[-1]] = int(rows.value)
+        elif kind == DagsterEventType.STEP_UP_FOR_RETRY:
+            self.console.print(f"  [yellow]↻[/yellow] {self.prefix}{step_label(step)}: retrying")
+        elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            ok = kind == DagsterEventType.STEP_SUCCESS
+            seconds = entry.timestamp - self.started.get(step, entry.timestamp)
+            detail = self.step_detail(step) if ok else failure_line(event)
+            self.outcome.steps.append(
+                StepTiming(f"{self.prefix}{step_label(step)}", seconds, ok, detail)
+            )
+            mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
+            self.console.print(
+                f"  {mark} {self.prefix}{step_label(step):<44} {seconds:7.2f} s  {detail}",
+                highlight=False,
+            )
+
+    def step_detail(self, step: str) -> str:
+        if not step.startswith("load_"):
+            return ""
+        total = sum(self.rows_read.values())
+        return f"{total:,} rows read" if self.rows_read else ""
+
+
+def failure_line(event: dg.DagsterEvent) -> str:
+    from velo.orchestration.alerts import innermost_message
+
+    return innermost_message(event.step_failure_data.error)
+
+
+@contextmanager
+def timed_step(console: Console, outcome: RunOutcome, name: str) -> Iterator[None]:
+    """Time a step that runs outside Dagster (API start-up, company creation)."""
+    start = time.perf_counter()
+    with console.status(f"{name} …"):
+        yield
+    seconds = time.perf_counter() - start
+    outcome.steps.append(StepTiming(name, seconds, True))
+    console.print(f"  [green]✓[/green] {name:<44} {seconds:7.2f} s", highlight=False)
+
+
+def execute_job(
+    settings: Settings,
+    job_name: str,
+    instance: dg.DagsterInstance,
+    progress: StepProgress,
+    tags: dict[str, str],
+) -> dg.ExecuteInProcessResult:
+    from velo.orchestration.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def(job_name)
+    run_id = make_new_run_id()
+    instance.add_event_listener(run_id, progress)
+    with progress.console.status(f"{progress.prefix}{job_name} …") as status:
+        progress.status = status
+        return job.execute_in_process(
+            run_config=QUIET_RUN_CONFIG,
+            instance=instance,
+            run_id=run_id,
+            tags=tags,
+            raise_on_error=False,
+        )
+
+
+def run_platform_job(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    console: Console,
+    outcome: RunOutcome,
+    *,
+    prefix: str = "",
+    full_refresh: bool = False,
+) -> None:
+    from velo.orchestration.alerts import alert_messages, digest_run, post_slack
+    from velo.orchestration.schedules import PLATFORM_JOB
+
+    progress = StepProgress(console, outcome, prefix)
+    tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
+    result = execute_job(settings, PLATFORM_JOB, instance, progress, tags)
+    outcome.rows_read.append(dict(progress.rows_read))
+    digest = digest_run(instance, result.dagster_run)
+    outcome.runs.append(digest)
+    alerts = alert_messages(digest)
+    for text in alerts:
+        post_slack(settings, text)
+    outcome.alerts.extend(alerts)
+    for text in alerts[1:]:  # the stale-source warnings; the summary is the step list itself
+        console.print(f"  [yellow]![/yellow] {text}", highlight=False)
+    if not result.success:
+        failures = "; ".join(digest.failures)
+        raise VeloError(f"{prefix}{failures} — the serving DB was left as it was")
+
+
+def simulate_day(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    console: Console,
+    outcome: RunOutcome,
+    prefix: str,
+) -> None:
+    progress = StepProgress(console, outcome, prefix)
+    result = execute_job(settings, DEMO_TICK_JOB, instance, progress, {})
+    if not result.success:
+        failure = next((s.detail for s in outcome.steps[::-1] if not s.ok), "failed")
+        raise VeloError(f"{prefix}simulating the day failed: {failure}")
+
+
+def run_platform(
+    settings: Settings,
+    *,
+    tick_days: int = 0,
+    full_refresh: bool = False,
+    as_of: date | None = None,
+    scale: float = 1.0,
+    history_days: int = DEFAULT_HISTORY_DAYS,
+    console: Console | None = None,
+    show_answers: Callable[[Settings], None] | None = None,
+) -> RunOutcome:
+    """Run everything once, or ``tick_days`` simulated days; raise VeloError if a step failed.
+
+    With ``tick_days`` and an existing company, only the days run (each one a full incremental
+    platform run); a company created now is first run once as it is.
+    """
+    from velo.simulator.apis import running_apis
+
+    console = console or Console()
+    outcome = RunOutcome()
+    started = time.perf_counter()
+    if as_of is not None:
+        settings = settings.with_overrides(clock=end_of_day(as_of))
+    instance = dg.DagsterInstance.ephemeral()
+    quiet_library_logs()
+    with running_apis(settings) as live:
+        console.print(f"[bold]Velo platform run[/bold] (data in {settings.data_dir})")
+        created = not company_exists(live)
+        if created:
+            from velo.simulator.company import init_company
+
+            with timed_step(console, outcome, f"create simulated company (scale {scale:g})"):
+                init_company(live, days=history_days, scale=scale, seed=None, as_of=as_of)
+        if created or tick_days == 0:
+            run_platform_job(live, instance, console, outcome, full_refresh=full_refresh)
+            full_refresh = False
+        for day in range(1, tick_days + 1):
+            if live.clock is not None:
+                live = live.with_overrides(clock=live.clock + timedelta(days=1))
+            prefix = f"day {day}: "
+            simulate_day(live, instance, console, outcome, prefix)
+            run_platform_job(
+                live, instance, console, outcome, prefix=prefix, full_refresh=full_refresh
+            )
+            full_refresh = False
+    outcome.seconds = time.perf_counter() - started
+    if show_answers is not None:
+        show_answers(live)
+    console.print(
+        f"[bold green]Done in {outcome.seconds:.1f} s.[/bold green] Dashboard: `make dashboard` "
+        f"(reads {settings.serving_path}); data in {settings.data_dir}",
+        highlight=False,
+    )
+    return outcome
+
+
+def quiet_library_logs() -> None:
+    """dlt's and dbt's warnings would drown the progress display; Dagster records errors."""
+    logging.getLogger("dlt").setLevel(logging.ERROR)

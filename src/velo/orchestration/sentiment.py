@@ -1,0 +1,50 @@
+"""News API -> sentiment function -> landing zone -> raw.sentiment, daily.
+
+The function (``velo.functions.sentiment``, a Lambda-style handler run locally) is an asset of
+its own: it calls the news API, so it is retried with backoff; the dlt asset that loads its
+JSONL files from the landing zone depends on it.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+import dagster as dg
+
+from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
+from velo.orchestration.resources import API_MAX_RETRIES, retry_policy
+from velo.settings import Settings
+
+SOURCE = "sentiment"
+TABLE = "sentiment"
+LANDING_KEY = dg.AssetKey(["landing", "sentiment"])
+# Scored daily; news older than two days means the function or the load stopped.
+FRESHNESS = Freshness(TABLE, "time_published", timedelta(hours=48))
+
+
+def build_function_asset() -> dg.AssetsDefinition:
+    @dg.asset(
+        key=LANDING_KEY,
+        group_name=SOURCE,
+        kinds={"python"},
+        description="The sentiment function: scores the last day's news into landing/sentiment/.",
+        retry_policy=retry_policy(API_MAX_RETRIES),
+    )
+    def sentiment_function(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+        from velo.functions.sentiment import run
+
+        result: dict[str, Any] = run({"source": "velo.orchestration"}, velo) or {}
+        return dg.MaterializeResult(
+            metadata={k: v for k, v in result.items() if isinstance(v, int | float | str)}
+        )
+
+    return sentiment_function
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[
+            build_function_asset(),
+            build_load_assets(settings, SOURCE, [TABLE], upstream=[LANDING_KEY]),
+        ],
+        asset_checks=[build_freshness_check(SOURCE, FRESHNESS)],
+    )

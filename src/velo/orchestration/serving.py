@@ -1,0 +1,49 @@
+"""The serving DB as an asset: after a green dbt build, publish the marts atomically.
+
+It runs in the warehouse pool: it reads the warehouse file, which must not be mid-write. A failed
+build or a failing data test fails its upstream step, so this asset does not run and the serving
+file that readers (dashboard, answers) use stays as it was.
+"""
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+import dagster as dg
+
+from velo.orchestration.resources import WAREHOUSE_POOL
+from velo.orchestration.warehouse import build_dbt_assets, mart_keys
+from velo.settings import Settings
+
+KEY = dg.AssetKey("serving_db")
+GROUP = "serving"
+
+
+def report_metadata(report: Any) -> dict[str, Any]:
+    """The publish report's simple fields as asset metadata."""
+    fields = asdict(report) if is_dataclass(report) else dict(report or {})
+    return {
+        key: value if isinstance(value, int | float | str) else str(value)
+        for key, value in fields.items()
+        if value is not None
+    }
+
+
+def build_serving_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=KEY,
+        group_name=GROUP,
+        deps=deps,
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description="Read-only copy of the marts for dashboard and answers, swapped atomically.",
+    )
+    def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+        from velo.serving.publish import publish
+
+        return dg.MaterializeResult(metadata=report_metadata(publish(velo)))
+
+    return serving_db
+
+
+def definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(assets=[build_serving_asset(mart_keys(build_dbt_assets(settings)))])

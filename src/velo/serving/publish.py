@@ -1,0 +1,255 @@
+"""Publish: copy the marts the dashboard and `velo answers` read into the serving DuckDB file.
+
+The copy is written to a temporary file next to ``settings.serving_path`` and then renamed over it
+(``os.replace`` is atomic on one filesystem), so readers see either the old or the new serving DB,
+never a half-written one, and a failed publish leaves the old file in place. Readers open the
+serving file read-only and never touch the warehouse the pipeline writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from velo.clock import now, wall_now
+from velo.errors import VeloError
+from velo.settings import Settings
+
+MARTS_SCHEMA = "marts"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "warehouse" / "dbt_project"
+# What the dashboard and the answers read. Other marts (the star schema) are published when
+# present so the benchmark can compare the one-big-table with star joins on the same file.
+REQUIRED_MARTS = ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily")
+OPTIONAL_MARTS = (
+    "obt_manufacturing",
+    "fct_sales_order_lines",
+    "fct_manufacture_orders",
+    "dim_product",
+    "dim_customer",
+    "dim_address",
+    "dim_order_status",
+    "dim_date",
+    "metricflow_time_spine",
+)
+# Source -> (raw tables, hours after which it counts as stale). Same thresholds as dbt's freshness.
+SOURCES: dict[str, tuple[tuple[str, ...] | None, float]] = {
+    "operations": (None, 26.0),  # None: every raw table except the two below
+    "fx": (("fx_rates",), 2.0),
+    "sentiment": (("sentiment",), 36.0),
+}
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    serving_path: Path
+    published_at: datetime
+    tables: dict[str, int] = field(default_factory=dict)  # marts table -> rows
+
+    def as_mapping(self) -> dict[str, Any]:
+        return {
+            "serving DB": str(self.serving_path),
+            "published at": self.published_at.isoformat(sep=" "),
+            **{f"marts.{name}": rows for name, rows in self.tables.items()},
+        }
+
+
+def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishReport:
+    """Copy ``marts`` (default: required + present optional ones) and the data-health tables."""
+    warehouse = Path(settings.warehouse_path)
+    if not warehouse.exists():
+        raise VeloError(f"no warehouse at {warehouse}: run `velo ingest` and `velo transform` first")
+    target = Path(settings.serving_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temp.unlink(missing_ok=True)
+    published_at = now(settings)
+    try:
+        tables = build_serving_file(settings, warehouse, temp, marts, published_at)
+        os.replace(temp, target)
+    finally:
+        with suppress(FileNotFoundError):
+            temp.unlink()
+    return PublishReport(target, published_at, tables)
+
+
+def build_serving_file(
+    settings: Settings,
+    warehouse: Path,
+    temp: Path,
+    marts: Sequence[str] | None,
+    published_at: datetime,
+) -> dict[str, int]:
+    con = duckdb.connect(str(temp))
+    try:
+        con.execute(f"ATTACH '{sql_path(warehouse)}' AS wh (READ_ONLY)")
+        available = relations(con, "wh", MARTS_SCHEMA)
+        wanted = list(marts) if marts is not None else [*REQUIRED_MARTS, *OPTIONAL_MARTS]
+        missing = [name for name in REQUIRED_MARTS if name in wanted and name not in available]
+        if marts is not None:
+            missing += [name for name in marts if name not in available and name not in missing]
+        if missing:
+            raise VeloError(
+                f"warehouse {warehouse} lacks marts.{', marts.'.join(missing)}: "
+                "run `velo transform` first"
+            )
+        con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
+        tables = {}
+        for name in (n for n in wanted if n in available):
+            con.execute(
+                f"CREATE TABLE {MARTS_SCHEMA}.{name} AS SELECT * FROM wh.{MARTS_SCHEMA}.{name}"
+            )
+            tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
+        write_data_health(con, published_at)
+        write_dbt_build(con, settings)
+        con.execute("DETACH wh")
+        write_publish_log(con, published_at, tables)
+        tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
+        con.execute("CHECKPOINT")
+        return tables
+    finally:
+        con.close()
+
+
+def sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> set[str]:
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
+        "AND table_schema = ?",
+        [catalog, schema],
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def write_data_health(con: duckdb.DuckDBPyConnection, published_at: datetime) -> None:
+    """Per source: last load time, rows of the last load, total rows, freshness status."""
+    raw_tables = relations(con, "wh", "raw")
+    dedicated = {t for tables, _ in SOURCES.values() if tables for t in tables}
+    rows = []
+    for source, (tables, warn_hours) in SOURCES.items():
+        names = sorted(
+            (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
+        )
+        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(con, n)]
+        rows.append(source_health(con, source, names, warn_hours, published_at))
+    con.execute(
+        f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
+        "last_loaded_at TIMESTAMP, rows_last_load BIGINT, total_rows BIGINT, "
+        "warn_after_hours DOUBLE, age_hours DOUBLE, status VARCHAR)"
+    )
+    con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def has_loaded_at(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = 'wh' "
+        "AND table_schema = 'raw' AND table_name = ? AND column_name = '_loaded_at'",
+        [table],
+    ).fetchone()[0]
+    return bool(found)
+
+
+def source_health(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    tables: list[str],
+    warn_hours: float,
+    published_at: datetime,
+) -> tuple[Any, ...]:
+    if not tables:
+        return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
+    union = " UNION ALL ".join(f"SELECT _loaded_at FROM wh.raw.{t}" for t in tables)
+    last, total = con.execute(f"SELECT max(_loaded_at), count(*) FROM ({union})").fetchone()
+    if last is None:
+        return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
+    last_rows = con.execute(f"SELECT count(*) FROM ({union}) WHERE _loaded_at = ?", [last])
+    age = (published_at - last).total_seconds() / 3600
+    status = "fresh" if age <= warn_hours else "stale"
+    return (source, len(tables), last, int(last_rows.fetchone()[0]), int(total), warn_hours,
+            round(age, 2), status)
+
+
+def dbt_run_results_path(settings: Settings) -> Path | None:
+    """The newest run_results.json the warehouse runner left (its target dir), if any."""
+    candidates = [
+        Path(settings.state_dir) / "dbt" / "target" / "run_results.json",
+        DBT_PROJECT_DIR / "target" / "run_results.json",
+    ]
+    found = [path for path in candidates if path.exists()]
+    return max(found, key=lambda path: path.stat().st_mtime) if found else None
+
+
+def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The last dbt build: when it finished, how many models/tests passed, warned, failed."""
+    con.execute(
+        f"CREATE TABLE {MARTS_SCHEMA}.dbt_build (finished_at TIMESTAMP, command VARCHAR, "
+        "elapsed_seconds DOUBLE, models_ok INTEGER, models_failed INTEGER, tests_passed INTEGER, "
+        "tests_warned INTEGER, tests_failed INTEGER)"
+    )
+    path = dbt_run_results_path(settings)
+    if path is None:
+        return
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return  # a half-written file from a concurrent build: show "unknown", not a failure
+    con.execute(f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                summarize_run_results(results))
+
+
+def summarize_run_results(results: dict[str, Any]) -> tuple[Any, ...]:
+    counts = dict.fromkeys(("models_ok", "models_failed", "pass", "warn", "fail"), 0)
+    for item in results.get("results", []):
+        kind = str(item.get("unique_id", "")).split(".")[0]
+        status = item.get("status")
+        if kind in ("test", "unit_test") and status != "skipped":
+            counts[status if status in ("pass", "warn") else "fail"] += 1
+        elif kind in ("model", "snapshot", "seed"):
+            counts["models_ok" if status == "success" else "models_failed"] += 1
+    generated = results.get("metadata", {}).get("generated_at")
+    finished_at = (
+        datetime.fromisoformat(generated.replace("Z", "+00:00")).replace(tzinfo=None)
+        if generated
+        else None
+    )
+    command = results.get("args", {}).get("which", "build")
+    return (finished_at, command, results.get("elapsed_time"), counts["models_ok"],
+            counts["models_failed"], counts["pass"], counts["warn"], counts["fail"])
+
+
+def write_publish_log(
+    con: duckdb.DuckDBPyConnection, published_at: datetime, tables: dict[str, int]
+) -> None:
+    con.execute(
+        f"CREATE TABLE {MARTS_SCHEMA}.publish_log (published_at TIMESTAMP, "
+        "published_wall_at TIMESTAMP, tables VARCHAR)"
+    )
+    con.execute(
+        f"INSERT INTO {MARTS_SCHEMA}.publish_log VALUES (?, ?, ?)",
+        [published_at, wall_now(), json.dumps(tables)],
+    )
+
+
+def open_serving(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the serving DB (never the warehouse)."""
+    path = Path(settings.serving_path)
+    if not path.exists():
+        raise VeloError(f"no serving database at {path}: run `make run` first")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise VeloError(f"serving database {path} cannot be opened ({exc}): run `make run` again")

@@ -1,0 +1,88 @@
+"""Local HTTP servers for these tests: a Slack webhook that records, an API that fails."""
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from velo.orchestration import resources
+
+
+@dataclass
+class RecordingServer:
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def texts(self) -> list[str]:
+        return [payload.get("text", "") for payload in self.requests]
+
+
+@dataclass
+class FailingServer:
+    url: str
+    hits: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def slack() -> Iterator[RecordingServer]:
+    """A Slack incoming webhook on loopback that records every JSON payload posted to it."""
+    recorded: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            recorded.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with serve(Handler) as url:
+        yield RecordingServer(url=f"{url}/services/T000/B000/XXXX", requests=recorded)
+
+
+@pytest.fixture
+def failing_api() -> Iterator[FailingServer]:
+    """An HTTP API that answers every request with 500 and counts the requests."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"error": true, "status": 500, "message": "boom"}')
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with serve(Handler) as url:
+        yield FailingServer(url=f"{url}/fx", hits=hits)
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dagster retries after milliseconds, and dlt's HTTP client tries once, so tests stay fast."""
+    monkeypatch.setattr(resources, "RETRY_DELAY_SECONDS", 0.05)
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "1")

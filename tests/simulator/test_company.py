@@ -1,0 +1,353 @@
+"""The simulated operations database, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from velo.cli import app
+from velo.errors import VeloError
+from velo.settings import Settings
+from velo.simulator import schema
+from velo.simulator.company import company_summary, init_company, tick
+
+SMALL: dict[str, Any] = {"days": 60, "scale": 0.02, "seed": 7, "as_of": date(2024, 3, 31)}
+FINAL_STATUSES = {4, 5, 6}
+# position of each status in the lifecycle: a status never moves to a lower one
+LIFECYCLE_RANK = {1: 0, 2: 1, 3: 2, 4: 3, 5: 3, 6: 3}
+CENT = Decimal("0.0001")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ops(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Settings whose operations DB is SQLite (the default) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return settings
+    return settings.with_overrides(ops_db_url=request.getfixturevalue("pg_url"))
+
+
+def dump(settings: Settings) -> dict[str, list[tuple]]:
+    """Every row of every company table, in primary-key order."""
+    engine = sa.create_engine(settings.ops_db_url)
+    try:
+        with engine.connect() as conn:
+            return {
+                name: [
+                    tuple(row)
+                    for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
+                ]
+                for name, table in schema.metadata.tables.items()
+                if name in schema.COMPANY_TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+def query(settings: Settings, statement: str | sa.Executable) -> list[sa.Row]:
+    """Rows of a query; Core statements come back typed (datetimes, decimals) on every database."""
+    engine = sa.create_engine(settings.ops_db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text(statement) if isinstance(statement, str) else statement
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def columns(settings: Settings, table: sa.Table, *names: str) -> list[sa.Row]:
+    return query(settings, sa.select(*(table.c[name] for name in names)))
+
+
+def clock(settings: Settings) -> datetime:
+    return datetime.fromisoformat(str(company_summary(settings)["now"]))
+
+
+def test_init_is_deterministic_and_depends_on_the_seed(ops: Settings) -> None:
+    summary = init_company(ops, **SMALL)
+    first = dump(ops)
+    assert summary["now"] == "2024-03-31T23:59:59"
+    assert summary["sales_order_header"] == len(first["sales_order_header"]) > 50
+    assert summary["sales_order_detail"] > summary["sales_order_header"]
+    init_company(ops, **SMALL)
+    assert dump(ops) == first
+    init_company(ops, **{**SMALL, "seed": 8})
+    other = dump(ops)
+    assert other["sales_order_header"] != first["sales_order_header"]
+    assert [row[:3] for row in other["product"]] == [row[:3] for row in first["product"]]
+
+
+def test_every_foreign_key_resolves_and_primary_keys_are_unique(ops: Settings) -> None:
+    init_company(ops, **SMALL)
+    tick(ops, days=3)
+    checked = 0
+    for table in schema.metadata.sorted_tables:
+        pk = ", ".join(c.name for c in table.primary_key.columns)
+        duplicates = query(ops, f"SELECT {pk} FROM {table.name} GROUP BY {pk} HAVING COUNT(*) > 1")
+        assert duplicates == [], table.name
+        for fk in table.foreign_keys:
+            child, parent = fk.parent, fk.column
+            orphans = query(
+                ops,
+                f"SELECT COUNT(*) FROM {table.name} c WHERE c.{child.name} IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM {parent.table.name} p "
+                f"WHERE p.{parent.name} = c.{child.name})",
+            )[0][0]
+            assert orphans == 0, f"{table.name}.{child.name} -> {parent.table.name}"
+            checked += 1
+    assert checked == sum(len(t.foreign_keys) for t in schema.metadata.tables.values()) >= 15
+
+
+def test_tick_inserts_and_updates_with_new_modified_dates(ops: Settings) -> None:
+    init_company(ops, **SMALL)
+    before, clock_before = dump(ops), clock(ops)
+    counts = tick(ops, days=3)
+    after = dump(ops)
+
+    assert clock(ops) == clock_before + timedelta(days=3)
+    assert counts["now"] == (clock_before + timedelta(days=3)).isoformat()
+    for name in ("sales_order_header", "sales_order_detail", "work_order", "customer"):
+        assert counts[f"{name} inserted"] > 0, name
+    for name in ("sales_order_header", "work_order"):
+        assert counts[f"{name} updated"] > 0, name
+    changed_total = 0
+    for name, rows in after.items():
+        table = schema.metadata.tables[name]
+        position = list(table.columns.keys()).index("modified_date")
+        old_max = max((row[position] for row in before[name]), default=datetime.min)
+        old = set(before[name])
+        changed = [row for row in rows if row not in old]
+        assert all(row[position] > clock_before for row in changed), name
+        assert all(row[position] > old_max for row in changed), name
+        inserted = counts.get(f"{name} inserted", 0)
+        # a row updated on two of the days counts twice in the counts, once in the diff
+        assert inserted <= len(changed) <= inserted + counts.get(f"{name} updated", 0), name
+        # rows only ever get added: an untouched row is unchanged, nothing disappears
+        assert len(rows) == len(before[name]) + counts.get(f"{name} inserted", 0), name
+        changed_total += len(changed)
+    assert changed_total > 0
+
+
+def test_order_status_lifecycle_is_valid(ops: Settings) -> None:
+    init_company(ops, **SMALL)
+    header = sa.select(
+        *(
+            schema.sales_order_header.c[n]
+            for n in ("sales_order_id", "status", "order_date", "ship_date")
+        )
+    )
+    before = {row[0]: row for row in query(ops, header)}
+    now = clock(ops)
+    old = [row for row in before.values() if row[2] < now - timedelta(days=14)]
+    assert old and all(row[1] in FINAL_STATUSES for row in old)
+    assert any(row[1] in (1, 2, 3) for row in before.values())
+    tick(ops, days=4)
+    after = {row[0]: row for row in query(ops, header)}
+    for order_id, (_, status, ordered, shipped) in after.items():
+        assert status in schema.ORDER_STATUS
+        assert (status == 5) == (shipped is not None)
+        assert shipped is None or shipped >= ordered
+        if order_id in before:
+            old_status = before[order_id][1]
+            assert LIFECYCLE_RANK[status] >= LIFECYCLE_RANK[old_status]
+            if old_status in FINAL_STATUSES:
+                assert after[order_id] == before[order_id]
+    moved = [i for i in before if after[i][1] != before[i][1]]
+    assert moved
+
+
+def test_tick_does_not_depend_on_how_days_are_batched(ops: Settings) -> None:
+    init_company(ops, **SMALL)
+    tick(ops, days=2)
+    together = dump(ops)
+    init_company(ops, **SMALL)
+    tick(ops, days=1)
+    tick(ops, days=1)
+    assert dump(ops) == together
+
+
+def test_order_money_adds_up(ops: Settings) -> None:
+    init_company(ops, **SMALL)
+    tick(ops, days=2)
+    detail, header = schema.sales_order_detail, schema.sales_order_header
+    lines = query(
+        ops,
+        sa.select(
+            detail.c.sales_order_id,
+            detail.c.order_qty,
+            detail.c.unit_price,
+            detail.c.unit_price_discount,
+            detail.c.line_total,
+            header.c.order_date,
+            detail.c.product_id,
+        ).join_from(detail, header),
+    )
+    prices = columns(
+        ops, schema.product_list_price_history, "product_id", "start_date", "end_date", "list_price"
+    )
+    sums: dict[int, Decimal] = {}
+    discounts = set()
+    for order_id, qty, unit, discount, total, ordered, product_id in lines:
+        expected = (Decimal(unit) * qty * (1 - Decimal(discount))).quantize(CENT, ROUND_HALF_UP)
+        assert Decimal(total) == expected
+        in_force = [
+            p
+            for pid, start, end, p in prices
+            if pid == product_id and start <= ordered and (end is None or ordered < end)
+        ]
+        assert in_force == [Decimal(unit)]
+        sums[order_id] = sums.get(order_id, Decimal(0)) + Decimal(total)
+        discounts.add(Decimal(discount))
+    assert (
+        {Decimal(0), Decimal("0.05")}
+        <= discounts
+        <= {Decimal(d) for d in ("0", "0.02", "0.05", "0.1", "0.15")}
+    )
+    headers = columns(ops, header, "sales_order_id", "sub_total", "tax_amt", "freight", "total_due")
+    assert len(headers) == len(sums)
+    for order_id, sub_total, tax, freight, total in headers:
+        assert Decimal(sub_total) == sums[order_id]
+        assert Decimal(tax) == (Decimal(sub_total) * Decimal("0.08")).quantize(CENT, ROUND_HALF_UP)
+        assert Decimal(freight) == (Decimal(sub_total) * Decimal("0.025")).quantize(
+            CENT, ROUND_HALF_UP
+        )
+        assert Decimal(total) == Decimal(sub_total) + Decimal(tax) + Decimal(freight)
+
+
+def test_price_history_is_a_valid_scd2_that_ticks_extend(settings: Settings) -> None:
+    init_company(settings, **{**SMALL, "days": 120})
+    assert (
+        query(
+            settings, "SELECT COUNT(*) FROM product_list_price_history WHERE end_date IS NOT NULL"
+        )[0][0]
+        > 5
+    )
+    tick(settings, days=10)
+    first_order = min(row[0] for row in columns(settings, schema.sales_order_header, "order_date"))
+    current = {
+        pid: (price, cost)
+        for pid, price, cost in columns(
+            settings, schema.product, "product_id", "list_price", "standard_cost"
+        )
+    }
+    for table, column in ((schema.product_list_price_history, 0), (schema.product_cost_history, 1)):
+        value = ("list_price", "standard_cost")[column]
+        rows = sorted(
+            columns(settings, table, "product_id", "start_date", "end_date", "modified_date", value)
+        )
+        by_product: dict[int, list] = {}
+        for row in rows:
+            by_product.setdefault(row[0], []).append(row)
+        assert set(by_product) == set(current)
+        for pid, history in by_product.items():
+            assert history[0][1] <= first_order
+            assert [row[2] for row in history[:-1]] == [row[1] for row in history[1:]]
+            assert history[-1][2] is None
+            assert history[-1][4] == current[pid][column]
+            assert all(row[3] == (row[2] or row[1]) for row in history)
+        assert max(row[1] for row in rows) > clock(settings) - timedelta(days=10)
+
+
+def test_revenue_geography_and_mix_look_like_the_business(settings: Settings) -> None:
+    init_company(settings, days=120, scale=0.1, seed=3, as_of=date(2024, 6, 30))
+    by_country = dict(
+        query(
+            settings,
+            """
+        SELECT sp.country_region_code, SUM(h.sub_total) FROM sales_order_header h
+        JOIN address a ON a.address_id = h.ship_to_address_id
+        JOIN state_province sp ON sp.state_province_id = a.state_province_id GROUP BY 1""",
+        )
+    )
+    total = sum(by_country.values())
+    assert 0.6 < by_country["US"] / total < 0.8
+    assert set(by_country) == {"US", "CA", "GB", "DE", "FR", "AU"}
+    top_states = [
+        code
+        for code, _ in query(
+            settings,
+            """
+        SELECT sp.state_province_code, SUM(h.sub_total) FROM sales_order_header h
+        JOIN address a ON a.address_id = h.ship_to_address_id
+        JOIN state_province sp ON sp.state_province_id = a.state_province_id
+        WHERE sp.country_region_code = 'US' GROUP BY 1 ORDER BY 2 DESC LIMIT 5""",
+        )
+    ]
+    assert top_states[0] == "CA" and len({"TX", "NY", "FL", "WA", "IL"} & set(top_states)) >= 2
+    by_category = dict(
+        query(
+            settings,
+            """
+        SELECT c.name, SUM(d.line_total) FROM sales_order_detail d
+        JOIN product p ON p.product_id = d.product_id
+        JOIN product_subcategory s ON s.product_subcategory_id = p.product_subcategory_id
+        JOIN product_category c ON c.product_category_id = s.product_category_id GROUP BY 1""",
+        )
+    )
+    assert max(by_category, key=by_category.get) == "Bikes"
+    margins = dict(
+        query(
+            settings,
+            """
+        SELECT c.name, 1 - SUM(p.standard_cost) / SUM(p.list_price) FROM product p
+        JOIN product_subcategory s ON s.product_subcategory_id = p.product_subcategory_id
+        JOIN product_category c ON c.product_category_id = s.product_category_id GROUP BY 1""",
+        )
+    )
+    assert 0.08 < margins["Bikes"] < 0.27 < 0.38 < margins["Accessories"] < 0.62
+    weekdays = query(
+        settings,
+        "SELECT strftime('%w', order_date) IN ('0', '6'), COUNT(*) "
+        "FROM sales_order_header GROUP BY 1",
+    )
+    per_day = {weekend: count / (2 if weekend else 5) for weekend, count in weekdays}
+    assert per_day[1] > 1.2 * per_day[0]
+
+
+def test_reference_data(settings: Settings) -> None:
+    init_company(settings, **SMALL)
+    us = query(
+        settings, "SELECT state_province_code FROM state_province WHERE country_region_code = 'US'"
+    )
+    assert len(us) == 51 and all(len(code) == 2 for (code,) in us)
+    assert {code for (code,) in us} >= {"CA", "TX", "WA", "NY", "FL", "IL", "DC"}
+    categories = query(settings, "SELECT name FROM product_category ORDER BY product_category_id")
+    assert [name for (name,) in categories] == ["Bikes", "Components", "Clothing", "Accessories"]
+    assert 100 <= query(settings, "SELECT COUNT(*) FROM product")[0][0] <= 140
+    for (number,) in query(settings, "SELECT card_number FROM credit_card"):
+        assert number.isdigit() and 14 <= len(number) <= 16
+        digits = [int(d) for d in reversed(number)]
+        luhn = sum(
+            d if i % 2 == 0 else (2 * d - 9 if d > 4 else 2 * d) for i, d in enumerate(digits)
+        )
+        assert luhn % 10 == 0
+
+
+def test_missing_database_is_one_clear_error(ops: Settings) -> None:
+    with pytest.raises(VeloError, match=r"no operations database at .*: run `velo sim init`"):
+        company_summary(ops)
+    with pytest.raises(VeloError, match="run `velo sim init`"):
+        tick(ops)
+
+
+def test_cli_init_summary_and_bad_scale(data_dir) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(app, ["summary"])
+    assert missing.exit_code == 1 and "velo sim init" in missing.output
+    result = runner.invoke(
+        app, ["sim", "init", "--scale", "0.01", "--days", "30", "--as-of", "2024-01-31"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "sales_order_header" in result.output and "2024-01-31T23:59:59" in result.output
+    result = runner.invoke(app, ["summary"])
+    assert result.exit_code == 0 and "sales_order_detail" in result.output
+    result = runner.invoke(app, ["sim", "tick", "--days", "2"])
+    assert result.exit_code == 0 and "2024-02-02T23:59:59" in result.output
+    bad = runner.invoke(app, ["sim", "init", "--scale", "-1"])
+    assert bad.exit_code == 2
+    assert (data_dir / "ops.db").exists()  # the bad call did not touch the existing company
