@@ -3,6 +3,9 @@
 # and lets the two AWS services that act on their own (CloudWatch Logs, SNS) use it.
 
 data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_111:a key policy's resource "*" means this key only; write access is the account's, delegated to IAM
+  #checkov:skip=CKV_AWS_356:a key policy's resource "*" means this key only
+  #checkov:skip=CKV_AWS_109:a key policy's resource "*" means this key only; the account root must administer it or the key becomes unmanageable
   statement {
     sid       = "AccountAdministersViaIam"
     actions   = ["kms:*"]

@@ -1,10 +1,6 @@
 # A VPC with public subnets (NAT only) and private subnets (ECS tasks, RDS). Skipped when
 # create_vpc = false; then existing_vpc_id / existing_private_subnet_ids are used.
 
-data "aws_availability_zones" "available" {
-  state = "available"
-}
-
 resource "aws_vpc" "this" {
   count                = var.create_vpc ? 1 : 0
   cidr_block           = var.vpc_cidr
@@ -25,18 +21,18 @@ resource "aws_internet_gateway" "this" {
 }
 
 resource "aws_subnet" "public" {
-  count             = var.create_vpc ? var.az_count : 0
+  count             = var.create_vpc ? length(var.availability_zones) : 0
   vpc_id            = aws_vpc.this[0].id
   cidr_block        = cidrsubnet(var.vpc_cidr, 8, count.index)
-  availability_zone = data.aws_availability_zones.available.names[count.index]
+  availability_zone = var.availability_zones[count.index]
   tags              = { Name = "${local.name}-public-${count.index}" }
 }
 
 resource "aws_subnet" "private" {
-  count             = var.create_vpc ? var.az_count : 0
+  count             = var.create_vpc ? length(var.availability_zones) : 0
   vpc_id            = aws_vpc.this[0].id
   cidr_block        = cidrsubnet(var.vpc_cidr, 8, 100 + count.index)
-  availability_zone = data.aws_availability_zones.available.names[count.index]
+  availability_zone = var.availability_zones[count.index]
   tags              = { Name = "${local.name}-private-${count.index}" }
 }
 
@@ -74,13 +70,13 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "public" {
-  count          = var.create_vpc ? var.az_count : 0
+  count          = var.create_vpc ? length(var.availability_zones) : 0
   subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public[0].id
 }
 
 resource "aws_route_table_association" "private" {
-  count          = var.create_vpc ? var.az_count : 0
+  count          = var.create_vpc ? length(var.availability_zones) : 0
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private[0].id
 }

@@ -36,10 +36,11 @@ variable "vpc_cidr" {
   default     = "10.40.0.0/16"
 }
 
-variable "az_count" {
-  description = "Availability zones (one public and one private subnet each) of the created VPC."
-  type        = number
-  default     = 2
+# Named explicitly (not "the first N available"), so the subnets never move when AWS adds a zone.
+variable "availability_zones" {
+  description = "Zones of the created VPC, one public and one private subnet each (aws_region's)."
+  type        = list(string)
+  default     = ["eu-central-1a", "eu-central-1b"]
 }
 
 variable "existing_vpc_id" {
@@ -104,9 +105,8 @@ variable "log_retention_days" {
 # --- Dagster on ECS ------------------------------------------------------------------------
 
 variable "image_tag" {
-  description = "Tag of the Dagster code-location image in ECR (CD passes the commit SHA)."
+  description = "Tag of the Dagster image in ECR; CD passes the commit SHA (tags are immutable)."
   type        = string
-  default     = "latest"
 }
 
 variable "warehouse" {

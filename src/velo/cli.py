@@ -196,7 +196,7 @@ def run_platform(
 
     run(
         load_settings(), tick_days=tick_days, full_refresh=full_refresh,
-        as_of=parse_date(as_of), scale=scale, console=console,
+        as_of=parse_date(as_of), scale=scale,
     )
 
 
@@ -229,6 +229,38 @@ def bench(
             **{f"baseline {k}": v for k, v in result["baseline"].items()},
             "ratio": result["ratio"],
         })
+
+
+@app.command("publish")
+@reports_errors
+def publish_serving() -> None:
+    """Copy the marts into the read-only serving DB (atomic swap)."""
+    from velo.serving import publish
+
+    print_mapping("Serving DB published", publish(load_settings()).as_mapping())
+
+
+AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
+@app.command()
+@reports_errors
+def answers(as_of: AsOf = None, output: AnswerFormat = "table") -> None:
+    """Answer the six questions from the serving DB (as of the platform clock by default)."""
+    from velo.serving.report import show_answers
+
+    if output not in ("table", "json"):
+        raise typer.BadParameter(f"'{output}' is not one of table, json")
+    show_answers(load_settings(), parse_date(as_of), output, console)
+
+
+@app.command()
+@reports_errors
+def dashboard(port: Annotated[int, typer.Option(help="Loopback port.")] = 8501) -> None:
+    """Serve the Streamlit dashboard on 127.0.0.1 (reads the serving DB only)."""
+    from velo.dashboard.server import serve_dashboard
+
+    raise typer.Exit(serve_dashboard(load_settings(), port))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -90,9 +90,12 @@ def plan_lifecycle(settings: Settings) -> list[LifecycleAction]:
 def archive_file(fs: fsspec.AbstractFileSystem, source: str, target: str) -> None:
     """Compress to the archive first, then remove the original: a crash leaves a copy, not a gap."""
     fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-    with fs.open(source, "rb") as raw, fs.open(target, "wb") as out:
-        with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
-            shutil.copyfileobj(raw, packed)
+    with (
+        fs.open(source, "rb") as raw,
+        fs.open(target, "wb") as out,
+        gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed,
+    ):
+        shutil.copyfileobj(raw, packed)
     fs.rm(source)
 
 
@@ -113,7 +116,7 @@ def run_lifecycle(settings: Settings, dry_run: bool = False) -> list[LifecycleAc
 def print_lifecycle(console: Console, plan: list[LifecycleAction], dry_run: bool) -> None:
     table = Table(title="lifecycle (dry run: nothing changed)" if dry_run else "lifecycle")
     for column in ("action", "file", "age (days)", "to / why"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # paths in full, never cut with an ellipsis
     for step in plan:
         table.add_row(step.action, step.path, str(step.age_days), step.target or step.reason)
     if not plan:

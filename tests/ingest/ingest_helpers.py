@@ -31,7 +31,9 @@ def source_counts(settings: Settings) -> dict[str, int]:
     try:
         with engine.connect() as conn:
             return {
-                name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+                name: conn.execute(
+                    sa.select(sa.func.count()).select_from(sa.table(name))
+                ).scalar_one()
                 for name in schema.COMPANY_TABLES
             }
     finally:
@@ -44,7 +46,9 @@ def latest_modified(settings: Settings) -> dict[str, object]:
     try:
         with engine.connect() as conn:
             return {
-                name: conn.execute(sa.select(sa.func.max(schema.metadata.tables[name].c.modified_date))).scalar_one()
+                name: conn.execute(
+                    sa.select(sa.func.max(schema.metadata.tables[name].c.modified_date))
+                ).scalar_one()
                 for name in schema.CHANGING_TABLES
             }
     finally:
@@ -59,7 +63,9 @@ def changed_since(settings: Settings, since: dict[str, object]) -> dict[str, int
             for name, after in since.items():
                 column = schema.metadata.tables[name].c.modified_date
                 query = sa.select(sa.func.count()).select_from(schema.metadata.tables[name])
-                counts[name] = conn.execute(query.where(column > after) if after else query).scalar_one()
+                counts[name] = conn.execute(
+                    query.where(column > after) if after else query
+                ).scalar_one()
             return counts
     finally:
         engine.dispose()
@@ -82,6 +88,7 @@ def duplicate_keys(settings: Settings) -> dict[str, int]:
     found = {}
     for name in schema.COMPANY_TABLES:
         key = ", ".join(c.name for c in schema.metadata.tables[name].primary_key)
-        sql = f"select count(*) from (select {key} from raw.{name} group by {key} having count(*) > 1)"
+        duplicated = f"select {key} from raw.{name} group by {key} having count(*) > 1"
+        sql = f"select count(*) from ({duplicated})"
         found[name] = raw_query(settings, sql)[0][0]
     return {name: n for name, n in found.items() if n}

@@ -39,8 +39,11 @@ def assert_raw_equals_source(settings: Settings) -> None:
 def order_statuses(settings: Settings) -> dict[int, int]:
     engine = sa.create_engine(settings.ops_db_url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(schema.sales_order_header.c.sales_order_id,
-                                      schema.sales_order_header.c.status)).all()
+        rows = conn.execute(
+            sa.select(
+                schema.sales_order_header.c.sales_order_id, schema.sales_order_header.c.status
+            )
+        ).all()
     engine.dispose()
     return dict(rows)
 
@@ -62,7 +65,9 @@ def check_ticks_arrive(settings: Settings, ticks: int) -> None:
             t: source_counts(settings)[t] for t in schema.REFERENCE_TABLES
         }
         assert_raw_equals_source(settings)
-    statuses = dict(raw_query(settings, "select sales_order_id, status from raw.sales_order_header"))
+    statuses = dict(
+        raw_query(settings, "select sales_order_id, status from raw.sales_order_header")
+    )
     assert statuses == order_statuses(settings)
 
 
@@ -77,17 +82,24 @@ def test_ticks_arrive_incrementally_from_postgres(pg_company: Settings) -> None:
 
 def test_unchanged_source_reads_and_adds_nothing(company: Settings) -> None:
     ingest_operations(company)
-    loads_before = raw_query(company, "select count(distinct _dlt_load_id) from raw.sales_order_detail")
+    loads_before = raw_query(
+        company, "select count(distinct _dlt_load_id) from raw.sales_order_detail"
+    )
     report = ingest_operations(company)
     assert {t: report.rows_read[t] for t in schema.CHANGING_TABLES} == dict.fromkeys(
         schema.CHANGING_TABLES, 0
     )
     assert report.rows_loaded == sum(source_counts(company)[t] for t in schema.REFERENCE_TABLES)
-    assert raw_query(company, "select count(distinct _dlt_load_id) from raw.sales_order_detail") == loads_before
+    assert (
+        raw_query(company, "select count(distinct _dlt_load_id) from raw.sales_order_detail")
+        == loads_before
+    )
     assert_raw_equals_source(company)
 
 
-def test_changed_rows_are_selected_in_sql(company: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changed_rows_are_selected_in_sql(
+    company: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The cursor filter is pushed down: the database itself returns only changed rows."""
     import connectorx
 
@@ -102,10 +114,14 @@ def test_changed_rows_are_selected_in_sql(company: Settings, monkeypatch: pytest
 
     monkeypatch.setattr(connectorx, "read_sql", recording_read_sql)
     ingest_operations(company)
-    selects = {name: [s for s in statements if f"FROM {name} " in s + " "]
-               for name in schema.COMPANY_TABLES}
+    selects = {
+        name: [s for s in statements if f"FROM {name} " in s + " "]
+        for name in schema.COMPANY_TABLES
+    }
     for name in schema.CHANGING_TABLES:
-        assert selects[name] and all(f"WHERE {name}.modified_date > '" in s for s in selects[name]), name
+        assert selects[name] and all(
+            f"WHERE {name}.modified_date > '" in s for s in selects[name]
+        ), name
     for name in schema.REFERENCE_TABLES:
         assert selects[name] and all("WHERE" not in s for s in selects[name]), name
     assert not any("sim_state" in s for s in statements)
@@ -116,13 +132,21 @@ def test_rows_carry_their_load_time(company: Settings) -> None:
     for name in schema.COMPANY_TABLES:
         nulls = raw_query(company, f"select count(*) from raw.{name} where _loaded_at is null")
         assert nulls == [(0,)], name
-    types = dict(raw_query(company, "select column_name, data_type from information_schema.columns "
-                                    "where table_schema = 'raw' and table_name = 'sales_order_header'"))
+    types = dict(
+        raw_query(
+            company,
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = 'sales_order_header'",
+        )
+    )
     assert types["total_due"] == "DECIMAL(19,4)"
     assert types["order_date"] == "TIMESTAMP"
-    assert {"_loaded_at", "_dlt_load_id", "_dlt_id"} <= types.keys()
-    assert raw_query(company, "select count(*) from information_schema.tables "
-                              "where table_schema = 'raw' and table_name = 'sim_state'") == [(0,)]
+    assert {"_loaded_at", "_dlt_load_id"} <= types.keys()
+    assert raw_query(
+        company,
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'sim_state'",
+    ) == [(0,)]
 
 
 # Runs the operations ingest in a child process that SIGKILLs itself part way through.
@@ -163,7 +187,9 @@ KILLER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("where", ["extract", "load"])
-def test_killed_run_then_rerun_leaves_no_loss_and_no_duplicates(company: Settings, where: str) -> None:
+def test_killed_run_then_rerun_leaves_no_loss_and_no_duplicates(
+    company: Settings, where: str
+) -> None:
     ingest_operations(company)
     advance(company)
     env = {**os.environ, "VELO_OPS_DB_URL": company.ops_db_url}
@@ -181,10 +207,12 @@ def test_new_source_column_loads_and_is_reported(company: Settings) -> None:
     engine = sa.create_engine(company.ops_db_url)
     with engine.begin() as conn:
         conn.execute(sa.text("alter table product add column weight_kg numeric(8, 2)"))
-        conn.execute(sa.text(
-            "update product set weight_kg = 8.5, modified_date = '2030-01-01 00:00:00' "
-            "where product_id = (select min(product_id) from product)"
-        ))
+        conn.execute(
+            sa.text(
+                "update product set weight_kg = 8.5, modified_date = '2030-01-01 00:00:00' "
+                "where product_id = (select min(product_id) from product)"
+            )
+        )
     engine.dispose()
     report = ingest_operations(company)
     assert report.new_columns == {"product": ["weight_kg"]}
@@ -198,7 +226,9 @@ def test_missing_table_is_named(company: Settings) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("drop table work_order"))
     engine.dispose()
-    with pytest.raises(VeloError, match=r"operations DB sqlite:///.*ops\.db has no table work_order"):
+    with pytest.raises(
+        VeloError, match=r"operations DB sqlite:///.*ops\.db has no table work_order"
+    ):
         run_ingest(company, ["operations"])
 
 
@@ -215,3 +245,29 @@ def test_unreachable_postgres_is_named_without_password(settings: Settings, pg_u
         run_ingest(broken, ["operations"])
     assert "s3cret-pw" not in str(caught.value)
     assert ":****@" in str(caught.value)
+
+
+@pytest.mark.postgres
+def test_postgres_warehouse(company: Settings, pg_url: str) -> None:
+    """The same pipeline into dlt's PostgreSQL destination (warehouse = "postgres")."""
+    settings = company.with_overrides(warehouse="postgres", warehouse_url=pg_url)
+    ingest_operations(settings)
+    advance(settings)
+    report = ingest_operations(settings)
+    assert report.rows_read["sales_order_header"] > 0
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:
+        counts = {
+            name: conn.execute(sa.text(f"select count(*) from raw.{name}")).scalar_one()
+            for name in schema.COMPANY_TABLES
+        }
+        money = conn.execute(
+            sa.text(
+                "select data_type, numeric_precision, numeric_scale from information_schema.columns"
+                " where table_schema = 'raw' and table_name = 'sales_order_header'"
+                " and column_name = 'total_due'"
+            )
+        ).one()
+    engine.dispose()
+    assert counts == source_counts(settings)
+    assert tuple(money) == ("numeric", 19, 4)

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from velo.cli import app
-from velo.errors import VeloError
+from velo.errors import UsageError, VeloError
 from velo.settings import Settings
-from velo.simulator import schema
+from velo.simulator import company, schema
 from velo.simulator.company import company_summary, init_company, tick
 
 SMALL: dict[str, Any] = {"days": 60, "scale": 0.02, "seed": 7, "as_of": date(2024, 3, 31)}
@@ -219,15 +219,17 @@ def test_order_money_adds_up(ops: Settings) -> None:
         assert Decimal(total) == Decimal(sub_total) + Decimal(tax) + Decimal(freight)
 
 
-def test_price_history_is_a_valid_scd2_that_ticks_extend(settings: Settings) -> None:
+def test_price_history_is_a_valid_scd2_that_ticks_extend(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     init_company(settings, **{**SMALL, "days": 120})
-    assert (
-        query(
-            settings, "SELECT COUNT(*) FROM product_list_price_history WHERE end_date IS NOT NULL"
-        )[0][0]
-        > 5
-    )
-    tick(settings, days=10)
+    closed = "SELECT COUNT(*) FROM product_list_price_history WHERE end_date IS NOT NULL"
+    assert query(settings, closed)[0][0] > 5
+    tick(settings, days=8)
+    # a price storm: many products change twice or more within one day
+    monkeypatch.setattr(company, "PRICE_CHANGES_PER_DAY", 300.0)
+    counts = tick(settings, days=2)
+    assert counts["product_list_price_history inserted"] > counts["product updated"]
     first_order = min(row[0] for row in columns(settings, schema.sales_order_header, "order_date"))
     current = {
         pid: (price, cost)
@@ -351,3 +353,24 @@ def test_cli_init_summary_and_bad_scale(data_dir) -> None:
     bad = runner.invoke(app, ["sim", "init", "--scale", "-1"])
     assert bad.exit_code == 2
     assert (data_dir / "ops.db").exists()  # the bad call did not touch the existing company
+
+
+def test_bench_reports_rows_per_second_against_a_baseline(data_dir) -> None:
+    from velo.bench import run_benchmark
+
+    result = run_benchmark("sim", scale=0.01)
+    assert result["bench"] == "sim" and result["scale"] == 0.01
+    assert result["figures"]["rows"] > 1_000 and result["figures"]["rows_per_s"] > 0
+    assert 0 < result["baseline"]["rows"] <= result["figures"]["rows"]
+    assert result["ratio"] == pytest.approx(
+        result["figures"]["rows_per_s"] / result["baseline"]["rows_per_s"], rel=0.01
+    )
+
+
+def test_unusable_database_url_is_a_usage_error(settings: Settings) -> None:
+    broken = settings.with_overrides(ops_db_url="nosuchdb://velo:s3cret@host/db")
+    with pytest.raises(UsageError, match="not a usable database URL") as raised:
+        init_company(broken, **SMALL)
+    assert "s3cret" not in str(raised.value)
+    with pytest.raises(UsageError, match="not a usable database URL"):
+        company_summary(broken)

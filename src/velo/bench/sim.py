@@ -57,8 +57,12 @@ def run(scale: float) -> dict[str, Any]:
     )
 
 
+def _company_tables() -> list[sa.Table]:
+    return [t for t in schema.metadata.sorted_tables if t.name in schema.COMPANY_TABLES]
+
+
 def _sample(url: str) -> dict[str, list[dict[str, Any]]]:
-    """The first rows of every table, as SQLAlchemy reads them back."""
+    """The first rows of every company table, as SQLAlchemy reads them back."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -67,7 +71,7 @@ def _sample(url: str) -> dict[str, list[dict[str, Any]]]:
                     dict(row._mapping)
                     for row in conn.execute(sa.select(table).limit(SAMPLE_ROWS_PER_TABLE))
                 ]
-                for table in schema.metadata.sorted_tables
+                for table in _company_tables()
             }
     finally:
         engine.dispose()
@@ -78,7 +82,7 @@ def _insert_row_by_row(path: Path, sample: dict[str, list[dict[str, Any]]]) -> i
     try:
         schema.metadata.create_all(engine)
         with engine.begin() as conn:
-            for table in schema.metadata.sorted_tables:
+            for table in _company_tables():
                 for row in sample[table.name]:
                     conn.execute(table.insert().values(row))
     finally:

@@ -50,7 +50,9 @@ class HourlyPaginator(JSONResponseCursorPaginator):
     def update_state(self, response: Response, data: list[Any] | None = None) -> None:
         base = response.json().get("base")
         if base != FX_BASE:
-            raise VeloError(f"FX API {response.url.split('?')[0]} quotes base {base!r}, not {FX_BASE}")
+            raise VeloError(
+                f"FX API {response.url.split('?')[0]} quotes base {base!r}, not {FX_BASE}"
+            )
         super().update_state(response, data)
 
 
@@ -90,16 +92,21 @@ def unpivot_hour(hour: dict[str, Any]) -> Iterator[dict[str, Any]]:
     stamp = int(hour["timestamp"])
     rate_at = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
     for quote, rate in sorted(hour["rates"].items()):
-        yield {"rate_timestamp": stamp, "rate_at": rate_at, "base": FX_BASE, "quote": quote,
-               "rate": float(rate)}
+        yield {
+            "rate_timestamp": stamp,
+            "rate_at": rate_at,
+            "base": FX_BASE,
+            "quote": quote,
+            "rate": float(rate),
+        }
 
 
 @dlt.source(name="fx", max_table_nesting=0)
 def fx(settings: Settings, loaded_at: datetime, start: datetime, client: Client) -> DltResource:
     hours = hourly_resource(settings, client, start)
-    rates = dlt.transformer(
-        name="fx_rates", write_disposition="append", columns=FX_COLUMNS
-    )(unpivot_hour)
+    rates = dlt.transformer(name="fx_rates", write_disposition="append", columns=FX_COLUMNS)(
+        unpivot_hour
+    )
     return with_loaded_at(hours | rates, loaded_at)
 
 

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 
 import dlt
-import os
 import sqlalchemy as sa
 from dlt.extract import DltResource, DltSource
 from dlt.sources.sql_database import TableBackend, sql_table
@@ -124,9 +123,7 @@ def table_resource(
         backend=backend,
         backend_kwargs={"return_type": "arrow_stream"} if backend == "connectorx" else None,
         query_adapter_callback=(
-            numbers_as_real
-            if backend == "connectorx" and engine.dialect.name == "sqlite"
-            else None
+            numbers_as_real if backend == "connectorx" and engine.dialect.name == "sqlite" else None
         ),
         reflection_level="full",
         write_disposition=disposition,
@@ -144,11 +141,8 @@ def operations(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Iterator[DltResource]:
     for name in schema.COMPANY_TABLES:
-        resource = table_resource(
-            engine, metadata, name, name in first_loads, backend, chunk_size
-        )
-        r = with_loaded_at(resource, loaded_at)
-        yield r.parallelize() if os.environ.get('PAR') else r
+        resource = table_resource(engine, metadata, name, name in first_loads, backend, chunk_size)
+        yield with_loaded_at(resource, loaded_at)
 
 
 @contextmanager

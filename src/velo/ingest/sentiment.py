@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import dlt
-from dlt.common.time import ensure_pendulum_datetime
 from dlt.common.storages.fsspec_filesystem import FileItemDict
+from dlt.common.time import ensure_pendulum_datetime
 from dlt.extract import DltResource, DltSource
 from dlt.sources.filesystem import filesystem
 
@@ -104,9 +104,7 @@ def quarantine_line(
     return entry
 
 
-def file_rows(
-    settings: Settings, quarantined: list[dict[str, Any]]
-) -> Any:
+def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
     """A transformer: listed files -> parsed rows; bad lines go to quarantine and are counted."""
 
     def rows(files: list[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
@@ -161,7 +159,9 @@ def loaded_until(settings: Settings) -> datetime | None:
     from dlt.pipeline.exceptions import CannotRestorePipelineException
 
     try:
-        pipeline = dlt.attach(pipeline_name("sentiment"), pipelines_dir=str(pipelines_dir(settings)))
+        pipeline = dlt.attach(
+            pipeline_name("sentiment"), pipelines_dir=str(pipelines_dir(settings))
+        )
     except CannotRestorePipelineException:
         return None
     resources = pipeline.state.get("sources", {}).get("sentiment", {}).get("resources", {})

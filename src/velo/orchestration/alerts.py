@@ -43,7 +43,10 @@ def innermost_message(error: SerializableErrorInfo | None) -> str:
         error = error.cause
     if error is None:
         return "unknown error"
-    return (error.message or error.cls_name or "error").strip().splitlines()[0]
+    line = (error.message or error.cls_name or "error").strip().splitlines()[0]
+    name, _, rest = line.partition(": ")
+    # "velo.errors.VeloError: fx (...): ..." -> the user's one line, without the class path.
+    return rest if rest and error.cls_name and name.endswith(error.cls_name) else line
 
 
 def digest_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunDigest:

@@ -8,19 +8,22 @@ duration as Dagster reports it; the run's alerts go to Slack as the sensors woul
 """
 
 import logging
+import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
-from typing import Any
+from typing import TextIO
 
 import dagster as dg
 from dagster._core.events import DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.utils import make_new_run_id
 from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
 
 from velo.errors import VeloError
 from velo.orchestration.alerts import RunDigest
@@ -91,7 +94,7 @@ class StepProgress:
         self.prefix = prefix
         self.started: dict[str, float] = {}
         self.rows_read: dict[str, int] = {}
-        self.status: Any = None
+        self.status: Live | None = None
 
     def __call__(self, entry: EventLogEntry) -> None:
         event = entry.dagster_event
@@ -102,7 +105,7 @@ class StepProgress:
         if kind == DagsterEventType.STEP_START:
             self.started.setdefault(step, entry.timestamp)
             if self.status is not None:
-                self.status.update(f"{self.prefix}{step_label(step)} …")
+                self.status.update(Spinner("dots", f"{self.prefix}{step_label(step)} …"))
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
             rows = event.asset_materialization_data.materialization.metadata.get("rows_read")
             if rows is not None:
@@ -135,11 +138,22 @@ def failure_line(event: dg.DagsterEvent) -> str:
     return innermost_message(event.step_failure_data.error)
 
 
+def spinner(console: Console, text: str) -> Live:
+    """A transient spinner line that leaves stdout alone (dbt's output goes to the run log)."""
+    return Live(
+        Spinner("dots", text),
+        console=console,
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+
+
 @contextmanager
 def timed_step(console: Console, outcome: RunOutcome, name: str) -> Iterator[None]:
     """Time a step that runs outside Dagster (API start-up, company creation)."""
     start = time.perf_counter()
-    with console.status(f"{name} …"):
+    with spinner(console, f"{name} …"):
         yield
     seconds = time.perf_counter() - start
     outcome.steps.append(StepTiming(name, seconds, True))
@@ -158,7 +172,7 @@ def execute_job(
     job = build_definitions(settings).resolve_job_def(job_name)
     run_id = make_new_run_id()
     instance.add_event_listener(run_id, progress)
-    with progress.console.status(f"{progress.prefix}{job_name} …") as status:
+    with spinner(progress.console, f"{progress.prefix}{job_name} …") as status:
         progress.status = status
         return job.execute_in_process(
             run_config=QUIET_RUN_CONFIG,
@@ -221,24 +235,32 @@ def run_platform(
     scale: float = 1.0,
     history_days: int = DEFAULT_HISTORY_DAYS,
     console: Console | None = None,
-    show_answers: Callable[[Settings], None] | None = None,
+    answers: bool = True,
 ) -> RunOutcome:
     """Run everything once, or ``tick_days`` simulated days; raise VeloError if a step failed.
 
     With ``tick_days`` and an existing company, only the days run (each one a full incremental
-    platform run); a company created now is first run once as it is.
+    platform run); a company created now is first run once as it is. dbt's and dlt's own output
+    goes to ``<state_dir>/logs/velo-run.log``, the console shows the steps.
     """
+    from velo.serving.report import show_answers
     from velo.simulator.apis import running_apis
 
-    console = console or Console()
+    console = console or Console(file=sys.stdout)
     outcome = RunOutcome()
     started = time.perf_counter()
     if as_of is not None:
         settings = settings.with_overrides(clock=end_of_day(as_of))
     instance = dg.DagsterInstance.ephemeral()
-    quiet_library_logs()
-    with running_apis(settings) as live:
-        console.print(f"[bold]Velo platform run[/bold] (data in {settings.data_dir})")
+    log_path = settings.state_dir / "logs" / "velo-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    console.print(f"[bold]Velo platform run[/bold] (data in {settings.data_dir})")
+    with (
+        log_path.open("w") as log,
+        redirect_stdout(log),
+        quiet_library_logs(log),
+        running_apis(settings) as live,
+    ):
         created = not company_exists(live)
         if created:
             from velo.simulator.company import init_company
@@ -258,16 +280,25 @@ def run_platform(
             )
             full_refresh = False
     outcome.seconds = time.perf_counter() - started
-    if show_answers is not None:
-        show_answers(live)
+    if answers:
+        show_answers(live, None, "table", console)
     console.print(
         f"[bold green]Done in {outcome.seconds:.1f} s.[/bold green] Dashboard: `make dashboard` "
-        f"(reads {settings.serving_path}); data in {settings.data_dir}",
+        f"(reads {settings.serving_path}); data in {settings.data_dir}; "
+        f"dbt/dlt log {log_path}",
         highlight=False,
     )
     return outcome
 
 
-def quiet_library_logs() -> None:
-    """dlt's and dbt's warnings would drown the progress display; Dagster records errors."""
-    logging.getLogger("dlt").setLevel(logging.ERROR)
+@contextmanager
+def quiet_library_logs(log: TextIO) -> Iterator[None]:
+    """dlt's and dbt's warnings would drown the progress display: send them to the run log."""
+    handler = logging.StreamHandler(log)
+    dlt_logger = logging.getLogger("dlt")
+    saved = dlt_logger.handlers, dlt_logger.propagate
+    dlt_logger.handlers, dlt_logger.propagate = [handler], False
+    try:
+        yield
+    finally:
+        dlt_logger.handlers, dlt_logger.propagate = saved

@@ -6,7 +6,10 @@ runs from the loads through the models. A failed attempt is retried (exponential
 not retried — the data will not change by waiting — and stop the run before publish.
 """
 
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,10 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+from dagster_dbt.compat import DBT_PYTHON_VERSION
+from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
+from packaging import version
 
 from velo.errors import VeloError
 from velo.orchestration.resources import (
@@ -46,35 +53,50 @@ class VeloDbtTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = VeloDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+VarsArgs = Callable[[Settings], list[str]]
 
 
-def dbt_project(settings: Settings) -> DbtProject:
-    """The project with its manifest parsed (again only when a project file changed)."""
-    from velo.warehouse.runner import DBT_PROJECT_DIR, prepare_dbt
+class VeloDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt CLI resource without two per-invocation costs this platform never uses.
 
-    prepare_dbt(settings)
-    return DbtProject(project_dir=DBT_PROJECT_DIR, **dbt_locations(settings))
+    Each ``cli()`` call otherwise runs ``dbt --version`` in a subprocess (~2 s; the installed
+    dbt-core's version is known) and builds an in-process dbt adapter (~2.5 s; needed only to
+    fetch row counts or column metadata, which these assets do not).
+    """
 
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return DBT_PYTHON_VERSION
 
-def dbt_locations(settings: Settings) -> dict[str, Any]:
-    from velo.warehouse.runner import dbt_profiles_dir, dbt_target_dir
-
-    return {"profiles_dir": dbt_profiles_dir(settings), "target_path": dbt_target_dir(settings)}
-
-
-def dbt_resource(settings: Settings) -> DbtCliResource:
-    from velo.warehouse.runner import DBT_PROJECT_DIR, dbt_profiles_dir
-
-    return DbtCliResource(
-        project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(dbt_profiles_dir(settings))
-    )
+    def _initialize_dbt_core_adapter(self, args: Any) -> None:
+        return None
 
 
-def attempt_dir(settings: Settings, context: dg.AssetExecutionContext) -> Path:
-    """One target dir per run, shared by its attempts: `dbt retry` reads the last attempt's."""
-    from velo.warehouse.runner import dbt_target_dir
+@dataclass(frozen=True)
+class DbtLocation:
+    """Where the dbt project, its profiles and its target dir (manifest, run results) are."""
 
-    return Path(dbt_target_dir(settings)) / "runs" / context.run.run_id[:8]
+    project_dir: Path
+    profiles_dir: Path
+    target_dir: Path
+    target: str | None = None  # the profile's output; None = the profile's default
+
+    def project(self) -> DbtProject:
+        return DbtProject(
+            project_dir=self.project_dir,
+            profiles_dir=self.profiles_dir,
+            target_path=self.target_dir,
+            target=self.target,
+        )
+
+    def resource(self) -> DbtCliResource:
+        return VeloDbtCliResource(
+            # The venv's dbt, also when the venv is not activated (`.venv/bin/velo run`).
+            dbt_executable=str(Path(sys.executable).with_name("dbt")),
+            project_dir=str(self.project_dir),
+            profiles_dir=str(self.profiles_dir),
+            target=self.target,
+        )
 
 
 def as_result(event: Any) -> Any:
@@ -92,8 +114,8 @@ def as_result(event: Any) -> Any:
     return event
 
 
-def outcome_error(invocation: Any) -> Exception | None:
-    """Errored nodes -> retryable error; only failing tests -> a Failure that is not retried."""
+def outcome_error(invocation: DbtCliInvocation) -> Exception | None:
+    """Errored nodes -> a retryable error; only failing tests -> a Failure that is not retried."""
     results = invocation.get_artifact("run_results.json").get("results", [])
     errored = [r["unique_id"].split(".")[-1] for r in results if r["status"] == "error"]
     failed = [r["unique_id"].split(".")[-1] for r in results if r["status"] == "fail"]
@@ -104,20 +126,27 @@ def outcome_error(invocation: Any) -> Exception | None:
             description=f"dbt build: {len(failed)} data test(s) failed: {', '.join(failed[:5])}",
             allow_retries=False,
         )
-    return None if invocation.is_successful() else VeloError("dbt build failed (see dbt log)")
+    return None if invocation.is_successful() else VeloError("dbt build failed (see the dbt log)")
+
+
+def manifest_of(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
+    manifest, _translator, _project = get_manifest_and_translator_from_dbt_assets(
+        [context.assets_def]
+    )
+    return manifest
 
 
 def run_dbt_build(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    settings: Settings,
-    vars_args: list[str],
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, target: Path, vars_args: list[str]
 ) -> Iterator[Any]:
-    target = attempt_dir(settings, context)
-    if context.retry_number > 0 and (target / "run_results.json").exists():
+    """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones."""
+    results = target / "run_results.json"
+    if context.retry_number == 0:
+        results.unlink(missing_ok=True)  # so a retry never resumes some older run
+    if context.retry_number > 0 and results.exists():
         context.log.info(f"attempt {context.retry_number + 1}: dbt retry (failed nodes only)")
         # `dbt retry` takes no node selection, so it runs without the asset context (which
-        # would add one); its events are turned into this op's results.
+        # would add one); its events become this op's results.
         invocation = dbt.cli(
             ["retry", *vars_args],
             manifest=manifest_of(context),
@@ -135,19 +164,9 @@ def run_dbt_build(
         raise error
 
 
-def manifest_of(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
-    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
-
-    manifest, _translator, _project = get_manifest_and_translator_from_dbt_assets(
-        [context.assets_def]
-    )
-    return manifest
-
-
-def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
-    from velo.warehouse.runner import dbt_vars_args
-
-    project = dbt_project(settings)
+def build_dbt_assets(location: DbtLocation, vars_args: VarsArgs) -> dg.AssetsDefinition:
+    """One op running the whole project; its manifest must exist (``dbt parse``)."""
+    project = location.project()
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -160,7 +179,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     def dbt_build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[Any]:
-        yield from run_dbt_build(context, dbt, velo, dbt_vars_args(velo))
+        yield from run_dbt_build(context, dbt, location.target_dir, vars_args(velo))
 
     return dbt_build
 
@@ -175,7 +194,26 @@ def mart_keys(assets: dg.AssetsDefinition) -> list[dg.AssetKey]:
     ]
 
 
+def velo_location(settings: Settings) -> DbtLocation:
+    """The platform's dbt project, with its manifest parsed for these settings."""
+    from velo.warehouse import runner
+
+    runner.prepare_dbt(settings)
+    return DbtLocation(
+        project_dir=Path(runner.DBT_PROJECT_DIR),
+        profiles_dir=Path(runner.dbt_profiles_dir(settings)),
+        target_dir=Path(runner.dbt_target_dir(settings)),
+    )
+
+
+def velo_vars_args(settings: Settings) -> list[str]:
+    from velo.warehouse.runner import dbt_vars_args
+
+    return dbt_vars_args(settings)
+
+
 def definitions(settings: Settings) -> dg.Definitions:
+    location = velo_location(settings)
     return dg.Definitions(
-        assets=[build_dbt_assets(settings)], resources={"dbt": dbt_resource(settings)}
+        assets=[build_dbt_assets(location, velo_vars_args)], resources={"dbt": location.resource()}
     )

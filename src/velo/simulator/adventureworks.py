@@ -99,7 +99,9 @@ SOURCES = {
             "BusinessEntityID PersonType NameStyle Title FirstName MiddleName LastName Suffix "
             "EmailPromotion AdditionalContactInfo Demographics rowguid ModifiedDate",
         ),
-        _source("EmailAddress", "BusinessEntityID EmailAddressID EmailAddress rowguid ModifiedDate"),
+        _source(
+            "EmailAddress", "BusinessEntityID EmailAddressID EmailAddress rowguid ModifiedDate"
+        ),
         _source("Store", "BusinessEntityID Name SalesPersonID Demographics rowguid ModifiedDate"),
         _source(
             "Customer", "CustomerID PersonID StoreID TerritoryID AccountNumber rowguid ModifiedDate"
@@ -189,12 +191,11 @@ FLAG = Conversion("flag", pa.bool_(), _to_flag)
 
 @dataclass(frozen=True)
 class Lookup:
-    """A column from another (optional) export, joined on the main source's key column."""
+    """A text column from another, optional export, joined on the main source's key column."""
 
     source: str
     key: str
     value: str
-    conversion: Conversion = TEXT
 
 
 @dataclass(frozen=True)
@@ -206,144 +207,195 @@ class TableMapping:
 # --- the mapping: target table -> source table; target column -> (source column, conversion) ---
 
 MAPPING: dict[str, TableMapping] = {
-    "country_region": TableMapping("CountryRegion", {
-        "country_region_code": ("CountryRegionCode", CODE),
-        "name": ("Name", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "state_province": TableMapping("StateProvince", {
-        "state_province_id": ("StateProvinceID", INT),
-        "state_province_code": ("StateProvinceCode", CODE),
-        "country_region_code": ("CountryRegionCode", CODE),
-        "name": ("Name", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "address": TableMapping("Address", {
-        "address_id": ("AddressID", INT),
-        "address_line1": ("AddressLine1", TEXT),
-        "address_line2": ("AddressLine2", TEXT),
-        "city": ("City", TEXT),
-        "state_province_id": ("StateProvinceID", INT),
-        "postal_code": ("PostalCode", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "product_category": TableMapping("ProductCategory", {
-        "product_category_id": ("ProductCategoryID", INT),
-        "name": ("Name", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "product_subcategory": TableMapping("ProductSubcategory", {
-        "product_subcategory_id": ("ProductSubcategoryID", INT),
-        "product_category_id": ("ProductCategoryID", INT),
-        "name": ("Name", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "product": TableMapping("Product", {
-        "product_id": ("ProductID", INT),
-        "name": ("Name", TEXT),
-        "product_number": ("ProductNumber", TEXT),
-        "color": ("Color", TEXT),
-        "size": ("Size", TEXT),
-        "product_subcategory_id": ("ProductSubcategoryID", INT),
-        "standard_cost": ("StandardCost", MONEY),
-        "list_price": ("ListPrice", MONEY),
-        "sell_start_date": ("SellStartDate", DATETIME),
-        "sell_end_date": ("SellEndDate", DATETIME),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "product_list_price_history": TableMapping("ProductListPriceHistory", {
-        "product_id": ("ProductID", INT),
-        "start_date": ("StartDate", DATETIME),
-        "end_date": ("EndDate", DATETIME),
-        "list_price": ("ListPrice", MONEY),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "product_cost_history": TableMapping("ProductCostHistory", {
-        "product_id": ("ProductID", INT),
-        "start_date": ("StartDate", DATETIME),
-        "end_date": ("EndDate", DATETIME),
-        "standard_cost": ("StandardCost", MONEY),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "person": TableMapping("Person", {
-        "business_entity_id": ("BusinessEntityID", INT),
-        "person_type": ("PersonType", CODE),
-        "first_name": ("FirstName", TEXT),
-        "last_name": ("LastName", TEXT),
-        "email_address": Lookup("EmailAddress", key="BusinessEntityID", value="EmailAddress"),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "store": TableMapping("Store", {
-        "business_entity_id": ("BusinessEntityID", INT),
-        "name": ("Name", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "customer": TableMapping("Customer", {
-        "customer_id": ("CustomerID", INT),
-        "person_id": ("PersonID", INT),
-        "store_id": ("StoreID", INT),
-        "account_number": ("AccountNumber", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "credit_card": TableMapping("CreditCard", {
-        "credit_card_id": ("CreditCardID", INT),
-        "card_type": ("CardType", TEXT),
-        "card_number": ("CardNumber", TEXT),
-        "exp_month": ("ExpMonth", INT),
-        "exp_year": ("ExpYear", INT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "sales_reason": TableMapping("SalesReason", {
-        "sales_reason_id": ("SalesReasonID", INT),
-        "name": ("Name", TEXT),
-        "reason_type": ("ReasonType", TEXT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "sales_order_header": TableMapping("SalesOrderHeader", {
-        "sales_order_id": ("SalesOrderID", INT),
-        "revision_number": ("RevisionNumber", INT),
-        "order_date": ("OrderDate", DATETIME),
-        "due_date": ("DueDate", DATETIME),
-        "ship_date": ("ShipDate", DATETIME),
-        "status": ("Status", INT),
-        "online_order_flag": ("OnlineOrderFlag", FLAG),
-        "sales_order_number": ("SalesOrderNumber", TEXT),
-        "customer_id": ("CustomerID", INT),
-        "bill_to_address_id": ("BillToAddressID", INT),
-        "ship_to_address_id": ("ShipToAddressID", INT),
-        "credit_card_id": ("CreditCardID", INT),
-        "sub_total": ("SubTotal", MONEY),
-        "tax_amt": ("TaxAmt", MONEY),
-        "freight": ("Freight", MONEY),
-        "total_due": ("TotalDue", MONEY),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "sales_order_detail": TableMapping("SalesOrderDetail", {
-        "sales_order_detail_id": ("SalesOrderDetailID", INT),
-        "sales_order_id": ("SalesOrderID", INT),
-        "order_qty": ("OrderQty", INT),
-        "product_id": ("ProductID", INT),
-        "unit_price": ("UnitPrice", MONEY),
-        "unit_price_discount": ("UnitPriceDiscount", MONEY),
-        "line_total": ("LineTotal", MONEY),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "sales_order_header_sales_reason": TableMapping("SalesOrderHeaderSalesReason", {
-        "sales_order_id": ("SalesOrderID", INT),
-        "sales_reason_id": ("SalesReasonID", INT),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
-    "work_order": TableMapping("WorkOrder", {
-        "work_order_id": ("WorkOrderID", INT),
-        "product_id": ("ProductID", INT),
-        "order_qty": ("OrderQty", INT),
-        "stocked_qty": ("StockedQty", INT),
-        "scrapped_qty": ("ScrappedQty", INT),
-        "start_date": ("StartDate", DATETIME),
-        "end_date": ("EndDate", DATETIME),
-        "due_date": ("DueDate", DATETIME),
-        "modified_date": ("ModifiedDate", DATETIME),
-    }),
+    "country_region": TableMapping(
+        "CountryRegion",
+        {
+            "country_region_code": ("CountryRegionCode", CODE),
+            "name": ("Name", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "state_province": TableMapping(
+        "StateProvince",
+        {
+            "state_province_id": ("StateProvinceID", INT),
+            "state_province_code": ("StateProvinceCode", CODE),
+            "country_region_code": ("CountryRegionCode", CODE),
+            "name": ("Name", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "address": TableMapping(
+        "Address",
+        {
+            "address_id": ("AddressID", INT),
+            "address_line1": ("AddressLine1", TEXT),
+            "address_line2": ("AddressLine2", TEXT),
+            "city": ("City", TEXT),
+            "state_province_id": ("StateProvinceID", INT),
+            "postal_code": ("PostalCode", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "product_category": TableMapping(
+        "ProductCategory",
+        {
+            "product_category_id": ("ProductCategoryID", INT),
+            "name": ("Name", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "product_subcategory": TableMapping(
+        "ProductSubcategory",
+        {
+            "product_subcategory_id": ("ProductSubcategoryID", INT),
+            "product_category_id": ("ProductCategoryID", INT),
+            "name": ("Name", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "product": TableMapping(
+        "Product",
+        {
+            "product_id": ("ProductID", INT),
+            "name": ("Name", TEXT),
+            "product_number": ("ProductNumber", TEXT),
+            "color": ("Color", TEXT),
+            "size": ("Size", TEXT),
+            "product_subcategory_id": ("ProductSubcategoryID", INT),
+            "standard_cost": ("StandardCost", MONEY),
+            "list_price": ("ListPrice", MONEY),
+            "sell_start_date": ("SellStartDate", DATETIME),
+            "sell_end_date": ("SellEndDate", DATETIME),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "product_list_price_history": TableMapping(
+        "ProductListPriceHistory",
+        {
+            "product_id": ("ProductID", INT),
+            "start_date": ("StartDate", DATETIME),
+            "end_date": ("EndDate", DATETIME),
+            "list_price": ("ListPrice", MONEY),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "product_cost_history": TableMapping(
+        "ProductCostHistory",
+        {
+            "product_id": ("ProductID", INT),
+            "start_date": ("StartDate", DATETIME),
+            "end_date": ("EndDate", DATETIME),
+            "standard_cost": ("StandardCost", MONEY),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "person": TableMapping(
+        "Person",
+        {
+            "business_entity_id": ("BusinessEntityID", INT),
+            "person_type": ("PersonType", CODE),
+            "first_name": ("FirstName", TEXT),
+            "last_name": ("LastName", TEXT),
+            "email_address": Lookup("EmailAddress", key="BusinessEntityID", value="EmailAddress"),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "store": TableMapping(
+        "Store",
+        {
+            "business_entity_id": ("BusinessEntityID", INT),
+            "name": ("Name", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "customer": TableMapping(
+        "Customer",
+        {
+            "customer_id": ("CustomerID", INT),
+            "person_id": ("PersonID", INT),
+            "store_id": ("StoreID", INT),
+            "account_number": ("AccountNumber", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "credit_card": TableMapping(
+        "CreditCard",
+        {
+            "credit_card_id": ("CreditCardID", INT),
+            "card_type": ("CardType", TEXT),
+            "card_number": ("CardNumber", TEXT),
+            "exp_month": ("ExpMonth", INT),
+            "exp_year": ("ExpYear", INT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "sales_reason": TableMapping(
+        "SalesReason",
+        {
+            "sales_reason_id": ("SalesReasonID", INT),
+            "name": ("Name", TEXT),
+            "reason_type": ("ReasonType", TEXT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "sales_order_header": TableMapping(
+        "SalesOrderHeader",
+        {
+            "sales_order_id": ("SalesOrderID", INT),
+            "revision_number": ("RevisionNumber", INT),
+            "order_date": ("OrderDate", DATETIME),
+            "due_date": ("DueDate", DATETIME),
+            "ship_date": ("ShipDate", DATETIME),
+            "status": ("Status", INT),
+            "online_order_flag": ("OnlineOrderFlag", FLAG),
+            "sales_order_number": ("SalesOrderNumber", TEXT),
+            "customer_id": ("CustomerID", INT),
+            "bill_to_address_id": ("BillToAddressID", INT),
+            "ship_to_address_id": ("ShipToAddressID", INT),
+            "credit_card_id": ("CreditCardID", INT),
+            "sub_total": ("SubTotal", MONEY),
+            "tax_amt": ("TaxAmt", MONEY),
+            "freight": ("Freight", MONEY),
+            "total_due": ("TotalDue", MONEY),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "sales_order_detail": TableMapping(
+        "SalesOrderDetail",
+        {
+            "sales_order_detail_id": ("SalesOrderDetailID", INT),
+            "sales_order_id": ("SalesOrderID", INT),
+            "order_qty": ("OrderQty", INT),
+            "product_id": ("ProductID", INT),
+            "unit_price": ("UnitPrice", MONEY),
+            "unit_price_discount": ("UnitPriceDiscount", MONEY),
+            "line_total": ("LineTotal", MONEY),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "sales_order_header_sales_reason": TableMapping(
+        "SalesOrderHeaderSalesReason",
+        {
+            "sales_order_id": ("SalesOrderID", INT),
+            "sales_reason_id": ("SalesReasonID", INT),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
+    "work_order": TableMapping(
+        "WorkOrder",
+        {
+            "work_order_id": ("WorkOrderID", INT),
+            "product_id": ("ProductID", INT),
+            "order_qty": ("OrderQty", INT),
+            "stocked_qty": ("StockedQty", INT),
+            "scrapped_qty": ("ScrappedQty", INT),
+            "start_date": ("StartDate", DATETIME),
+            "end_date": ("EndDate", DATETIME),
+            "due_date": ("DueDate", DATETIME),
+            "modified_date": ("ModifiedDate", DATETIME),
+        },
+    ),
 }
 
 
@@ -415,7 +467,9 @@ def _convert_column(
         try:
             values.append(conversion.parse(text))
         except (ValueError, OverflowError) as exc:
-            raise _BadValue(row_index, column, text, f"is not a {conversion.name} ({exc})") from None
+            raise _BadValue(
+                row_index, column, text, f"is not a {conversion.name} ({exc})"
+            ) from None
     return values
 
 
@@ -427,20 +481,17 @@ def _lookup_values(source_dir: Path, raw: RawTable, lookup: Lookup) -> list[Any]
     other = read_table(path, SOURCES[lookup.source].columns)
     keys, values = other.column_index(lookup.key), other.column_index(lookup.value)
     found: dict[str, str] = {}
-    for fields in other.rows:
+    for fields in other.rows:  # the first value per key, in file order
         found.setdefault(fields[keys].strip(), fields[values])
     own = raw.column_index(lookup.key)
-    return [
-        lookup.conversion.parse(found[f[own].strip()]) if found.get(f[own].strip()) else None
-        for f in raw.rows
-    ]
+    return [found.get(fields[own].strip()) or None for fields in raw.rows]
 
 
 def _batch(source_dir: Path, raw: RawTable, target: sa.Table, mapping: TableMapping) -> dict:
     batch: dict[str, pa.Array] = {}
     for name, spec in mapping.columns.items():
         if isinstance(spec, Lookup):
-            values, arrow_type = _lookup_values(source_dir, raw, spec), spec.conversion.arrow_type
+            values, arrow_type = _lookup_values(source_dir, raw, spec), TEXT.arrow_type
         else:
             column, conversion = spec
             values = _convert_column(raw, column, conversion, target.c[name])
@@ -502,8 +553,9 @@ def _fill(conn: sa.Connection, extracted: Extract, state: dict[str, str]) -> dic
     finish_tables(conn, schema.metadata)
     conn.execute(schema.sim_state.insert(), [{"key": k, "value": v} for k, v in state.items()])
     counts = {
-        name: conn.execute(sa.select(sa.func.count()).select_from(schema.metadata.tables[name]))
-        .scalar_one()
+        name: conn.execute(
+            sa.select(sa.func.count()).select_from(schema.metadata.tables[name])
+        ).scalar_one()
         for name in MAPPING
     }
     for name, count in counts.items():

@@ -195,7 +195,7 @@ def _split_bcp(text: str) -> tuple[list[list[str]], list[int], bool]:
 
 
 def _choose_delimiter(first_line: str, n_columns: int) -> str:
-    """The delimiter that splits the first line into the table's column count, else the commonest."""
+    """The delimiter splitting the first line into the table's column count, else the commonest."""
     counts = {d: first_line.count(d) for d in DELIMITERS}
     for delimiter, count in counts.items():
         if count == n_columns - 1 and count > 0:

@@ -318,13 +318,10 @@ class PriceHistory:
     """One price of every product over time (list price or standard cost), as SCD2 rows.
 
     Rows are [start, end (-1 while current), value, modified] per product, in start order.
-    ``closed`` and ``opened`` record what changed since construction, for ticks to write.
     """
 
     def __init__(self, rows: dict[int, list[list[Any]]]) -> None:
         self.rows = rows
-        self.closed: list[tuple[int, int, int]] = []
-        self.opened: list[tuple[int, int, float]] = []
 
     @classmethod
     def starting(cls, starts: np.ndarray, values: np.ndarray) -> PriceHistory:
@@ -344,9 +341,19 @@ class PriceHistory:
     def change(self, product_id: int, at: int, value: float) -> None:
         last = self.rows[product_id][-1]
         last[1] = last[3] = at
-        self.closed.append((product_id, last[0], at))
         self.rows[product_id].append([at, -1, value, at])
-        self.opened.append((product_id, at, value))
+
+    def changed_since(self, first: int) -> tuple[list[tuple[int, int, int]], list[list[Any]]]:
+        """Rows closed since ``first`` that started before (pid, start, end), and rows started
+        since ``first`` ([pid, start, end, value, modified])."""
+        closed, started = [], []
+        for pid, rows in self.rows.items():
+            for start, end, value, modified in rows:
+                if start >= first:
+                    started.append([pid, start, end, value, modified])
+                elif end >= first:
+                    closed.append((pid, start, end))
+        return closed, started
 
     def value_at(self, product_ids: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Each product's value in force at each time (vectorised lookup)."""
@@ -636,8 +643,20 @@ def _work_orders(
 # --- database access -----------------------------------------------------------------------------
 
 
+def _engine(url: str) -> sa.Engine:
+    try:
+        return sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise UsageError(
+            f"ops_db_url {_shown(url)!r} is not a usable database URL: {exc}"
+        ) from None
+
+
 def _sqlite_path(url: str) -> Path | None:
-    parsed = sa.engine.make_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
@@ -671,7 +690,7 @@ def _open_company(settings: Settings) -> tuple[sa.Engine, _SimState]:
     path = _sqlite_path(settings.ops_db_url)
     if path is not None and not path.exists():
         raise _missing(settings)
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = _engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table("sim_state"):
@@ -740,7 +759,7 @@ def init_company(
 
     path = _sqlite_path(settings.ops_db_url)
     if path is None:
-        engine = sa.create_engine(settings.ops_db_url)
+        engine = _engine(settings.ops_db_url)
         try:
             with engine.begin() as conn:
                 schema.metadata.drop_all(conn)
@@ -888,6 +907,7 @@ def _simulate_day(conn: sa.Connection, state: _SimState, day: int, counts: Count
         (list_prices, schema.product_list_price_history, "list_price"),
         (costs, schema.product_cost_history, "standard_cost"),
     ):
+        closed, started = history.changed_since(first)
         _update(
             conn,
             table,
@@ -899,22 +919,21 @@ def _simulate_day(conn: sa.Connection, state: _SimState, day: int, counts: Count
                     "end_date": _moment(end),
                     "modified_date": _moment(end),
                 }
-                for pid, start, end in history.closed
+                for pid, start, end in closed
             ],
             keys=("product_id", "start_date"),
         )
-        rows = history.opened
-        if rows:
-            pid, start, value = (np.array(c) for c in zip(*rows, strict=True))
+        if started:
+            pid, start, end, value, modified = (np.array(c) for c in zip(*started, strict=True))
             counts[f"{table.name} inserted"] += insert_batch(
                 conn,
                 table,
                 {
                     "product_id": pid,
                     "start_date": datetimes(start),
-                    "end_date": datetimes(np.full(len(pid), -1)),
+                    "end_date": datetimes(end),
                     column: value,
-                    "modified_date": datetimes(start),
+                    "modified_date": datetimes(modified),
                 },
             )
     _update(

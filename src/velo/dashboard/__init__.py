@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: Overview, Profitability and Data health, on the serving DB only."""

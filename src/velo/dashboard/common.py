@@ -1,0 +1,112 @@
+"""What every page shares: the sidebar filters, the page context, the messages, formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from velo.dashboard import data
+from velo.errors import VeloError
+from velo.serving.answers import ranking_window
+
+NO_DATA = "No data for this selection."
+NO_SERVING_DB = "No serving database yet: run `make run` first (it builds and publishes the data)."
+CONTEXT_KEY = "velo_context"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    version: tuple[str, float]
+    as_of: date
+    filters: data.FilterKey
+    currency: str
+
+    @property
+    def date_from(self) -> date:
+        return self.filters[0]
+
+    @property
+    def date_to(self) -> date:
+        return self.filters[1]
+
+    @property
+    def symbol(self) -> str:
+        return "€" if self.currency == "EUR" else "$"
+
+
+def sidebar(version: tuple[str, float]) -> PageContext | None:
+    """Draw the filters; None when there is nothing to filter (no sales yet)."""
+    published = data.published_at(version)
+    lo, hi = data.date_bounds(version)
+    as_of = published.date() if published else (hi or date.today())
+    st.sidebar.header("Filters")
+    if lo is None or hi is None:
+        st.sidebar.caption("No sales published yet.")
+        return PageContext(version, as_of, (as_of, as_of, (), (), ()), "USD")
+    window_start, _ = ranking_window(as_of)
+    default_from = max(lo, min(window_start, hi))
+    default_to = max(min(as_of, hi), default_from)
+    picked = st.sidebar.date_input(
+        "Date range", value=(default_from, default_to), min_value=lo,
+        max_value=max(hi, as_of), key="date_range",
+    )
+    start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (lo, hi)
+    values = data.dimension_values(version)
+    countries = st.sidebar.multiselect(
+        "Country", options=sorted(values.country.dropna().unique()),
+        format_func=label_of(values, "country", "country_name"), key="countries",
+    )
+    in_countries = values[values.country.isin(countries)] if countries else values
+    states = st.sidebar.multiselect(
+        "State", options=sorted(in_countries.state.dropna().unique()),
+        format_func=label_of(values, "state", "state_name"), key="states",
+    )
+    categories = st.sidebar.multiselect(
+        "Category", options=sorted(values.category.dropna().unique()), key="categories"
+    )
+    currency = st.sidebar.radio("Currency", ("USD", "EUR"), horizontal=True, key="currency")
+    st.sidebar.caption(f"Data as of {as_of:%Y-%m-%d} (serving DB published {published or '?'})")
+    key = (start, end, tuple(countries), tuple(states), tuple(categories))
+    return PageContext(version, as_of, key, currency)
+
+
+def label_of(values: pd.DataFrame, code: str, name: str) -> Callable[[str], str]:
+    names = dict(zip(values[code], values[name], strict=False))
+    return lambda value: f"{names.get(value) or value} ({value})"
+
+
+def context() -> PageContext:
+    ctx = st.session_state.get(CONTEXT_KEY)
+    if ctx is None:  # a page run on its own (tests): no sidebar was drawn
+        st.error(NO_SERVING_DB)
+        st.stop()
+    return ctx
+
+
+def guarded(draw: Callable[[], None]) -> None:
+    """Run a chart; a VeloError (e.g. no FX rates for EUR) becomes one line, not a traceback."""
+    try:
+        draw()
+    except VeloError as exc:
+        st.warning(str(exc))
+
+
+def money(value: float | None, symbol: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{symbol}{value:,.0f}"
+
+
+def percent_change(new: float | None, old: float | None) -> str | None:
+    if new is None or not old:
+        return None
+    return f"{(new - old) / abs(old):+.1%}"
+
+
+def last_days(ctx: PageContext, days: int) -> tuple[date, date]:
+    end = min(ctx.date_to, ctx.as_of)
+    return end - timedelta(days=days - 1), end

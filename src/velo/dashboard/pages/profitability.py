@@ -1,0 +1,75 @@
+"""Profitability: revenue vs profit, margins by subcategory, profit by category, top products."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from velo.dashboard import charts, common, data
+from velo.serving import metrics as m
+
+ctx = common.context()
+st.title("Profitability")
+st.caption(
+    f"{ctx.date_from:%Y-%m-%d} – {ctx.date_to:%Y-%m-%d}, amounts in {ctx.currency}; revenue "
+    "excludes rejected and cancelled orders; profit = revenue − standard cost at the order date."
+)
+
+
+def draw_daily() -> None:
+    shape = m.DAILY_SALES
+    daily = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters,
+                              ctx.currency)
+    if daily.empty:
+        st.info(common.NO_DATA)
+    else:
+        figure = charts.revenue_profit_lines(daily.sort_values("metric_time__day"), ctx.symbol)
+        st.plotly_chart(figure, key="revenue_profit")
+
+
+def draw_treemap() -> None:
+    shape = m.SALES_BY_SUBCATEGORY
+    frame = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters,
+                              ctx.currency)
+    if frame.empty or not (frame.revenue > 0).any():
+        st.info(common.NO_DATA)
+    else:
+        st.plotly_chart(charts.margin_treemap(frame), key="margin_treemap")
+
+
+def draw_donut() -> None:
+    categories = data.categories(ctx.version, ctx.filters, ctx.currency)
+    if categories.empty or not (categories.profit > 0).any():
+        st.info(common.NO_DATA)
+    else:
+        st.plotly_chart(charts.profit_donut(categories, ctx.symbol), key="profit_donut")
+
+
+def draw_products() -> None:
+    st.subheader("Top products by margin")
+    products = data.product_margins(ctx.version, ctx.filters, ctx.currency)
+    if products.empty:
+        st.info(common.NO_DATA)
+        return
+    table = products.rename(columns={
+        "order_line__product": "product", "order_line__category": "category",
+        "units_sold": "units",
+    })[["product", "category", "revenue", "units", "margin", "profit"]]
+    st.dataframe(
+        table, hide_index=True, key="top_products",
+        column_config={
+            "revenue": st.column_config.NumberColumn(f"revenue ({ctx.symbol})", format="%.2f"),
+            "profit": st.column_config.NumberColumn(f"profit ({ctx.symbol})", format="%.2f"),
+            "units": st.column_config.NumberColumn("units", format="%d"),
+            "margin": st.column_config.NumberColumn("margin", format="percent"),
+        },
+    )
+    st.caption("Products with at least 0.1 % of the period's revenue; click a header to sort.")
+
+
+common.guarded(draw_daily)
+left, right = st.columns(2)
+with left:
+    common.guarded(draw_treemap)
+with right:
+    common.guarded(draw_donut)
+common.guarded(draw_products)

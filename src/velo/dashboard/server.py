@@ -1,0 +1,29 @@
+"""`velo dashboard`: run Streamlit on the app, bound to the loopback interface."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from velo.settings import Settings
+
+APP = Path(__file__).with_name("app.py")
+
+
+def streamlit_command(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
+    ]
+
+
+def serve_dashboard(settings: Settings, port: int) -> int:
+    """Serve until interrupted; the app reads the same VELO_* settings from the environment."""
+    print(f"Dashboard on http://127.0.0.1:{port} (serving DB {settings.serving_path})", flush=True)
+    try:
+        return subprocess.call(streamlit_command(port))
+    except KeyboardInterrupt:
+        return 0
