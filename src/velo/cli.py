@@ -89,9 +89,10 @@ def sim_init(
     """Create the simulated company's operations database, history ending at --as-of."""
     from velo.simulator.company import init_company
 
-    summary = init_company(
-        load_settings(), days=days, scale=scale, seed=seed, as_of=parse_date(as_of)
-    )
+    with console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"):
+        summary = init_company(
+            load_settings(), days=days, scale=scale, seed=seed, as_of=parse_date(as_of)
+        )
     print_mapping("Velo Cycles operations database", summary)
 
 
@@ -101,7 +102,9 @@ def sim_tick(days: Annotated[int, typer.Option(min=1, help="Days to advance.")] 
     """Advance the business: new customers and orders, status changes, price changes."""
     from velo.simulator.company import tick
 
-    print_mapping("Simulated days", tick(load_settings(), days=days))
+    with console.status(f"Simulating {days} more day(s)…"):
+        result = tick(load_settings(), days=days)
+    print_mapping("Simulated days", result)
 
 
 @sim_app.command("serve")
