@@ -38,5 +38,9 @@ dagster: $(STAMP)
 lambda-package: $(STAMP)
 	$(BIN)/python -m velo.deploy.lambda_package lambda_dist
 
+# checkov on infra/terraform + hadolint on docker/Dockerfile, from their own pinned venv.
+checkov: $(STAMP)
+	$(BIN)/python -m velo.deploy.static_checks
+
 clean:
 	rm -rf $(VENV) data lambda_dist

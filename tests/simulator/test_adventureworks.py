@@ -288,6 +288,14 @@ def test_bad_value_names_file_line_and_column(settings, company_dir):
     assert not Path(settings.ops_db_url.removeprefix("sqlite:///")).exists()
 
 
+def test_header_without_a_mapped_column_is_an_error(settings, company_dir):
+    (company_dir / "WorkOrder.csv").write_text("WorkOrderID,ProductID,Qty\n1,771,8\n")
+    with pytest.raises(
+        VeloError, match=r"WorkOrder.csv: line 1: the header has no column OrderQty"
+    ):
+        load_adventureworks(settings, company_dir)
+
+
 def test_missing_required_value_is_an_error(settings, company_dir):
     write_export(company_dir, "CreditCard", [("1", "SuperiorCard", "", "11", "2006", "")])
     with pytest.raises(VeloError, match=r"CreditCard.csv: line 1: CardNumber '' is empty"):

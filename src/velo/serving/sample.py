@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from velo.serving.publish import PublishReport
+from velo.serving.publish import PublishReport, publish
 from velo.settings import Settings
 
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
@@ -252,7 +252,5 @@ def write_raw(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
 
 def publish_sample(settings: Settings, as_of: date, scale: float = 0.05) -> PublishReport:
     """Build the sample warehouse at settings.warehouse_path and publish it (tests, benchmarks)."""
-    from velo.serving.publish import publish
-
     build_sample_warehouse(Path(settings.warehouse_path), as_of, scale=scale)
     return publish(settings)

@@ -24,7 +24,7 @@ import io
 import zipfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from velo.errors import VeloError
@@ -56,20 +56,12 @@ class RawTable:
     def column_index(self, name: str) -> int:
         lowered = [c.lower() for c in self.columns]
         if name.lower() not in lowered:
-            raise VeloError(f"{self.path}: no column {name} (columns: {', '.join(self.columns)})")
+            where = "line 1: the header has" if self.has_header else "the table definition has"
+            raise VeloError(f"{self.path}: {where} no column {name} ({', '.join(self.columns)})")
         return lowered.index(name.lower())
 
     def without_last_row(self) -> RawTable:
-        return RawTable(
-            self.path,
-            self.columns,
-            self.rows[:-1],
-            self.lines[:-1],
-            self.lines[-1],
-            self.has_header,
-            self.encoding,
-            self.terminated,
-        )
+        return replace(self, rows=self.rows[:-1], lines=self.lines[:-1], cut_line=self.lines[-1])
 
 
 def find_table_file(directory: Path, table: str) -> Path | None:

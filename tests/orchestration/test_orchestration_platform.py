@@ -1,0 +1,79 @@
+"""End to end through Dagster: `velo run` from nothing, one incremental day, atomic publish."""
+
+import io
+import hashlib
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from rich.console import Console
+
+from velo.errors import VeloError
+from velo.orchestration.definitions import build_definitions
+from velo.orchestration.run import run_platform
+from velo.orchestration.schedules import PLATFORM_JOB
+from velo.settings import Settings
+
+pytestmark = pytest.mark.slow
+SCALE, DAYS = 0.02, 40
+
+
+def quiet_console() -> Console:
+    return Console(file=io.StringIO(), width=160)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slack) -> None:
+    settings = settings.with_overrides(slack_webhook_url=slack.url)
+    console = quiet_console()
+
+    first = run_platform(settings, scale=SCALE, history_days=DAYS, console=console)
+
+    # Every asset of the platform job materialized, every check ran, and publish happened.
+    job_keys = build_definitions(settings).resolve_job_def(PLATFORM_JOB).asset_layer
+    expected = {key.to_user_string() for key in job_keys.executable_asset_keys}
+    (run,) = first.runs
+    assert run.succeeded and expected <= set(run.materialized)
+    assert not run.checks_failed and not run.stale
+    assert settings.serving_path.exists()
+    assert "answers as of" in console.file.getvalue()
+    assert slack.texts[0].startswith(":white_check_mark:")
+    full = first.rows_read[0]
+    assert full["sales_order_header"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
+
+    second = run_platform(settings, tick_days=1, console=quiet_console())
+
+    # One platform run for the one day; it read only that day's rows.
+    (day,) = second.rows_read
+    assert 0 < day["sales_order_header"] < full["sales_order_header"] / 10
+    assert 0 < day["fx_rates"] <= 24 * 6  # one day of hours, 6 quotes each
+    assert day["sales_order_detail"] < full["sales_order_detail"] / 10
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        (published,) = con.execute("select count(*) from marts.publish_log").fetchone()
+    assert published == 1  # each publish swaps in a fresh file with its own log row
+    assert len(slack.texts) == 2 and "succeeded" in slack.texts[1]
+
+
+def test_failing_dbt_test_stops_publish_and_keeps_the_old_serving_db(
+    settings: Settings, slack
+) -> None:
+    settings = settings.with_overrides(slack_webhook_url=slack.url)
+    run_platform(settings, scale=SCALE, history_days=DAYS, console=quiet_console(), answers=False)
+    before = digest(settings.serving_path)
+    # A duplicated order in raw breaks the primary-key tests of the models built on it.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "insert into raw.sales_order_header select * from raw.sales_order_header limit 1"
+        )
+
+    with pytest.raises(VeloError, match="data test"):
+        run_platform(
+            settings.with_overrides(clock=None), console=quiet_console(), answers=False
+        )
+
+    assert digest(settings.serving_path) == before
+    assert slack.texts[-1].startswith(":x:") and "dbt_build" in slack.texts[-1]

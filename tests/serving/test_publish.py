@@ -1,0 +1,112 @@
+"""publish(): marts copied into a new file, swapped in atomically; readers read-only."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from velo.cli import app
+from velo.errors import VeloError
+from velo.serving import open_serving, publish
+from velo.serving.publish import summarize_run_results
+from velo.settings import Settings
+
+
+def test_publish_copies_marts_health_and_log(served: Settings) -> None:
+    con = open_serving(served)
+    try:
+        for table in ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily"):
+            served_rows = con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
+            assert served_rows > 0
+        published = con.execute("SELECT published_at, tables FROM marts.publish_log").fetchall()
+        assert published[0][0] == datetime(2014, 6, 30, 23, 0)
+        assert json.loads(published[0][1])["obt_sales"] > 0
+        health = dict(con.execute("SELECT source, status FROM marts.data_health").fetchall())
+        assert health == {"operations": "fresh", "fx": "fresh", "sentiment": "fresh"}
+        rows_last = con.execute(
+            "SELECT rows_last_load, total_rows FROM marts.data_health WHERE source = 'operations'"
+        ).fetchone()
+        assert 0 < rows_last[0] < rows_last[1]  # only the orders touched by the last load
+    finally:
+        con.close()
+    leftovers = [p for p in Path(served.serving_path).parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_serving_db_is_read_only(served: Settings) -> None:
+    con = open_serving(served)
+    with pytest.raises(duckdb.Error):
+        con.execute("DELETE FROM marts.obt_sales")
+    con.close()
+
+
+def test_missing_serving_db_says_run_make_run(settings: Settings) -> None:
+    with pytest.raises(VeloError, match=r"no serving database at .*: run `make run` first"):
+        open_serving(settings)
+
+
+def test_failed_publish_keeps_the_old_serving_file(served: Settings) -> None:
+    before = Path(served.serving_path).read_bytes()
+    with duckdb.connect(str(served.warehouse_path)) as wh:
+        wh.execute("DROP TABLE marts.fct_sentiment_daily")
+    with pytest.raises(VeloError, match="lacks marts.fct_sentiment_daily"):
+        publish(served)
+    assert Path(served.serving_path).read_bytes() == before
+    assert not list(Path(served.serving_path).parent.glob("*.tmp"))
+
+
+def test_republish_swaps_in_new_data_while_a_reader_is_open(served: Settings) -> None:
+    reader = open_serving(served)
+    old_rows = reader.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0]
+    with duckdb.connect(str(served.warehouse_path)) as wh:
+        wh.execute("DELETE FROM marts.obt_sales WHERE order_date < DATE '2014-06-01'")
+    publish(served)
+    # the open reader keeps its consistent (old) snapshot; a new reader sees the new file
+    assert reader.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0] == old_rows
+    reader.close()
+    fresh = open_serving(served)
+    assert fresh.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0] < old_rows
+    fresh.close()
+
+
+def test_no_warehouse_is_one_clear_error(settings: Settings) -> None:
+    with pytest.raises(VeloError, match="no warehouse at"):
+        publish(settings)
+
+
+def test_run_results_summary_counts_models_and_tests() -> None:
+    results = {
+        "metadata": {"generated_at": "2014-06-30T23:01:02.5Z"},
+        "args": {"which": "build"},
+        "elapsed_time": 12.5,
+        "results": [
+            {"unique_id": "model.velo.obt_sales", "status": "success"},
+            {"unique_id": "snapshot.velo.products", "status": "success"},
+            {"unique_id": "model.velo.broken", "status": "error"},
+            {"unique_id": "test.velo.not_null_x", "status": "pass"},
+            {"unique_id": "test.velo.freshish", "status": "warn"},
+            {"unique_id": "test.velo.unique_y", "status": "fail"},
+            {"unique_id": "unit_test.velo.margin", "status": "pass"},
+            {"unique_id": "test.velo.skipped", "status": "skipped"},
+        ],
+    }
+    assert summarize_run_results(results) == (
+        datetime(2014, 6, 30, 23, 1, 2, 500000), "build", 12.5, 2, 1, 2, 1, 1
+    )
+
+
+def test_cli_publish(served: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VELO_CLOCK", "2014-07-01T08:00:00")
+    result = CliRunner().invoke(app, ["publish"])
+    assert result.exit_code == 0, result.output
+    assert "marts.obt_sales" in result.output
+    con = open_serving(served)
+    assert con.execute("SELECT max(published_at) FROM marts.publish_log").fetchone()[0] == (
+        datetime(2014, 7, 1, 8, 0)
+    )
+    con.close()
