@@ -21,12 +21,19 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/velo run
 
-test: $(STAMP)
+# The browser tests drive the Debian Chromium; installed here when missing (needs root/apt).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium chromium-driver
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint src/velo/warehouse/dbt_project/models
 
 dashboard: $(STAMP)
 	$(BIN)/velo dashboard
@@ -38,7 +45,7 @@ dagster: $(STAMP)
 lambda-package: $(STAMP)
 	$(BIN)/python -m velo.deploy.lambda_package lambda_dist
 
-# checkov on infra/terraform + hadolint on docker/Dockerfile, from their own pinned venv.
+# checkov (infra/terraform), hadolint (docker/Dockerfile), actionlint (.github/workflows).
 checkov: $(STAMP)
 	$(BIN)/python -m velo.deploy.static_checks
 

@@ -159,12 +159,19 @@ locals {
       VELO_NEWS_API_URL = var.news_api_url
       DAGSTER_PG_HOST   = aws_db_instance.ops.address
       DAGSTER_PG_DB     = "dagster"
+      PGSSLMODE         = "require" # RDS enforces TLS (rds.force_ssl)
+      # dbt's snowflake target (src/velo/warehouse/dbt_project/profiles.yml)
+      SNOWFLAKE_ACCOUNT   = var.snowflake_account
+      SNOWFLAKE_USER      = var.snowflake_user
+      SNOWFLAKE_ROLE      = var.snowflake_role
+      SNOWFLAKE_DATABASE  = var.snowflake_database
+      SNOWFLAKE_WAREHOUSE = var.snowflake_warehouse
     } : { name = name, value = value }
   ]
 
   dagster_secrets = concat(
-    [for key in sort(tolist(local.app_secret_keys)) : {
-      name      = "VELO_${upper(key)}"
+    [for key in sort(keys(local.app_secrets)) : {
+      name      = local.app_secrets[key]
       valueFrom = aws_secretsmanager_secret.app[key].arn
     }],
     [

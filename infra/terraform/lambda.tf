@@ -131,7 +131,7 @@ resource "aws_lambda_function" "fn" {
       },
       {
         for key in local.lambda_secret_keys[each.key] :
-        "VELO_${upper(key)}" => data.aws_secretsmanager_secret_version.lambda[key].secret_string
+        local.app_secrets[key] => data.aws_secretsmanager_secret_version.lambda[key].secret_string
         if var.lambda_secrets_ready
       },
     )

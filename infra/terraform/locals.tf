@@ -45,9 +45,17 @@ locals {
 
   queue_functions = { for key, fn in local.lambda_functions : fn.queue => key if fn.queue != "" }
 
-  # Application secrets (VELO_<KEY> for the code). Their values are put into Secrets Manager by an
-  # operator (docs/deployment.md), never into tfvars or this repository.
-  app_secret_keys = toset(["fx_api_key", "news_api_key", "slack_webhook_url", "ops_db_url", "warehouse_url"])
+  # Application secrets: Secrets Manager key => the environment variable the code reads. Their
+  # values are put into Secrets Manager by an operator (docs/deployment.md), never into tfvars or
+  # this repository. dbt's Snowflake target reads its password from a DBT_ENV_SECRET_ variable.
+  app_secrets = {
+    fx_api_key         = "VELO_FX_API_KEY"
+    news_api_key       = "VELO_NEWS_API_KEY"
+    slack_webhook_url  = "VELO_SLACK_WEBHOOK_URL"
+    ops_db_url         = "VELO_OPS_DB_URL"
+    warehouse_url      = "VELO_WAREHOUSE_URL"
+    snowflake_password = "DBT_ENV_SECRET_SNOWFLAKE_PASSWORD"
+  }
 
   # Which secrets each function reads; the rest of its settings are plain configuration.
   lambda_secret_keys = {

@@ -7,9 +7,9 @@
 # access-controlled) remote state, never through tfvars or this repository.
 
 resource "aws_secretsmanager_secret" "app" {
-  for_each                = local.app_secret_keys
+  for_each                = local.app_secrets
   name                    = "${local.name}/${each.key}"
-  description             = "VELO_${upper(each.key)} for ${local.name}"
+  description             = "${each.value} for ${local.name}"
   kms_key_id              = aws_kms_key.velo.arn
   recovery_window_in_days = 7
   #checkov:skip=CKV2_AWS_57:third-party API keys and webhook URLs are rotated by their issuer, not by a Lambda rotator; the RDS password has its own managed rotation

@@ -132,6 +132,38 @@ variable "dagster_memory" {
   default     = 4096
 }
 
+# --- Snowflake (not secret; the password is the snowflake_password secret) ----------------
+
+variable "snowflake_account" {
+  description = "Snowflake account identifier (SNOWFLAKE_ACCOUNT), e.g. myorg-myaccount."
+  type        = string
+  default     = ""
+}
+
+variable "snowflake_user" {
+  description = "Snowflake service user of dbt (SNOWFLAKE_USER)."
+  type        = string
+  default     = "VELO_SVC"
+}
+
+variable "snowflake_role" {
+  description = "Snowflake role of dbt (SNOWFLAKE_ROLE)."
+  type        = string
+  default     = "TRANSFORMER"
+}
+
+variable "snowflake_database" {
+  description = "Snowflake database (SNOWFLAKE_DATABASE)."
+  type        = string
+  default     = "VELO"
+}
+
+variable "snowflake_warehouse" {
+  description = "Snowflake virtual warehouse (SNOWFLAKE_WAREHOUSE)."
+  type        = string
+  default     = "TRANSFORMING"
+}
+
 # --- operations database -------------------------------------------------------------------
 
 variable "db_instance_class" {

@@ -266,6 +266,22 @@ def dashboard(port: Annotated[int, typer.Option(help="Loopback port.")] = 8501) 
     raise typer.Exit(serve_dashboard(load_settings(), port))
 
 
+@functions_app.command("invoke")
+@reports_errors
+def functions_invoke(
+    name: Annotated[str, typer.Argument(help="sentiment, notify_archive or notify_slack.")],
+    event: Annotated[
+        str | None, typer.Option("--event", help="JSON file with the event (default: {}).")
+    ] = None,
+) -> None:
+    """Run a function locally (simulated APIs started when configured); print its result."""
+    from pathlib import Path
+
+    from velo.functions.local import invoke, read_event
+
+    print_json(invoke(name, read_event(Path(event) if event else None), load_settings()))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

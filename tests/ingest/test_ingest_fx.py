@@ -14,6 +14,7 @@ from ingest_helpers import raw_counts, raw_query, source_counts
 
 from velo.ingest import IngestError, run_ingest
 from velo.settings import Settings
+from velo.simulator.apis import running_apis
 
 CLOCK = datetime(2024, 3, 31, 12, 0, 0)
 QUOTES = 6  # USD, GBP, CHF, CAD, AUD, JPY
@@ -53,9 +54,10 @@ def test_fx_loads_30_days_then_only_new_hours(settings: Settings) -> None:
 
 
 def test_wrong_key_is_one_clear_error_without_the_key(settings: Settings) -> None:
-    settings = settings.with_overrides(clock=CLOCK, fx_api_key="wrong-secret-key")
-    with pytest.raises(IngestError, match=r"fx .*HTTP 401.*check the API key") as caught:
-        run_ingest(settings, ["fx"])
+    with running_apis(settings.with_overrides(clock=CLOCK)) as served:
+        wrong_key = served.with_overrides(fx_api_key="wrong-secret-key")
+        with pytest.raises(IngestError, match=r"fx .*HTTP 401.*check the API key") as caught:
+            run_ingest(wrong_key, ["fx"])
     assert "wrong-secret-key" not in str(caught.value)
 
 

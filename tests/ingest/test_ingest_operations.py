@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -271,3 +272,26 @@ def test_postgres_warehouse(company: Settings, pg_url: str) -> None:
     engine.dispose()
     assert counts == source_counts(settings)
     assert tuple(money) == ("numeric", 19, 4)
+
+
+def test_cli_prints_rows_read_per_table_and_fails_clearly(
+    company: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from velo.cli import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    result = CliRunner().invoke(app, ["ingest", "operations"])
+    assert result.exit_code == 0, result.output
+    assert "ingest operations" in result.output
+    lines = source_counts(company)["sales_order_detail"]
+    assert re.search(rf"│ sales_order_detail\s+│\s+{lines} │", result.output)
+
+    monkeypatch.setenv("VELO_OPS_DB_URL", "sqlite:///nowhere/ops.db")
+    result = CliRunner().invoke(app, ["ingest", "operations"])
+    assert result.exit_code == 1
+    assert re.search(
+        r"operations: operations DB sqlite:///\S*/nowhere/ops\.db does not exist", result.output
+    )
+    assert "Traceback" not in result.output

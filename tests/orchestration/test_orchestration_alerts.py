@@ -34,8 +34,10 @@ def sensor_for(settings: Settings, name: str) -> dg.RunStatusSensorDefinition:
 def run_sensor(
     settings: Settings, name: str, result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance
 ) -> None:
-    event_type = "RUN_FAILURE" if name == "slack_on_failure" else "RUN_SUCCESS"
-    (event,) = [e for e in result.all_events if e.event_type_value == event_type]
+    failed = name == "slack_on_failure"
+    event_type = DagsterEventType.RUN_FAILURE if failed else DagsterEventType.RUN_SUCCESS
+    (entry,) = instance.all_logs(result.run_id, of_type=event_type)
+    event = entry.dagster_event
     context = dg.build_run_status_sensor_context(
         sensor_name=name,
         dagster_event=event,
@@ -43,7 +45,7 @@ def run_sensor(
         dagster_run=result.dagster_run,
     )
     sensor = sensor_for(settings, name)
-    sensor(context.for_run_failure() if name == "slack_on_failure" else context)
+    sensor(context.for_run_failure() if failed else context)
 
 
 def test_api_failure_is_retried_then_alerted(settings, slack, failing_api, quick_retries):

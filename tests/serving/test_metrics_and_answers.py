@@ -82,21 +82,23 @@ def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_euros_use_the_rate_of_the_day(con: duckdb.DuckDBPyConnection) -> None:
     june = m.Filters(date(2014, 6, 1), date(2014, 6, 30))
-    got = m.query(con, ["revenue", "margin"], ["order_line__category"], june, "EUR")
+    got = m.query(con, ["revenue", "margin"], m.SALES_BY_SUBCATEGORY.group_by, june, "EUR")
     want = sql(con, f"""
         WITH fx AS (SELECT CAST(rate_hour AS DATE) AS day, avg(rate) AS rate
                     FROM marts.fct_fx_rates_hourly
                     WHERE base_currency = 'EUR' AND quote_currency = 'USD' GROUP BY 1),
-             daily AS (SELECT category_name, order_date, {REVENUE} AS revenue, {PROFIT} AS profit
+             daily AS (SELECT subcategory_name, order_date, {REVENUE} AS revenue,
+                              {PROFIT} AS profit
                        FROM marts.obt_sales WHERE order_date BETWEEN ? AND ? GROUP BY 1, 2)
-        SELECT category_name, sum(revenue / rate) AS revenue,
+        SELECT subcategory_name, sum(revenue / rate) AS revenue,
                sum(profit / rate) / sum(revenue / rate) AS margin
         FROM daily JOIN fx ON fx.day = daily.order_date GROUP BY 1""",
         june.date_from, june.date_to)
-    got = by_key(got, "order_line__category")
+    got = by_key(got, "order_line__subcategory")
+    assert set(got) == set(want.subcategory_name)
     for row in want.itertuples():
-        assert got[row.category_name]["revenue"] == pytest.approx(row.revenue)
-        assert got[row.category_name]["margin"] == pytest.approx(row.margin)
+        assert got[row.subcategory_name]["revenue"] == pytest.approx(row.revenue)
+        assert got[row.subcategory_name]["margin"] == pytest.approx(row.margin)
 
 
 def test_euros_before_the_first_rate_use_the_earliest_rate(

@@ -466,3 +466,19 @@ def test_real_adventureworks_into_postgres(settings, pg_url):
     assert clock.now(settings.with_overrides(ops_db_url=pg_url)) == datetime(
         2014, 6, 30, 23, 59, 59
     )
+
+
+def test_tick_refuses_real_data_in_one_line(data_dir, company_dir):
+    runner = CliRunner()
+    loaded = runner.invoke(app, ["sim", "load-adventureworks", "--from", str(company_dir)])
+    assert loaded.exit_code == 0, loaded.output
+    url = f"sqlite:///{data_dir / 'ops.db'}"
+    before = {t: ops_rows(url, f"select * from {t}") for t in (*MAPPING, "sim_state")}
+
+    result = runner.invoke(app, ["sim", "tick", "--days", "2"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: the operations DB at {data_dir / 'ops.db'} holds real data loaded from "
+        "adventureworks-2014; `velo sim tick` only advances the simulated company"
+    ]
+    assert {t: ops_rows(url, f"select * from {t}") for t in before} == before

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
@@ -374,3 +375,24 @@ def test_unusable_database_url_is_a_usage_error(settings: Settings) -> None:
     assert "s3cret" not in str(raised.value)
     with pytest.raises(UsageError, match="not a usable database URL"):
         company_summary(broken)
+
+
+def test_price_changes_skip_products_without_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database the simulator did not create may lack a product's history: leave it alone."""
+    monkeypatch.setattr(company, "PRICE_CHANGES_PER_DAY", 50.0)  # every product is drawn often
+
+    def history(values: dict[int, float]) -> company.PriceHistory:
+        return company.PriceHistory({pid: [[0, -1, v, 0]] for pid, v in values.items()})
+
+    list_prices = history({1: 100.0, 2: 50.0, 3: 20.0})
+    costs = history({1: 60.0, 3: 12.0})  # product 2 has no cost history, the rest none at all
+    first = 10 * company.SECONDS_PER_DAY
+    changed = company._change_prices(
+        np.random.default_rng(1), list_prices, costs, first, first + 30 * company.SECONDS_PER_DAY
+    )
+    assert set(changed) == {1, 3}
+    assert (set(list_prices.rows), set(costs.rows)) == ({1, 2, 3}, {1, 3})
+    assert list_prices.rows[2] == [[0, -1, 50.0, 0]]
+    for pid in (1, 3):
+        assert len(list_prices.rows[pid]) > 2 and len(costs.rows[pid]) > 2
+        assert changed[pid] == max(list_prices.last_start(pid), costs.last_start(pid))

@@ -1,8 +1,9 @@
 """`velo bench ingest`: rows/s of the dlt operations pipeline against a bulk columnar copy.
 
 The figure is a first `velo ingest operations` (every company table, SQLite -> DuckDB `raw`)
-from a freshly simulated company, plus an unchanged rerun. The baseline, in the same run, copies
-the same tables into a fresh DuckDB file the fastest practical way: DuckDB's own sqlite scanner
+from a freshly simulated company, best of two into fresh warehouses, plus an unchanged rerun.
+The baseline, in the same run, copies the same tables into a fresh DuckDB file (best of two) the
+fastest practical way: DuckDB's own sqlite scanner
 (``ATTACH ... (TYPE sqlite)`` + ``CREATE TABLE AS``) when its extension can be loaded, else
 (offline, no extension for this DuckDB build) ConnectorX -> Arrow -> ``CREATE TABLE AS``, the
 same columnar path without dlt. The method used is reported.
@@ -28,6 +29,7 @@ from velo.simulator import schema
 from velo.simulator.company import init_company
 
 AS_OF = date(2024, 12, 31)  # fixed, so runs on different days compare
+ATTEMPTS = 2
 
 
 def run(scale: float) -> dict[str, Any]:
@@ -35,11 +37,22 @@ def run(scale: float) -> dict[str, Any]:
         root = Path(tmp)
         settings = load_settings(env={"VELO_DATA_DIR": str(root / "data")}, cwd=root)
         init_company(settings, days=365, scale=scale, seed=settings.seed, as_of=AS_OF)
-        seconds, (report,) = timed(lambda: run_ingest(settings, ["operations"]))
-        rerun_seconds, _ = timed(lambda: run_ingest(settings, ["operations"]))
+        # Best of ATTEMPTS into fresh warehouses (the first also pays dlt's lazy imports).
+        loads = []
+        for attempt in range(ATTEMPTS):
+            fresh = settings.with_overrides(
+                warehouse_path=root / f"warehouse{attempt}.duckdb",
+                state_dir=root / f"state{attempt}",
+            )
+            loads.append((*timed(lambda fresh=fresh: run_ingest(fresh, ["operations"])), fresh))
+        seconds, (report,), fresh = min(loads, key=lambda load: load[0])
+        rerun_seconds, _ = timed(lambda: run_ingest(fresh, ["operations"]))
         rows = sum(report.rows_read.values())
         method, copy = scanner_copy(settings)
-        base_seconds, base_rows = timed(lambda: copy(root / "baseline.duckdb"))
+        base_seconds, base_rows = min(
+            timed(lambda attempt=attempt: copy(root / f"baseline{attempt}.duckdb"))
+            for attempt in range(ATTEMPTS)
+        )
     rate = rows / seconds
     base_rate = base_rows / base_seconds
     return bench_result(

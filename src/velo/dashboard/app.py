@@ -1,7 +1,7 @@
 """Entry point of the dashboard (`velo dashboard` runs `streamlit run` on this file).
 
-It draws the sidebar filters once, stores the page context in the session, then runs the
-selected page. No serving DB -> one message to run `make run`; never a traceback on the page.
+It runs the selected page; each page draws the shared sidebar filters (common.page_context).
+No serving DB -> one message to run `make run`; never a traceback on the page.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from velo.dashboard import common, data
 from velo.errors import VeloError
 
 PAGES = Path(__file__).with_name("pages")
@@ -19,17 +18,11 @@ PAGES = Path(__file__).with_name("pages")
 def main() -> None:
     st.set_page_config(page_title="Velo Analytics", page_icon="🚲", layout="wide")
     navigation = st.navigation([
-        st.Page(PAGES / "overview.py", title="Overview", icon="📈", default=True),
-        st.Page(PAGES / "profitability.py", title="Profitability", icon="💰"),
-        st.Page(PAGES / "data_health.py", title="Data health", icon="🩺"),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", default=True),
+        st.Page(PAGES / "profitability.py", title="Profitability", icon=":material/payments:"),
+        st.Page(PAGES / "data_health.py", title="Data health", icon=":material/monitor_heart:"),
     ])
-    version = data.serving_version()
-    if not version[1]:
-        st.title("Velo Analytics")
-        st.info(common.NO_SERVING_DB)
-        return
     try:
-        st.session_state[common.CONTEXT_KEY] = common.sidebar(version)
         navigation.run()
     except VeloError as exc:
         st.error(str(exc))

@@ -7,6 +7,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+# The US-states map shape is served by the app itself (static/usa_110m.json), never a CDN.
+PLOTLY_CONFIG = {"topojsonURL": "/app/static/", "displaylogo": False}
 
 
 def state_choropleth(states: pd.DataFrame, symbol: str) -> go.Figure:

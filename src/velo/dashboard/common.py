@@ -9,13 +9,12 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from velo.dashboard import data
+from velo.dashboard import charts, data
 from velo.errors import VeloError
 from velo.serving.answers import ranking_window
 
 NO_DATA = "No data for this selection."
 NO_SERVING_DB = "No serving database yet: run `make run` first (it builds and publishes the data)."
-CONTEXT_KEY = "velo_context"
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,29 @@ class PageContext:
         return "€" if self.currency == "EUR" else "$"
 
 
-def sidebar(version: tuple[str, float]) -> PageContext | None:
-    """Draw the filters; None when there is nothing to filter (no sales yet)."""
+def page_context() -> PageContext:
+    """Every page starts here: no serving DB -> the `make run` hint; else the sidebar filters."""
+    version = data.serving_version()
+    if not version[1]:
+        st.info(NO_SERVING_DB)
+        st.stop()
+    return sidebar(version)
+
+
+def remembered(key: str, default: object) -> str:
+    """A widget key whose value survives page switches (Streamlit drops state of widgets a page
+    does not draw, so the choice is kept under a plain session key and restored)."""
+    widget_key = f"_{key}"
+    st.session_state[widget_key] = st.session_state.get(key, default)
+    return widget_key
+
+
+def remember(key: str) -> None:
+    st.session_state[key] = st.session_state[f"_{key}"]
+
+
+def sidebar(version: tuple[str, float]) -> PageContext:
+    """Draw the filters (every page draws them; their choices are shared)."""
     published = data.published_at(version)
     lo, hi = data.date_bounds(version)
     as_of = published.date() if published else (hi or date.today())
@@ -51,24 +71,31 @@ def sidebar(version: tuple[str, float]) -> PageContext | None:
     default_from = max(lo, min(window_start, hi))
     default_to = max(min(as_of, hi), default_from)
     picked = st.sidebar.date_input(
-        "Date range", value=(default_from, default_to), min_value=lo,
-        max_value=max(hi, as_of), key="date_range",
+        "Date range", min_value=lo, max_value=max(hi, as_of),
+        key=remembered("date_range", (default_from, default_to)),
+        on_change=remember, args=("date_range",),
     )
     start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (lo, hi)
     values = data.dimension_values(version)
     countries = st.sidebar.multiselect(
         "Country", options=sorted(values.country.dropna().unique()),
-        format_func=label_of(values, "country", "country_name"), key="countries",
+        format_func=label_of(values, "country", "country_name"),
+        key=remembered("countries", []), on_change=remember, args=("countries",),
     )
-    in_countries = values[values.country.isin(countries)] if countries else values
+    # all states stay selectable (a changing option list would reset the widget's selection)
     states = st.sidebar.multiselect(
-        "State", options=sorted(in_countries.state.dropna().unique()),
-        format_func=label_of(values, "state", "state_name"), key="states",
+        "State", options=sorted(values.state.dropna().unique()),
+        format_func=label_of(values, "state", "state_name"),
+        key=remembered("states", []), on_change=remember, args=("states",),
     )
     categories = st.sidebar.multiselect(
-        "Category", options=sorted(values.category.dropna().unique()), key="categories"
+        "Category", options=sorted(values.category.dropna().unique()),
+        key=remembered("categories", []), on_change=remember, args=("categories",),
     )
-    currency = st.sidebar.radio("Currency", ("USD", "EUR"), horizontal=True, key="currency")
+    currency = st.sidebar.radio(
+        "Currency", ("USD", "EUR"), horizontal=True,
+        key=remembered("currency", "USD"), on_change=remember, args=("currency",),
+    )
     st.sidebar.caption(f"Data as of {as_of:%Y-%m-%d} (serving DB published {published or '?'})")
     key = (start, end, tuple(countries), tuple(states), tuple(categories))
     return PageContext(version, as_of, key, currency)
@@ -79,12 +106,8 @@ def label_of(values: pd.DataFrame, code: str, name: str) -> Callable[[str], str]
     return lambda value: f"{names.get(value) or value} ({value})"
 
 
-def context() -> PageContext:
-    ctx = st.session_state.get(CONTEXT_KEY)
-    if ctx is None:  # a page run on its own (tests): no sidebar was drawn
-        st.error(NO_SERVING_DB)
-        st.stop()
-    return ctx
+def show(figure: object, key: str) -> None:
+    st.plotly_chart(figure, key=key, config=charts.PLOTLY_CONFIG)
 
 
 def guarded(draw: Callable[[], None]) -> None:

@@ -17,6 +17,7 @@ def streamlit_command(port: int) -> list[str]:
         "--server.address", "127.0.0.1", "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
+        "--server.enableStaticServing", "true",  # static/usa_110m.json for the state map
     ]
 
 

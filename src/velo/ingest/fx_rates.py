@@ -87,25 +87,26 @@ def hourly_resource(settings: Settings, client: Client, start: datetime) -> DltR
     return resource
 
 
-def unpivot_hour(hour: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """{"timestamp", "rates": {quote: rate}} -> one row per quote."""
-    stamp = int(hour["timestamp"])
-    rate_at = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
-    for quote, rate in sorted(hour["rates"].items()):
-        yield {
-            "rate_timestamp": stamp,
-            "rate_at": rate_at,
-            "base": FX_BASE,
-            "quote": quote,
-            "rate": float(rate),
-        }
+def unpivot_hours(page: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """A page of {"timestamp", "rates": {quote: rate}} hours -> one row per hour and quote."""
+    for hour in page:
+        stamp = int(hour["timestamp"])
+        rate_at = datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
+        for quote, rate in sorted(hour["rates"].items()):
+            yield {
+                "rate_timestamp": stamp,
+                "rate_at": rate_at,
+                "base": FX_BASE,
+                "quote": quote,
+                "rate": float(rate),
+            }
 
 
 @dlt.source(name="fx", max_table_nesting=0)
 def fx(settings: Settings, loaded_at: datetime, start: datetime, client: Client) -> DltResource:
     hours = hourly_resource(settings, client, start)
     rates = dlt.transformer(name="fx_rates", write_disposition="append", columns=FX_COLUMNS)(
-        unpivot_hour
+        unpivot_hours
     )
     return with_loaded_at(hours | rates, loaded_at)
 

@@ -187,7 +187,9 @@ def failure_reason(exc: BaseException, prepared: PreparedSource | None) -> str:
     cause = exc
     while cause.__cause__ is not None:
         cause = cause.__cause__
-    text = (prepared.explain(cause) if prepared else None) or f"{type(cause).__name__}: {cause}"
+    explained = prepared.explain(cause) if prepared else None
+    plain = str(cause) if isinstance(cause, VeloError) else f"{type(cause).__name__}: {cause}"
+    text = explained or plain
     return text.strip().splitlines()[0]
 
 
@@ -198,8 +200,8 @@ def ingest_one(settings: Settings, name: str, loaded_at: datetime) -> LoadReport
         finish_pending(pipeline)
         with source_factory(name)(settings, loaded_at, pipeline) as prepared:
             return run_pipeline(name, pipeline, prepared)
-    except VeloError:
-        raise
+    except VeloError as exc:  # raised before dlt ran: it names what failed already
+        raise VeloError(f"{name}: {exc}") from exc
     except Exception as exc:
         where = f" ({prepared.where})" if prepared else ""
         raise VeloError(f"{name}{where}: {failure_reason(exc, prepared)}") from exc
@@ -222,7 +224,7 @@ def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[Loa
             try:
                 reports.append(ingest_one(settings, name, loaded_at))
             except VeloError as exc:
-                failures.append(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
+                failures.append(str(exc))
     if failures:
         raise IngestError(
             f"ingest failed for {len(failures)} source(s): " + "; ".join(failures), reports

@@ -144,13 +144,22 @@ class Catalog:
             raise VeloError(f"unknown metric '{name}' (known: {', '.join(sorted(self.metrics))})")
         return self.metrics[name]
 
-    def compiled(self, shape: Shape) -> CompiledQuery:
-        if shape.key not in self.queries:
+    def compiled(self, shape: Shape) -> tuple[Shape, CompiledQuery]:
+        """The compiled shape serving ``shape``: itself, else the smallest one with the same
+        group-by and more metrics (a metric's value does not depend on its neighbours)."""
+        candidates = [
+            Shape(tuple(key.split("|")[0].split(",")), shape.group_by)
+            for key in self.queries
+            if key.split("|")[1] == ",".join(shape.group_by)
+        ]
+        covering = [c for c in candidates if set(shape.metrics) <= set(c.metrics)]
+        if not covering:
             raise VeloError(
                 f"no compiled SQL for metrics {shape.key!r}: add the shape to QUERY_SHAPES and "
                 "run `python -m velo.serving.semantic`"
             )
-        return self.queries[shape.key]
+        best = min(covering, key=lambda c: len(c.metrics))
+        return best, self.queries[best.key]
 
     def money_inputs(self, metrics: Sequence[str]) -> list[str]:
         """The additive money metrics the given metrics are built from."""
@@ -202,7 +211,7 @@ def load_catalog(path: Path = COMPILED_PATH) -> Catalog:
 
 def run_shape(con: duckdb.DuckDBPyConnection, shape: Shape, filters: Filters) -> pd.DataFrame:
     """Execute a shape's compiled SQL with the filters bound; columns = group_by + metrics."""
-    compiled = load_catalog().compiled(shape)
+    _, compiled = load_catalog().compiled(shape)
     frame = con.execute(compiled.sql, filters.params(compiled.params)).df()
     return frame[[*shape.group_by, *shape.metrics]]
 

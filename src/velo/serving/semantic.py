@@ -47,11 +47,16 @@ def parse_semantic_manifest(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, An
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "project"
-        shutil.copytree(project_dir, work, ignore=shutil.ignore_patterns("target", "logs"))
+        shutil.copytree(
+            project_dir, work, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")
+        )
         profiles = work if (work / "profiles.yml").exists() else write_profile(work)
-        args = ["parse", "--project-dir", str(work), "--profiles-dir", str(profiles), "--quiet"]
-        result = dbtRunner().invoke(args)
-        manifest = work / "target" / "semantic_manifest.json"
+        common = ["--project-dir", str(work), "--profiles-dir", str(profiles), "--quiet"]
+        if (work / "packages.yml").exists():  # local packages only: works offline
+            dbtRunner().invoke(["deps", *common])
+        target = work / "target"
+        result = dbtRunner().invoke(["parse", *common, "--target-path", str(target)])
+        manifest = target / "semantic_manifest.json"
         if not result.success or not manifest.exists():
             raise VeloError(f"dbt parse of {project_dir} failed: {result.exception}")
         return json.loads(manifest.read_text())

@@ -24,7 +24,6 @@ failure leaves the previous operations DB as it was.
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,10 +37,11 @@ import sqlalchemy as sa
 
 from velo.clock import SIM_CLOCK_KEY
 from velo.errors import UsageError, VeloError
-from velo.settings import Settings, mask_secret
+from velo.settings import Settings
 from velo.simulator import schema
 from velo.simulator.aw_readers import RawTable, find_table_file, read_table
-from velo.simulator.bulk import create_bare_tables, finish_tables, insert_batch
+from velo.simulator.bulk import load_tables, rebuilt_database
+from velo.simulator.company import SOURCE_KEY, row_counts, write_state
 
 DATASET_DIR = Path("shared") / "datasets" / "adventureworks-2014"
 DATASET_NAME = "adventureworks-2014"
@@ -541,78 +541,23 @@ def _sim_state(extracted: Extract, seed: int) -> dict[str, str]:
         "seed": str(seed),
         "scale": "1.0",
         "history_start": first.date().isoformat(),
-        "source": DATASET_NAME,
+        SOURCE_KEY: DATASET_NAME,
     }
-
-
-def _fill(conn: sa.Connection, extracted: Extract, state: dict[str, str]) -> dict[str, int]:
-    create_bare_tables(conn, schema.metadata)
-    for table in schema.metadata.sorted_tables:
-        if table.name in extracted.batches:
-            insert_batch(conn, table, extracted.batches[table.name])
-    finish_tables(conn, schema.metadata)
-    conn.execute(schema.sim_state.insert(), [{"key": k, "value": v} for k, v in state.items()])
-    counts = {
-        name: conn.execute(
-            sa.select(sa.func.count()).select_from(schema.metadata.tables[name])
-        ).scalar_one()
-        for name in MAPPING
-    }
-    for name, count in counts.items():
-        if count != extracted.reads[name].rows:  # never commit a load that lost rows
-            raise VeloError(
-                f"{name}: {count} rows in the database but {extracted.reads[name].rows} in "
-                f"{extracted.reads[name].path}; nothing was loaded"
-            )
-    return counts
-
-
-def _sqlite_path(url: str) -> Path | None:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
-def _database_error(url: str, exc: Exception) -> VeloError:
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    return VeloError(
-        f"loading AdventureWorks into {mask_secret('ops_db_url', url)} failed, nothing was "
-        f"loaded: {reason}"
-    )
-
-
-def _load_in_one_transaction(url: str, shown_url: str, extracted: Extract, state: dict) -> dict:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "sqlite":  # a fresh file nobody reads until it is swapped in
-                conn.exec_driver_sql("PRAGMA journal_mode=OFF")
-                conn.exec_driver_sql("PRAGMA synchronous=OFF")
-            else:
-                schema.metadata.drop_all(conn)
-            return _fill(conn, extracted, state)
-    except (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
-        raise _database_error(shown_url, exc) from None
-    finally:
-        engine.dispose()
 
 
 def _replace_database(url: str, extracted: Extract, state: dict[str, str]) -> dict[str, int]:
     """Replace the operations DB with the extract, all or nothing."""
-    path = _sqlite_path(url)
-    if path is None:
-        return _load_in_one_transaction(url, url, extracted, state)
-    # SQLite: build beside the target and swap it in, so readers never see a half-built DB.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    building = path.with_name(path.name + ".building")
-    building.unlink(missing_ok=True)
-    try:
-        counts = _load_in_one_transaction(f"sqlite:///{building}", url, extracted, state)
-    except BaseException:
-        building.unlink(missing_ok=True)
-        raise
-    os.replace(building, path)
+    with rebuilt_database(url, schema.metadata) as conn:
+        load_tables(conn, schema.metadata, extracted.batches.items())
+        write_state(conn, state)
+        counts = row_counts(conn)
+        for name, count in counts.items():
+            read = extracted.reads[name]
+            if count != read.rows:  # never commit a load that lost rows
+                raise VeloError(
+                    f"{name}: {count} rows in the database but {read.rows} in {read.path}; "
+                    "nothing was loaded"
+                )
     return counts
 
 

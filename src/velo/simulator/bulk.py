@@ -6,12 +6,18 @@ in SQLAlchemy's own text format (so SQLAlchemy reads them back and compares them
 PostgreSQL gets ``COPY ... FROM STDIN`` fed with CSV written by Arrow. Both run inside the
 caller's SQLAlchemy transaction. Loading a fresh database, indexes and (PostgreSQL) foreign keys
 are added after the data, which is much faster than maintaining them row by row.
+
+``rebuilt_database`` replaces a whole operations DB all or nothing; ``velo sim init`` and
+``velo sim load-adventureworks`` both build through it.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +26,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
+
+from velo.errors import UsageError, VeloError
+from velo.settings import mask_secret
 
 # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' and compares them as text,
 # so bulk-loaded values must have exactly that shape. Arrow's cast gives the part before the dot
@@ -116,6 +125,97 @@ def finish_tables(conn: sa.Connection, metadata: sa.MetaData) -> None:
                 conn.execute(AddConstraint(fk))
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text(f'ANALYZE "{table.name}"'))
+
+
+def load_tables(
+    conn: sa.Connection, metadata: sa.MetaData, batches: Iterable[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Fill a fresh schema from (table name, batch) pairs; indexes and foreign keys come last."""
+    create_bare_tables(conn, metadata)
+    for name, batch in batches:
+        insert_batch(conn, metadata.tables[name], batch)
+    finish_tables(conn, metadata)
+
+
+# --- the database as a whole ---------------------------------------------------------------------
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for other databases, memory or unparsable URLs."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def shown_url(url: str) -> str:
+    """The database as people may see it: a SQLite file's path, else the URL without password."""
+    path = sqlite_path(url)
+    return str(path) if path else mask_secret("ops_db_url", url)
+
+
+def open_engine(url: str) -> sa.Engine:
+    """An engine on the URL, or a usage error (never showing the password) when it is unusable."""
+    try:
+        return sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
+        raise UsageError(
+            f"ops_db_url {shown_url(url)!r} is not a usable database URL: {exc}"
+        ) from None
+
+
+@contextmanager
+def rebuilt_database(url: str, metadata: sa.MetaData) -> Iterator[sa.Connection]:
+    """A connection on which to build the database at ``url`` anew, all or nothing.
+
+    SQLite: the block writes a fresh file beside the target, swapped in (``os.replace``) when the
+    block succeeds, so readers never see a half-built database; on failure it is removed. Other
+    databases: the metadata's tables are dropped in the one transaction the block fills, committed
+    when it succeeds and rolled back when it fails. Either way a failure leaves the previous
+    database as it was; database errors become one VeloError.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        with _one_transaction(url, url) as conn:
+            metadata.drop_all(conn)
+            yield conn
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(path.name + ".building")
+    building.unlink(missing_ok=True)
+    try:
+        with _one_transaction(f"sqlite:///{building}", url) as conn:
+            # a fresh file nobody reads until it is swapped in: no journal needed
+            conn.exec_driver_sql("PRAGMA journal_mode=OFF")
+            conn.exec_driver_sql("PRAGMA synchronous=OFF")
+            yield conn
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+    os.replace(building, path)
+
+
+@contextmanager
+def _one_transaction(url: str, target_url: str) -> Iterator[sa.Connection]:
+    engine = open_engine(url)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    # bulk loads use the driver's cursors directly, so its own errors arrive unwrapped
+    except (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise VeloError(
+            f"rebuilding the operations database at {shown_url(target_url)} failed, nothing was "
+            f"loaded: {reason}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+# --- column helpers ------------------------------------------------------------------------------
 
 
 def datetimes(seconds: np.ndarray) -> np.ndarray:

@@ -19,14 +19,12 @@ in ``sim_state``; the next ids are the current maxima plus one.
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,11 +34,21 @@ import sqlalchemy as sa
 
 from velo.clock import SIM_CLOCK_KEY
 from velo.errors import UsageError, VeloError
-from velo.settings import Settings, mask_secret
+from velo.settings import Settings
 from velo.simulator import catalog, schema
-from velo.simulator.bulk import create_bare_tables, datetimes, finish_tables, insert_batch
+from velo.simulator.bulk import (
+    datetimes,
+    insert_batch,
+    load_tables,
+    open_engine,
+    rebuilt_database,
+    shown_url,
+    sqlite_path,
+)
 
 Batch = dict[str, Any]
+# sim_state key naming the real dataset a company was loaded from (absent when simulated)
+SOURCE_KEY = "source"
 
 SECONDS_PER_DAY = 86_400
 EPOCH = datetime(1970, 1, 1)
@@ -391,7 +399,11 @@ def _next_list_price(old: float, factor: float) -> float:
 def _change_prices(
     rng: np.random.Generator, list_prices: PriceHistory, costs: PriceHistory, first: int, last: int
 ) -> dict[int, int]:
-    """Random list-price and cost changes between two instants; returns product -> last change."""
+    """Random list-price and cost changes between two instants; returns product -> last change.
+
+    A product without both a list-price and a cost history (possible in a database the simulator
+    did not create) is left alone; the draws stay the same, so the other products' changes do too.
+    """
     n_days = (last - first + 1) / SECONDS_PER_DAY
     n_list = rng.poisson(PRICE_CHANGES_PER_DAY * n_days)
     n = n_list + rng.poisson(PRICE_CHANGES_PER_DAY * n_days)
@@ -401,6 +413,8 @@ def _change_prices(
     changed: dict[int, int] = {}
     for i in np.lexsort((product_ids, times)):
         pid, at, factor = int(product_ids[i]), int(times[i]), float(factors[i])
+        if pid not in list_prices.rows or pid not in costs.rows:
+            continue
         history = list_prices if i < n_list else costs
         if history.last_start(pid) >= at:  # two changes in the same second: keep the first
             continue
@@ -643,33 +657,9 @@ def _work_orders(
 # --- database access -----------------------------------------------------------------------------
 
 
-def _engine(url: str) -> sa.Engine:
-    try:
-        return sa.create_engine(url)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
-        raise UsageError(
-            f"ops_db_url {_shown(url)!r} is not a usable database URL: {exc}"
-        ) from None
-
-
-def _sqlite_path(url: str) -> Path | None:
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        return None
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
-def _shown(url: str) -> str:
-    path = _sqlite_path(url)
-    return str(path) if path else mask_secret("ops_db_url", url)
-
-
 def _missing(settings: Settings) -> VeloError:
     return VeloError(
-        f"no operations database at {_shown(settings.ops_db_url)}: run `velo sim init`"
+        f"no operations database at {shown_url(settings.ops_db_url)}: run `velo sim init`"
     )
 
 
@@ -679,6 +669,7 @@ class _SimState:
     scale: float
     start_day: int
     now: datetime
+    source: str | None = None  # the dataset a real company's data was loaded from
 
     @property
     def today(self) -> int:
@@ -687,10 +678,10 @@ class _SimState:
 
 def _open_company(settings: Settings) -> tuple[sa.Engine, _SimState]:
     """An engine on an initialised operations DB and the simulator's state, or a clear error."""
-    path = _sqlite_path(settings.ops_db_url)
+    path = sqlite_path(settings.ops_db_url)
     if path is not None and not path.exists():
         raise _missing(settings)
-    engine = _engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table("sim_state"):
@@ -710,23 +701,26 @@ def _open_company(settings: Settings) -> tuple[sa.Engine, _SimState]:
             scale=float(values["scale"]),
             start_day=_day_number(date.fromisoformat(values["history_start"])),
             now=datetime.fromisoformat(values[SIM_CLOCK_KEY]),
+            source=values.get(SOURCE_KEY),
         )
     except (KeyError, ValueError):
         engine.dispose()
         raise VeloError(
-            f"operations database at {_shown(settings.ops_db_url)} has no valid simulator state: "
-            "run `velo sim init`"
+            f"operations database at {shown_url(settings.ops_db_url)} has no valid simulator "
+            "state: run `velo sim init`"
         ) from None
     return engine, state
 
 
-def _write_state(conn: sa.Connection, values: dict[str, str]) -> None:
+def write_state(conn: sa.Connection, values: dict[str, str]) -> None:
+    """Set these simulator bookkeeping values (``sim_state``), keeping the others."""
     table = schema.sim_state
     conn.execute(table.delete().where(table.c.key.in_(list(values))))
     conn.execute(table.insert(), [{"key": k, "value": v} for k, v in values.items()])
 
 
-def _row_counts(conn: sa.Connection) -> dict[str, int]:
+def row_counts(conn: sa.Connection) -> dict[str, int]:
+    """Rows per company table."""
     return {
         name: conn.execute(
             sa.select(sa.func.count()).select_from(schema.metadata.tables[name])
@@ -757,36 +751,10 @@ def init_company(
     as_of = as_of or datetime.now(UTC).date()
     state, batches = _history(seed, days, scale, as_of)
 
-    path = _sqlite_path(settings.ops_db_url)
-    if path is None:
-        engine = _engine(settings.ops_db_url)
-        try:
-            with engine.begin() as conn:
-                schema.metadata.drop_all(conn)
-                _load(conn, batches, state)
-                counts = _row_counts(conn)
-        except sa.exc.OperationalError as exc:
-            raise VeloError(
-                f"cannot build the operations database at {_shown(settings.ops_db_url)}: {exc.orig}"
-            ) from None
-        finally:
-            engine.dispose()
-    else:
-        # Build beside the target and swap it in: readers never see a half-built database.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        building = path.with_name(path.name + ".building")
-        building.unlink(missing_ok=True)
-        engine = sa.create_engine(f"sqlite:///{building}")
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=OFF")
-                conn.exec_driver_sql("PRAGMA synchronous=OFF")
-                _load(conn, batches, state)
-                counts = _row_counts(conn)
-                conn.commit()
-        finally:
-            engine.dispose()
-        os.replace(building, path)
+    with rebuilt_database(settings.ops_db_url, schema.metadata) as conn:
+        load_tables(conn, schema.metadata, batches)
+        write_state(conn, state)
+        counts = row_counts(conn)
     return {**counts, "now": state["now"], "seed": seed, "history_start": state["history_start"]}
 
 
@@ -840,15 +808,6 @@ def _history(
     return state, rows()
 
 
-def _load(conn: sa.Connection, batches: Iterator[tuple[str, Batch]], state: dict[str, str]) -> None:
-    """Fill a fresh schema; foreign keys are checked (PostgreSQL) once all rows are in."""
-    create_bare_tables(conn, schema.metadata)
-    for name, batch in batches:
-        insert_batch(conn, schema.metadata.tables[name], batch)
-    finish_tables(conn, schema.metadata)
-    _write_state(conn, state)
-
-
 def tick(settings: Settings, *, days: int = 1) -> dict[str, int | str]:
     """Advance the business ``days`` days; returns the rows inserted and updated per table."""
     if days < 1:
@@ -856,13 +815,18 @@ def tick(settings: Settings, *, days: int = 1) -> dict[str, int | str]:
     engine, state = _open_company(settings)
     counts: Counter[str] = Counter()
     try:
+        if state.source is not None:  # ticking would invent rows in a real company's data
+            raise UsageError(
+                f"the operations DB at {shown_url(settings.ops_db_url)} holds real data loaded "
+                f"from {state.source}; `velo sim tick` only advances the simulated company"
+            )
         for _ in range(days):
             day = state.today + 1
             with engine.begin() as conn:
                 _simulate_day(conn, state, day, counts)
                 now = _moment(day * SECONDS_PER_DAY + SECONDS_PER_DAY - 1)
-                _write_state(conn, {SIM_CLOCK_KEY: now.isoformat()})
-            state = _SimState(state.seed, state.scale, state.start_day, now)
+                write_state(conn, {SIM_CLOCK_KEY: now.isoformat()})
+            state = replace(state, now=now)
     finally:
         engine.dispose()
     return {"days": days, "now": state.now.isoformat(), **dict(sorted(counts.items()))}
@@ -1087,11 +1051,11 @@ def company_summary(settings: Settings) -> dict[str, int | str]:
     engine, state = _open_company(settings)
     try:
         with engine.connect() as conn:
-            counts = _row_counts(conn)
+            counts = row_counts(conn)
     finally:
         engine.dispose()
     return {
-        "ops_db": _shown(settings.ops_db_url),
+        "ops_db": shown_url(settings.ops_db_url),
         **counts,
         "now": state.now.isoformat(),
         "seed": state.seed,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from velo.dashboard import common, data
 
-ctx = common.context()
+ctx = common.page_context()
 st.title("Data health")
 
 published = data.published_at(ctx.version)

@@ -8,7 +8,7 @@ from velo.dashboard import charts, common, data
 from velo.serving import metrics as m
 from velo.serving.answers import report_months
 
-ctx = common.context()
+ctx = common.page_context()
 st.title("Velo Cycles — overview")
 
 # KPI row: last full month (as of the published data) with the sidebar's place/category filters.
@@ -54,7 +54,7 @@ def draw_states() -> None:
     if states.empty:
         st.info(common.NO_DATA)
     else:
-        st.plotly_chart(charts.state_choropleth(states, ctx.symbol), key="state_map")
+        common.show(charts.state_choropleth(states, ctx.symbol), "state_map")
 
 
 def draw_categories() -> None:
@@ -62,7 +62,7 @@ def draw_categories() -> None:
     if categories.empty:
         st.info(common.NO_DATA)
     else:
-        st.plotly_chart(charts.category_bars(categories, ctx.symbol), key="category_bars")
+        common.show(charts.category_bars(categories, ctx.symbol), "category_bars")
 
 
 def draw_fx() -> None:
@@ -72,7 +72,7 @@ def draw_fx() -> None:
     if rates.empty:
         st.info(common.NO_DATA)
     else:
-        st.plotly_chart(charts.fx_line(rates.sort_values("metric_time__hour")), key="fx_line")
+        common.show(charts.fx_line(rates.sort_values("metric_time__hour")), "fx_line")
 
 
 def draw_sentiment() -> None:
@@ -81,7 +81,7 @@ def draw_sentiment() -> None:
     if days is None or days.empty:
         st.info(common.NO_DATA)
     else:
-        st.plotly_chart(charts.sentiment_line(days), key="sentiment_line")
+        common.show(charts.sentiment_line(days), "sentiment_line")
 
 
 with left:

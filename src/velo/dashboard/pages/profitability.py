@@ -7,7 +7,7 @@ import streamlit as st
 from velo.dashboard import charts, common, data
 from velo.serving import metrics as m
 
-ctx = common.context()
+ctx = common.page_context()
 st.title("Profitability")
 st.caption(
     f"{ctx.date_from:%Y-%m-%d} – {ctx.date_to:%Y-%m-%d}, amounts in {ctx.currency}; revenue "
@@ -23,7 +23,7 @@ def draw_daily() -> None:
         st.info(common.NO_DATA)
     else:
         figure = charts.revenue_profit_lines(daily.sort_values("metric_time__day"), ctx.symbol)
-        st.plotly_chart(figure, key="revenue_profit")
+        common.show(figure, "revenue_profit")
 
 
 def draw_treemap() -> None:
@@ -33,7 +33,7 @@ def draw_treemap() -> None:
     if frame.empty or not (frame.revenue > 0).any():
         st.info(common.NO_DATA)
     else:
-        st.plotly_chart(charts.margin_treemap(frame), key="margin_treemap")
+        common.show(charts.margin_treemap(frame), "margin_treemap")
 
 
 def draw_donut() -> None:
@@ -41,7 +41,7 @@ def draw_donut() -> None:
     if categories.empty or not (categories.profit > 0).any():
         st.info(common.NO_DATA)
     else:
-        st.plotly_chart(charts.profit_donut(categories, ctx.symbol), key="profit_donut")
+        common.show(charts.profit_donut(categories, ctx.symbol), "profit_donut")
 
 
 def draw_products() -> None:

@@ -1,0 +1,54 @@
+"""The serverless functions: sentiment, notify_archive and notify_slack.
+
+Each is a plain module with ``run(event, settings)`` (what local callers and tests use) and
+``handler(event, context)`` (the AWS Lambda entry point, settings from the environment), so the
+same code runs locally (``velo functions invoke``) and on Lambda unchanged. Modules here import
+only what their Lambda package ships: no simulator, no FastAPI, no pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from velo.settings import Settings, load_settings
+
+FUNCTIONS = ("sentiment", "notify_archive", "notify_slack")
+# VADER's conventional thresholds on the compound score.
+POSITIVE_FROM, NEGATIVE_FROM = 0.05, -0.05
+
+# httpx logs every request URL at INFO: the news API key is in the query string and a Slack
+# webhook URL is itself a secret, so its request lines must never reach a log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def settings_for_lambda() -> Settings:
+    """Settings for one Lambda invocation, from its environment; our INFO lines reach its log."""
+    logging.getLogger(__name__).setLevel(logging.INFO)
+    return load_settings()
+
+
+def label_for(score: float) -> str:
+    if score >= POSITIVE_FROM:
+        return "positive"
+    if score <= NEGATIVE_FROM:
+        return "negative"
+    return "neutral"
+
+
+def notification_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The notification in one SQS record (ValueError when there is none).
+
+    The body is the notification itself (SNS raw delivery), or an SNS envelope whose Message is
+    the notification, or whose Message is a Lambda destination record carrying it as the
+    sentiment function's responsePayload (how the AWS deployment delivers it).
+    """
+    message = json.loads(record["body"])
+    if isinstance(message, dict) and message.get("Type") == "Notification":
+        message = json.loads(message["Message"])
+    if isinstance(message, dict) and "responsePayload" in message:
+        message = message["responsePayload"]
+    if not isinstance(message, dict):
+        raise ValueError(f"the body holds a JSON {type(message).__name__}, not an object")
+    return message
