@@ -65,3 +65,8 @@ def test_secrets_are_masked(tmp_path: Path):
     assert "pw-secret" not in text
     assert shown["ops_db_url"] == "postgresql+psycopg://velo:****@db:5432/ops"
     assert mask_secret("news_api_key", "") == ""
+
+
+def test_motherduck_warehouse_path_is_kept_as_given(tmp_path: Path):
+    settings = load_settings(env={"VELO_WAREHOUSE_PATH": "md:velo"}, cwd=tmp_path)
+    assert str(settings.warehouse_path) == "md:velo"

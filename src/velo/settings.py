@@ -186,11 +186,18 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     merged.pop("data_dir", None)
     values = {key: _parse(key, raw) for key, raw in merged.items()}
     for key in ("warehouse_path", "serving_path", "state_dir"):
-        path = Path(values[key])
-        values[key] = path if path.is_absolute() else (cwd / path).resolve()
+        values[key] = _absolute_path(values[key], cwd)
     values["landing_url"] = _absolute_local_url(values["landing_url"], cwd)
     values["ops_db_url"] = _absolute_sqlite_url(values["ops_db_url"], cwd)
     return Settings(data_dir=data_dir, **values)
+
+
+def _absolute_path(value: str, cwd: Path) -> Path:
+    # MotherDuck databases ("md:name") are not files: keep them as given.
+    path = Path(value)
+    if path.is_absolute() or value.startswith("md:"):
+        return path
+    return (cwd / path).resolve()
 
 
 def _absolute_local_url(url: str, cwd: Path) -> str:

@@ -1,4 +1,4 @@
-"""Each page under Streamlit's AppTest: renders, shows its charts, and its numbers are the marts'."""
+"""Each page under Streamlit's AppTest: renders, shows its charts, its numbers are the marts'."""
 
 from __future__ import annotations
 
@@ -38,8 +38,11 @@ def kpis(at: AppTest) -> dict[str, str]:
 
 
 def revenue_in_may(settings: Settings, where: str = "") -> tuple[float, float]:
-    row = marts(settings, f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
-                          f"WHERE order_date BETWEEN '2014-05-01' AND '2014-05-31' {where}").iloc[0]
+    row = marts(
+        settings,
+        f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
+        f"WHERE order_date BETWEEN '2014-05-01' AND '2014-05-31' {where}",
+    ).iloc[0]
     return row.r, row.p
 
 
@@ -54,29 +57,45 @@ def test_overview_kpis_equal_the_marts(app: AppTest, served: Settings) -> None:
     shown = kpis(app)
     assert shown["Revenue, May 2014"] == f"${revenue:,.0f}"
     assert shown["Profit, May 2014"] == f"${profit:,.0f}"
-    rate = marts(served, "SELECT rate FROM marts.fct_fx_rates_hourly WHERE quote_currency = 'USD' "
-                         "ORDER BY rate_hour DESC LIMIT 1").rate[0]
+    rate = marts(
+        served,
+        "SELECT rate FROM marts.fct_fx_rates_hourly WHERE quote_currency = 'USD' "
+        "ORDER BY rate_hour DESC LIMIT 1",
+    ).rate[0]
     assert shown["EUR/USD"] == f"{rate:.4f}"
-    label = marts(served, "SELECT label FROM marts.fct_sentiment_daily "
-                          "ORDER BY sentiment_date DESC LIMIT 1").label[0]
+    label = marts(
+        served, "SELECT label FROM marts.fct_sentiment_daily ORDER BY sentiment_date DESC LIMIT 1"
+    ).label[0]
     assert shown["Sentiment today"] == label
 
 
 def test_overview_charts_equal_the_marts(app: AppTest, served: Settings) -> None:
     found = charts(app)
-    assert set(found) == {"Revenue by US state", "Revenue by product category",
-                          "EUR/USD, hourly, last 7 days", "Public sentiment, daily, last 30 days"}
+    assert set(found) == {
+        "Revenue by US state",
+        "Revenue by product category",
+        "EUR/USD, hourly, last 7 days",
+        "Public sentiment, daily, last 30 days",
+    }
     state_map = found["Revenue by US state"]["data"][0]
     assert found["Revenue by US state"]["data"][0]["locationmode"] == "USA-states"
     by_state = dict(zip(state_map["locations"], values(state_map["z"]), strict=True))
-    want = marts(served, f"SELECT ship_state_code AS code, {REVENUE} AS revenue "
-                         "FROM marts.obt_sales WHERE ship_country_code = 'US' "
-                         "AND order_date BETWEEN ? AND ? GROUP BY 1", *DEFAULT_RANGE)
+    want = marts(
+        served,
+        f"SELECT ship_state_code AS code, {REVENUE} AS revenue "
+        "FROM marts.obt_sales WHERE ship_country_code = 'US' "
+        "AND order_date BETWEEN ? AND ? GROUP BY 1",
+        *DEFAULT_RANGE,
+    )
     assert by_state == pytest.approx({c.removeprefix("US-"): r for c, r in want.values})
     bars = found["Revenue by product category"]["data"][0]
     by_category = dict(zip(bars["y"], values(bars["x"]), strict=True))
-    want = marts(served, f"SELECT category_name, {REVENUE} FROM marts.obt_sales "
-                         "WHERE order_date BETWEEN ? AND ? GROUP BY 1", *DEFAULT_RANGE)
+    want = marts(
+        served,
+        f"SELECT category_name, {REVENUE} FROM marts.obt_sales "
+        "WHERE order_date BETWEEN ? AND ? GROUP BY 1",
+        *DEFAULT_RANGE,
+    )
     assert by_category == pytest.approx(dict(want.values))
     fx = found["EUR/USD, hourly, last 7 days"]["data"][0]
     assert len(values(fx["y"])) == 7 * 24
@@ -101,9 +120,12 @@ def test_filters_change_every_number(app: AppTest, served: Settings) -> None:
 
     app.date_input(key="_date_range").set_value((date(2014, 6, 1), date(2014, 6, 15))).run()
     bars = charts(app)["Revenue by product category"]["data"][0]
-    want = marts(served, f"SELECT {REVENUE} FROM marts.obt_sales WHERE category_name = 'Bikes' "
-                         "AND ship_state_code = 'US-CA' "
-                         "AND order_date BETWEEN '2014-06-01' AND '2014-06-15'").iloc[0, 0]
+    want = marts(
+        served,
+        f"SELECT {REVENUE} FROM marts.obt_sales WHERE category_name = 'Bikes' "
+        "AND ship_state_code = 'US-CA' "
+        "AND order_date BETWEEN '2014-06-01' AND '2014-06-15'",
+    ).iloc[0, 0]
     assert values(bars["x"]) == pytest.approx([want])
 
 
@@ -128,19 +150,30 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
     app.switch_page("pages/profitability.py").run()
     assert_clean(app)
     found = charts(app)
-    assert set(found) == {"Daily revenue vs profit", "Profit margin by subcategory (size = revenue)",
-                          "Profit by category"}
+    assert set(found) == {
+        "Daily revenue vs profit",
+        "Profit margin by subcategory (size = revenue)",
+        "Profit by category",
+    }
     lines = {trace["name"]: trace for trace in found["Daily revenue vs profit"]["data"]}
-    daily = marts(served, f"SELECT order_date, {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
-                          "WHERE order_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
-                  *DEFAULT_RANGE)
+    daily = marts(
+        served,
+        f"SELECT order_date, {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
+        "WHERE order_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
+        *DEFAULT_RANGE,
+    )
     assert values(lines["revenue"]["y"]) == pytest.approx(list(daily.r))
     assert values(lines["profit"]["y"]) == pytest.approx(list(daily.p))
     donut = found["Profit by category"]["data"][0]
-    want = marts(served, f"SELECT category_name, {PROFIT} FROM marts.obt_sales "
-                         "WHERE order_date BETWEEN ? AND ? GROUP BY 1", *DEFAULT_RANGE)
+    want = marts(
+        served,
+        f"SELECT category_name, {PROFIT} FROM marts.obt_sales "
+        "WHERE order_date BETWEEN ? AND ? GROUP BY 1",
+        *DEFAULT_RANGE,
+    )
     assert dict(zip(donut["labels"], values(donut["values"]), strict=True)) == pytest.approx(
-        dict(want.values))
+        dict(want.values)
+    )
     assert donut["hole"] == 0.5
     table = app.dataframe[0].value
     assert list(table.columns) == ["product", "category", "revenue", "units", "margin", "profit"]

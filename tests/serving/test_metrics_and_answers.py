@@ -43,9 +43,14 @@ def test_every_shape_is_compiled_and_runs(con: duckdb.DuckDBPyConnection) -> Non
 
 def test_totals_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
     got = m.query(con, m.SALES_TOTALS.metrics, filters=H1).iloc[0]
-    want = sql(con, f"""
+    want = sql(
+        con,
+        f"""
         SELECT {REVENUE} AS revenue, {PROFIT} AS profit, {UNITS} AS units, {ORDERS} AS orders
-        FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?""", H1.date_from, H1.date_to).iloc[0]
+        FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?""",
+        H1.date_from,
+        H1.date_to,
+    ).iloc[0]
     assert got.revenue == pytest.approx(want.revenue)
     assert got.profit == pytest.approx(want.profit)
     assert got.margin == pytest.approx(want.profit / want.revenue)
@@ -57,11 +62,18 @@ def test_totals_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_grouped_metrics_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
-    got = by_key(m.query(con, m.SALES_BY_SUBCATEGORY.metrics, m.SALES_BY_SUBCATEGORY.group_by,
-                         H1), "order_line__subcategory")
-    want = sql(con, f"""
+    got = by_key(
+        m.query(con, m.SALES_BY_SUBCATEGORY.metrics, m.SALES_BY_SUBCATEGORY.group_by, H1),
+        "order_line__subcategory",
+    )
+    want = sql(
+        con,
+        f"""
         SELECT subcategory_name, {REVENUE} AS revenue, {PROFIT} AS profit FROM marts.obt_sales
-        WHERE order_date BETWEEN ? AND ? GROUP BY 1""", H1.date_from, H1.date_to)
+        WHERE order_date BETWEEN ? AND ? GROUP BY 1""",
+        H1.date_from,
+        H1.date_to,
+    )
     assert set(got) == set(want.subcategory_name)
     for row in want.itertuples():
         assert got[row.subcategory_name]["revenue"] == pytest.approx(row.revenue)
@@ -72,10 +84,15 @@ def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
     everything = m.query(con, ["revenue"], filters=H1).revenue[0]
     narrowed = H1.with_changes(countries=("US",), states=("US-CA", "US-WA"), categories=("Bikes",))
     got = m.query(con, ["revenue"], filters=narrowed).revenue[0]
-    want = sql(con, f"""
+    want = sql(
+        con,
+        f"""
         SELECT {REVENUE} AS revenue FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?
         AND ship_country_code = 'US' AND ship_state_code IN ('US-CA', 'US-WA')
-        AND category_name = 'Bikes'""", H1.date_from, H1.date_to).revenue[0]
+        AND category_name = 'Bikes'""",
+        H1.date_from,
+        H1.date_to,
+    ).revenue[0]
     assert got == pytest.approx(want)
     assert 0 < got < everything
 
@@ -83,7 +100,9 @@ def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
 def test_euros_use_the_rate_of_the_day(con: duckdb.DuckDBPyConnection) -> None:
     june = m.Filters(date(2014, 6, 1), date(2014, 6, 30))
     got = m.query(con, ["revenue", "margin"], m.SALES_BY_SUBCATEGORY.group_by, june, "EUR")
-    want = sql(con, f"""
+    want = sql(
+        con,
+        f"""
         WITH fx AS (SELECT CAST(rate_hour AS DATE) AS day, avg(rate) AS rate
                     FROM marts.fct_fx_rates_hourly
                     WHERE base_currency = 'EUR' AND quote_currency = 'USD' GROUP BY 1),
@@ -93,7 +112,9 @@ def test_euros_use_the_rate_of_the_day(con: duckdb.DuckDBPyConnection) -> None:
         SELECT subcategory_name, sum(revenue / rate) AS revenue,
                sum(profit / rate) / sum(revenue / rate) AS margin
         FROM daily JOIN fx ON fx.day = daily.order_date GROUP BY 1""",
-        june.date_from, june.date_to)
+        june.date_from,
+        june.date_to,
+    )
     got = by_key(got, "order_line__subcategory")
     assert set(got) == set(want.subcategory_name)
     for row in want.itertuples():
@@ -107,9 +128,12 @@ def test_euros_before_the_first_rate_use_the_earliest_rate(
     january = m.Filters(date(2014, 1, 1), date(2014, 1, 31))
     usd = m.query(con, ["revenue"], filters=january).revenue[0]
     eur = m.query(con, ["revenue"], filters=january, currency="EUR").revenue[0]
-    first = sql(con, "SELECT avg(rate) AS r FROM marts.fct_fx_rates_hourly WHERE quote_currency "
-                     "= 'USD' GROUP BY CAST(rate_hour AS DATE) ORDER BY CAST(rate_hour AS DATE) "
-                     "LIMIT 1").r[0]
+    first = sql(
+        con,
+        "SELECT avg(rate) AS r FROM marts.fct_fx_rates_hourly WHERE quote_currency "
+        "= 'USD' GROUP BY CAST(rate_hour AS DATE) ORDER BY CAST(rate_hour AS DATE) "
+        "LIMIT 1",
+    ).r[0]
     assert eur == pytest.approx(usd / first)
 
 
@@ -123,51 +147,93 @@ def test_unknown_shape_or_metric_is_one_clear_error(con: duckdb.DuckDBPyConnecti
 def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
     result = compute_answers(con, AS_OF)
     assert json.loads(json.dumps(result)) == result  # JSON-able, stable keys
-    assert list(result) == ["as_of", "last_month", "previous_month", "eur_usd", "sentiment",
-                            "top_margin_products", "top_categories", "top_states"]
+    assert list(result) == [
+        "as_of",
+        "last_month",
+        "previous_month",
+        "eur_usd",
+        "sentiment",
+        "top_margin_products",
+        "top_categories",
+        "top_states",
+    ]
     last, previous = report_months(AS_OF)
-    assert (last, previous) == ((date(2014, 5, 1), date(2014, 5, 31)),
-                                (date(2014, 4, 1), date(2014, 4, 30)))
+    assert (last, previous) == (
+        (date(2014, 5, 1), date(2014, 5, 31)),
+        (date(2014, 4, 1), date(2014, 4, 30)),
+    )
     for key, (start, end) in (("last_month", last), ("previous_month", previous)):
-        want = sql(con, f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
-                        "WHERE order_date BETWEEN ? AND ?", start, end).iloc[0]
-        assert result[key] == {"start": start.isoformat(), "end": end.isoformat(),
-                               "revenue": round(want.r, 2), "profit": round(want.p, 2)}
+        want = sql(
+            con,
+            f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
+            "WHERE order_date BETWEEN ? AND ?",
+            start,
+            end,
+        ).iloc[0]
+        assert result[key] == {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "revenue": round(want.r, 2),
+            "profit": round(want.p, 2),
+        }
 
     start, end = ranking_window(AS_OF)
     assert (start, end) == (date(2013, 6, 1), date(2014, 5, 31))
-    states = sql(con, f"""SELECT ship_state_name AS state, ship_state_code AS code,
+    states = sql(
+        con,
+        f"""SELECT ship_state_name AS state, ship_state_code AS code,
         round({REVENUE}, 2) AS revenue FROM marts.obt_sales WHERE ship_country_code = 'US'
-        AND order_date BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY revenue DESC""", start, end)
+        AND order_date BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY revenue DESC""",
+        start,
+        end,
+    )
     assert result["top_states"] == states.head(10).to_dict("records")
     assert all(row["code"].startswith("US-") for row in result["top_states"])
-    categories = sql(con, f"""SELECT category_name AS category, {UNITS} AS units,
+    categories = sql(
+        con,
+        f"""SELECT category_name AS category, {UNITS} AS units,
         round({REVENUE}, 2) AS revenue FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?
-        GROUP BY 1 ORDER BY units DESC""", start, end)
+        GROUP BY 1 ORDER BY units DESC""",
+        start,
+        end,
+    )
     assert [c["category"] for c in result["top_categories"]] == list(categories.category)
     assert [c["units"] for c in result["top_categories"]] == list(categories.units)
-    products = sql(con, f"""WITH p AS (SELECT product_name, {REVENUE} AS revenue,
+    products = sql(
+        con,
+        f"""WITH p AS (SELECT product_name, {REVENUE} AS revenue,
         {PROFIT} AS profit FROM marts.obt_sales WHERE order_date BETWEEN ? AND ? GROUP BY 1)
         SELECT product_name, profit / revenue AS margin, revenue FROM p
         WHERE revenue >= 0.001 * (SELECT sum(revenue) FROM p) ORDER BY margin DESC, revenue DESC
-        """, start, end)
+        """,
+        start,
+        end,
+    )
     assert [p["product"] for p in result["top_margin_products"]] == list(
-        products.product_name.head(10))
+        products.product_name.head(10)
+    )
     assert result["top_margin_products"][0]["margin"] == round(products.margin[0], 4)
 
 
 def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection) -> None:
     result = compute_answers(con, AS_OF)
-    latest = sql(con, "SELECT rate_hour, rate FROM marts.fct_fx_rates_hourly WHERE quote_currency"
-                      " = 'USD' ORDER BY rate_hour DESC LIMIT 25")
+    latest = sql(
+        con,
+        "SELECT rate_hour, rate FROM marts.fct_fx_rates_hourly WHERE quote_currency"
+        " = 'USD' ORDER BY rate_hour DESC LIMIT 25",
+    )
     assert result["eur_usd"] == {
         "rate": round(latest.rate[0], 6),
         "at": latest.rate_hour[0].isoformat(),
         "change_24h": round(latest.rate[0] - latest.rate[24], 6),
     }
-    days = sql(con, "SELECT sentiment_date, mean_score, label FROM marts.fct_sentiment_daily "
-                    "WHERE sentiment_date BETWEEN ? AND ? ORDER BY 1",
-               date(2014, 6, 1), AS_OF)
+    days = sql(
+        con,
+        "SELECT sentiment_date, mean_score, label FROM marts.fct_sentiment_daily "
+        "WHERE sentiment_date BETWEEN ? AND ? ORDER BY 1",
+        date(2014, 6, 1),
+        AS_OF,
+    )
     mood = result["sentiment"]
     assert mood["label"] == days.label.iloc[-1]
     assert mood["score"] == round(days.mean_score.iloc[-1], 4)
@@ -181,9 +247,16 @@ def test_answers_are_null_when_sources_have_no_data(served: Settings) -> None:
             writable.execute(f"DELETE FROM marts.{table}")
     with duckdb.connect(str(served.serving_path), read_only=True) as con:
         result = compute_answers(con, AS_OF)
-    assert result == {"as_of": "2014-06-30", "last_month": None, "previous_month": None,
-                      "eur_usd": None, "sentiment": None, "top_margin_products": None,
-                      "top_categories": None, "top_states": None}
+    assert result == {
+        "as_of": "2014-06-30",
+        "last_month": None,
+        "previous_month": None,
+        "eur_usd": None,
+        "sentiment": None,
+        "top_margin_products": None,
+        "top_categories": None,
+        "top_states": None,
+    }
 
 
 def test_cli_answers_json_and_table(served: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

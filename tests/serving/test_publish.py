@@ -54,7 +54,7 @@ def test_failed_publish_keeps_the_old_serving_file(served: Settings) -> None:
     before = Path(served.serving_path).read_bytes()
     with duckdb.connect(str(served.warehouse_path)) as wh:
         wh.execute("DROP TABLE marts.fct_sentiment_daily")
-    with pytest.raises(VeloError, match="lacks marts.fct_sentiment_daily"):
+    with pytest.raises(VeloError, match=r"lacks marts\.fct_sentiment_daily"):
         publish(served)
     assert Path(served.serving_path).read_bytes() == before
     assert not list(Path(served.serving_path).parent.glob("*.tmp"))
@@ -96,7 +96,14 @@ def test_run_results_summary_counts_models_and_tests() -> None:
         ],
     }
     assert summarize_run_results(results) == (
-        datetime(2014, 6, 30, 23, 1, 2, 500000), "build", 12.5, 2, 1, 2, 1, 1
+        datetime(2014, 6, 30, 23, 1, 2, 500000),
+        "build",
+        12.5,
+        2,
+        1,
+        2,
+        1,
+        1,
     )
 
 

@@ -12,8 +12,14 @@ from velo.serving import metrics as m
 from velo.serving.semantic import catalog_json, compile_catalog, parse_semantic_manifest
 
 REQUIRED_METRICS = {
-    "revenue", "profit", "margin", "units_sold", "orders", "average_order_value",
-    "eur_usd_rate", "sentiment_score",
+    "revenue",
+    "profit",
+    "margin",
+    "units_sold",
+    "orders",
+    "average_order_value",
+    "eur_usd_rate",
+    "sentiment_score",
 }
 
 
@@ -23,11 +29,11 @@ def semantic_manifest() -> dict[str, Any]:
 
 
 def test_metricflow_validates_the_semantic_layer(semantic_manifest: dict[str, Any]) -> None:
-    from metricflow_semantics.model.dbt_manifest_parser import (
-        parse_manifest_from_dbt_generated_manifest,
-    )
     from metricflow_semantic_interfaces.validations.semantic_manifest_validator import (
         SemanticManifestValidator,
+    )
+    from metricflow_semantics.model.dbt_manifest_parser import (
+        parse_manifest_from_dbt_generated_manifest,
     )
 
     manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(semantic_manifest))
@@ -50,7 +56,9 @@ def test_ratio_and_money_definitions_come_from_the_yaml() -> None:
     aov = catalog.metric("average_order_value")
     assert (aov.numerator, aov.denominator) == ("revenue", "orders")
     assert catalog.money_inputs(["margin", "orders", "average_order_value"]) == [
-        "profit", "revenue"]
+        "profit",
+        "revenue",
+    ]
     # every compiled statement reads the serving DB's marts schema, filters bound as parameters
     for query in catalog.queries.values():
         assert "marts." in query.sql and "$date_from" in query.sql

@@ -146,8 +146,10 @@ def build_serving(root: Path, scale: float) -> Path:
 
 
 def run(scale: float) -> dict[str, Any]:
-    figures: dict[str, Any] = {"source": "sample warehouse (velo.serving.sample)",
-                               "repeats": REPEATS}
+    figures: dict[str, Any] = {
+        "source": "sample warehouse (velo.serving.sample)",
+        "repeats": REPEATS,
+    }
     baseline: dict[str, Any] = {}
     ratios = []
     with tempfile.TemporaryDirectory(prefix="velo-bench-dashboard-") as tmp:
@@ -161,8 +163,11 @@ def run(scale: float) -> dict[str, Any]:
             finally:
                 con.close()
             label = f"scale {size:g}"
-            figures[label] = {"obt_sales rows": rows, "max p95 ms": max(
-                q["p95_ms"] for q in obt.values()), **obt}
+            figures[label] = {
+                "obt_sales rows": rows,
+                "max p95 ms": max(q["p95_ms"] for q in obt.values()),
+                **obt,
+            }
             baseline[label] = {"max p95 ms": max(q["p95_ms"] for q in star.values()), **star}
             ratios.append(star_sum / obt_sum if obt_sum else None)
             figures[label]["star/obt p95 ratio"] = round(ratios[-1], 3) if ratios[-1] else None

@@ -17,11 +17,15 @@ PAGES = Path(__file__).with_name("pages")
 
 def main() -> None:
     st.set_page_config(page_title="Velo Analytics", page_icon="🚲", layout="wide")
-    navigation = st.navigation([
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", default=True),
-        st.Page(PAGES / "profitability.py", title="Profitability", icon=":material/payments:"),
-        st.Page(PAGES / "data_health.py", title="Data health", icon=":material/monitor_heart:"),
-    ])
+    navigation = st.navigation(
+        [
+            st.Page(
+                PAGES / "overview.py", title="Overview", icon=":material/insights:", default=True
+            ),
+            st.Page(PAGES / "profitability.py", title="Profitability", icon=":material/payments:"),
+            st.Page(PAGES / "data_health.py", title="Data health", icon=":material/monitor_heart:"),
+        ]
+    )
     try:
         navigation.run()
     except VeloError as exc:

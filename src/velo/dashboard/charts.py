@@ -15,9 +15,15 @@ def state_choropleth(states: pd.DataFrame, symbol: str) -> go.Figure:
     """Revenue by US state; plotly's USA-states mode wants the 2-letter postal code."""
     frame = states.assign(code=states.order_line__state.str.removeprefix("US-"))
     figure = px.choropleth(
-        frame, locations="code", locationmode="USA-states", scope="usa", color="revenue",
-        hover_name="order_line__state_name", color_continuous_scale="Blues",
-        labels={"revenue": f"Revenue ({symbol})"}, title="Revenue by US state",
+        frame,
+        locations="code",
+        locationmode="USA-states",
+        scope="usa",
+        color="revenue",
+        hover_name="order_line__state_name",
+        color_continuous_scale="Blues",
+        labels={"revenue": f"Revenue ({symbol})"},
+        title="Revenue by US state",
     )
     return figure.update_layout(margin=MARGIN)
 
@@ -25,10 +31,16 @@ def state_choropleth(states: pd.DataFrame, symbol: str) -> go.Figure:
 def category_bars(categories: pd.DataFrame, symbol: str) -> go.Figure:
     frame = categories.sort_values("revenue")
     figure = px.bar(
-        frame, x="revenue", y="order_line__category", orientation="h",
+        frame,
+        x="revenue",
+        y="order_line__category",
+        orientation="h",
         hover_data={"units_sold": ":,"},
-        labels={"revenue": f"Revenue ({symbol})", "order_line__category": "Category",
-                "units_sold": "Units sold"},
+        labels={
+            "revenue": f"Revenue ({symbol})",
+            "order_line__category": "Category",
+            "units_sold": "Units sold",
+        },
         title="Revenue by product category",
     )
     return figure.update_layout(margin=MARGIN)
@@ -36,7 +48,9 @@ def category_bars(categories: pd.DataFrame, symbol: str) -> go.Figure:
 
 def fx_line(rates: pd.DataFrame) -> go.Figure:
     figure = px.line(
-        rates, x="metric_time__hour", y="eur_usd_rate",
+        rates,
+        x="metric_time__hour",
+        y="eur_usd_rate",
         labels={"metric_time__hour": "Hour (UTC)", "eur_usd_rate": "USD per EUR"},
         title="EUR/USD, hourly, last 7 days",
     )
@@ -45,9 +59,12 @@ def fx_line(rates: pd.DataFrame) -> go.Figure:
 
 def sentiment_line(days: pd.DataFrame) -> go.Figure:
     figure = px.line(
-        days, x="metric_time__day", y="sentiment_score", markers=True,
+        days,
+        x="metric_time__day",
+        y="sentiment_score",
+        markers=True,
         custom_data=["sentiment_day__top_headline", "sentiment_day__label"],
-        labels={"metric_time__day": "Day", "sentiment_score": "Sentiment (−1…1)"},
+        labels={"metric_time__day": "Day", "sentiment_score": "Sentiment (-1..1)"},
         title="Public sentiment, daily, last 30 days",
     )
     figure.update_traces(
@@ -58,10 +75,17 @@ def sentiment_line(days: pd.DataFrame) -> go.Figure:
 
 
 def revenue_profit_lines(daily: pd.DataFrame, symbol: str) -> go.Figure:
-    long = daily.melt(id_vars="metric_time__day", value_vars=["revenue", "profit"],
-                      var_name="metric", value_name="amount")
+    long = daily.melt(
+        id_vars="metric_time__day",
+        value_vars=["revenue", "profit"],
+        var_name="metric",
+        value_name="amount",
+    )
     figure = px.line(
-        long, x="metric_time__day", y="amount", color="metric",
+        long,
+        x="metric_time__day",
+        y="amount",
+        color="metric",
         labels={"metric_time__day": "Day", "amount": f"Amount ({symbol})", "metric": ""},
         title="Daily revenue vs profit",
     )
@@ -71,9 +95,13 @@ def revenue_profit_lines(daily: pd.DataFrame, symbol: str) -> go.Figure:
 def margin_treemap(subcategories: pd.DataFrame) -> go.Figure:
     frame = subcategories[subcategories.revenue > 0]
     figure = px.treemap(
-        frame, path=["order_line__category", "order_line__subcategory"], values="revenue",
-        color="margin", color_continuous_scale="RdYlGn",
-        hover_data={"margin": ":.1%"}, title="Profit margin by subcategory (size = revenue)",
+        frame,
+        path=["order_line__category", "order_line__subcategory"],
+        values="revenue",
+        color="margin",
+        color_continuous_scale="RdYlGn",
+        hover_data={"margin": ":.1%"},
+        title="Profit margin by subcategory (size = revenue)",
     )
     return figure.update_layout(margin=MARGIN)
 
@@ -81,7 +109,10 @@ def margin_treemap(subcategories: pd.DataFrame) -> go.Figure:
 def profit_donut(categories: pd.DataFrame, symbol: str) -> go.Figure:
     frame = categories[categories.profit > 0]
     figure = px.pie(
-        frame, names="order_line__category", values="profit", hole=0.5,
+        frame,
+        names="order_line__category",
+        values="profit",
+        hole=0.5,
         labels={"profit": f"Profit ({symbol})", "order_line__category": "Category"},
         title="Profit by category",
     )

@@ -71,30 +71,46 @@ def sidebar(version: tuple[str, float]) -> PageContext:
     default_from = max(lo, min(window_start, hi))
     default_to = max(min(as_of, hi), default_from)
     picked = st.sidebar.date_input(
-        "Date range", min_value=lo, max_value=max(hi, as_of),
+        "Date range",
+        min_value=lo,
+        max_value=max(hi, as_of),
         key=remembered("date_range", (default_from, default_to)),
-        on_change=remember, args=("date_range",),
+        on_change=remember,
+        args=("date_range",),
     )
     start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (lo, hi)
     values = data.dimension_values(version)
     countries = st.sidebar.multiselect(
-        "Country", options=sorted(values.country.dropna().unique()),
+        "Country",
+        options=sorted(values.country.dropna().unique()),
         format_func=label_of(values, "country", "country_name"),
-        key=remembered("countries", []), on_change=remember, args=("countries",),
+        key=remembered("countries", []),
+        on_change=remember,
+        args=("countries",),
     )
     # all states stay selectable (a changing option list would reset the widget's selection)
     states = st.sidebar.multiselect(
-        "State", options=sorted(values.state.dropna().unique()),
+        "State",
+        options=sorted(values.state.dropna().unique()),
         format_func=label_of(values, "state", "state_name"),
-        key=remembered("states", []), on_change=remember, args=("states",),
+        key=remembered("states", []),
+        on_change=remember,
+        args=("states",),
     )
     categories = st.sidebar.multiselect(
-        "Category", options=sorted(values.category.dropna().unique()),
-        key=remembered("categories", []), on_change=remember, args=("categories",),
+        "Category",
+        options=sorted(values.category.dropna().unique()),
+        key=remembered("categories", []),
+        on_change=remember,
+        args=("categories",),
     )
     currency = st.sidebar.radio(
-        "Currency", ("USD", "EUR"), horizontal=True,
-        key=remembered("currency", "USD"), on_change=remember, args=("currency",),
+        "Currency",
+        ("USD", "EUR"),
+        horizontal=True,
+        key=remembered("currency", "USD"),
+        on_change=remember,
+        args=("currency",),
     )
     st.sidebar.caption(f"Data as of {as_of:%Y-%m-%d} (serving DB published {published or '?'})")
     key = (start, end, tuple(countries), tuple(states), tuple(categories))
@@ -120,7 +136,7 @@ def guarded(draw: Callable[[], None]) -> None:
 
 def money(value: float | None, symbol: str) -> str:
     if value is None or pd.isna(value):
-        return "–"
+        return "n/a"
     return f"{symbol}{value:,.0f}"
 
 

@@ -126,8 +126,9 @@ def dimension_values(version: tuple[str, float]) -> pd.DataFrame:
 
 
 def date_bounds(version: tuple[str, float]) -> tuple[date | None, date | None]:
-    frame = sql_frame(version, "SELECT min(order_date) AS lo, max(order_date) AS hi "
-                               "FROM marts.obt_sales")
+    frame = sql_frame(
+        version, "SELECT min(order_date) AS lo, max(order_date) AS hi FROM marts.obt_sales"
+    )
     if frame.empty or pd.isna(frame.at[0, "lo"]):
         return None, None
     return pd.Timestamp(frame.at[0, "lo"]).date(), pd.Timestamp(frame.at[0, "hi"]).date()

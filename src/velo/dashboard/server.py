@@ -13,11 +13,25 @@ APP = Path(__file__).with_name("app.py")
 
 def streamlit_command(port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
-        "--server.enableStaticServing", "true",  # static/usa_110m.json for the state map
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.showErrorDetails",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--server.enableStaticServing",
+        "true",  # static/usa_110m.json for the state map
     ]
 
 

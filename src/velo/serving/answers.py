@@ -99,8 +99,14 @@ def eur_usd(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | Non
     latest = frame.iloc[-1]
     at = pd.Timestamp(latest.metric_time__hour).to_pydatetime()
     earlier = frame[frame.metric_time__hour <= at - timedelta(hours=24)]
-    change = None if earlier.empty else round(latest.eur_usd_rate - earlier.iloc[-1].eur_usd_rate, 6)
-    return {"rate": round(float(latest.eur_usd_rate), 6), "at": at.isoformat(), "change_24h": change}
+    change = (
+        None if earlier.empty else round(latest.eur_usd_rate - earlier.iloc[-1].eur_usd_rate, 6)
+    )
+    return {
+        "rate": round(float(latest.eur_usd_rate), 6),
+        "at": at.isoformat(),
+        "change_24h": change,
+    }
 
 
 def sentiment(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | None:
@@ -192,20 +198,35 @@ def compute_answers(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, An
         "eur_usd": eur_usd(con, as_of),
         "sentiment": sentiment(con, as_of),
         "top_margin_products": [
-            {"product": r.order_line__product, "margin": round(float(r.margin), 4),
-             "revenue": money(r.revenue)}
+            {
+                "product": r.order_line__product,
+                "margin": round(float(r.margin), 4),
+                "revenue": money(r.revenue),
+            }
             for r in product_margins(con, as_of).head(TOP_N).itertuples()
-        ] if sales else None,
+        ]
+        if sales
+        else None,
         "top_categories": [
-            {"category": r.order_line__category, "units": int(r.units_sold),
-             "revenue": money(r.revenue)}
+            {
+                "category": r.order_line__category,
+                "units": int(r.units_sold),
+                "revenue": money(r.revenue),
+            }
             for r in categories(con, start, end).head(TOP_N).itertuples()
-        ] if sales else None,
+        ]
+        if sales
+        else None,
         "top_states": [
-            {"state": r.order_line__state_name, "code": r.order_line__state,
-             "revenue": money(r.revenue)}
+            {
+                "state": r.order_line__state_name,
+                "code": r.order_line__state,
+                "revenue": money(r.revenue),
+            }
             for r in us_states(con, start, end).head(TOP_N).itertuples()
-        ] if sales else None,
+        ]
+        if sales
+        else None,
     }
 
 

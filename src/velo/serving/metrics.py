@@ -254,8 +254,10 @@ def in_euros(
         converted = pd.DataFrame([daily[money].sum()])
     base = run_shape(con, Shape(tuple(catalog.components(shape.metrics)), shape.group_by), filters)
     base = base.drop(columns=money)
-    result = base.merge(converted, on=keys, how="left") if keys else base.assign(
-        **{name: converted[name].iloc[0] for name in money}
+    result = (
+        base.merge(converted, on=keys, how="left")
+        if keys
+        else base.assign(**{name: converted[name].iloc[0] for name in money})
     )
     for name in shape.metrics:
         metric = catalog.metric(name)

@@ -65,7 +65,9 @@ def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishRe
     """Copy ``marts`` (default: required + present optional ones) and the data-health tables."""
     warehouse = Path(settings.warehouse_path)
     if not warehouse.exists():
-        raise VeloError(f"no warehouse at {warehouse}: run `velo ingest` and `velo transform` first")
+        raise VeloError(
+            f"no warehouse at {warehouse}: run `velo ingest` and `velo transform` first"
+        )
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -179,8 +181,16 @@ def source_health(
     last_rows = con.execute(f"SELECT count(*) FROM ({union}) WHERE _loaded_at = ?", [last])
     age = (published_at - last).total_seconds() / 3600
     status = "fresh" if age <= warn_hours else "stale"
-    return (source, len(tables), last, int(last_rows.fetchone()[0]), int(total), warn_hours,
-            round(age, 2), status)
+    return (
+        source,
+        len(tables),
+        last,
+        int(last_rows.fetchone()[0]),
+        int(total),
+        warn_hours,
+        round(age, 2),
+        status,
+    )
 
 
 def dbt_run_results_path(settings: Settings) -> Path | None:
@@ -207,8 +217,10 @@ def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         results = json.loads(path.read_text())
     except (OSError, ValueError):
         return  # a half-written file from a concurrent build: show "unknown", not a failure
-    con.execute(f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                summarize_run_results(results))
+    con.execute(
+        f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        summarize_run_results(results),
+    )
 
 
 def summarize_run_results(results: dict[str, Any]) -> tuple[Any, ...]:
@@ -227,8 +239,16 @@ def summarize_run_results(results: dict[str, Any]) -> tuple[Any, ...]:
         else None
     )
     command = results.get("args", {}).get("which", "build")
-    return (finished_at, command, results.get("elapsed_time"), counts["models_ok"],
-            counts["models_failed"], counts["pass"], counts["warn"], counts["fail"])
+    return (
+        finished_at,
+        command,
+        results.get("elapsed_time"),
+        counts["models_ok"],
+        counts["models_failed"],
+        counts["pass"],
+        counts["warn"],
+        counts["fail"],
+    )
 
 
 def write_publish_log(
@@ -252,4 +272,6 @@ def open_serving(settings: Settings) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise VeloError(f"serving database {path} cannot be opened ({exc}): run `make run` again")
+        raise VeloError(
+            f"serving database {path} cannot be opened ({exc}): run `make run` again"
+        ) from None

@@ -46,8 +46,13 @@ def print_answer_tables(console: Console, result: dict[str, Any]) -> None:
         if period is None:
             months.add_row(key.replace("_", " "), "no sales data", "", "", "")
         else:
-            months.add_row(key.replace("_", " "), period["start"], period["end"],
-                           f"{period['revenue']:,.2f}", f"{period['profit']:,.2f}")
+            months.add_row(
+                key.replace("_", " "),
+                period["start"],
+                period["end"],
+                f"{period['revenue']:,.2f}",
+                f"{period['profit']:,.2f}",
+            )
     console.print(months)
     fx = result["eur_usd"]
     if fx is None:
@@ -57,16 +62,29 @@ def print_answer_tables(console: Console, result: dict[str, Any]) -> None:
         console.print(f"2. EUR→USD {fx['rate']:.4f} at {fx['at']} (24 h change: {change})")
     mood = result["sentiment"]
     console.print(
-        "3. Sentiment: no news scored yet" if mood is None else
-        f"3. Sentiment: {mood['label']} (score {mood['score']:+.3f}); 30-day mean "
+        "3. Sentiment: no news scored yet"
+        if mood is None
+        else f"3. Sentiment: {mood['label']} (score {mood['score']:+.3f}); 30-day mean "
         f"{mood['mean_30d']:+.3f}, trend {mood['trend']}"
     )
-    print_ranking(console, "4. Top products by margin (12 months)", result["top_margin_products"],
-                  {"product": "{}", "margin": "{:.1%}", "revenue": "{:,.2f}"})
-    print_ranking(console, "5. Categories sold most (12 months)", result["top_categories"],
-                  {"category": "{}", "units": "{:,}", "revenue": "{:,.2f}"})
-    print_ranking(console, "6. Top US states by revenue (12 months)", result["top_states"],
-                  {"state": "{}", "code": "{}", "revenue": "{:,.2f}"})
+    print_ranking(
+        console,
+        "4. Top products by margin (12 months)",
+        result["top_margin_products"],
+        {"product": "{}", "margin": "{:.1%}", "revenue": "{:,.2f}"},
+    )
+    print_ranking(
+        console,
+        "5. Categories sold most (12 months)",
+        result["top_categories"],
+        {"category": "{}", "units": "{:,}", "revenue": "{:,.2f}"},
+    )
+    print_ranking(
+        console,
+        "6. Top US states by revenue (12 months)",
+        result["top_states"],
+        {"state": "{}", "code": "{}", "revenue": "{:,.2f}"},
+    )
 
 
 def print_ranking(

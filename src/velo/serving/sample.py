@@ -57,8 +57,14 @@ ADDRESSES = [
     ("GB", "United Kingdom", "GB-ENG", "England", "London", 5),
     ("AU", "Australia", "AU-NSW", "New South Wales", "Sydney", 7),
 ]
-STATUSES = [(1, "in process"), (2, "approved"), (3, "backordered"), (4, "rejected"),
-            (5, "shipped"), (6, "cancelled")]
+STATUSES = [
+    (1, "in process"),
+    (2, "approved"),
+    (3, "backordered"),
+    (4, "rejected"),
+    (5, "shipped"),
+    (6, "cancelled"),
+]
 HEADLINES = [
     ("Velo Cycles wins best road bike award", 0.7),
     ("Velo Cycles opens a new store in Seattle", 0.4),
@@ -111,8 +117,10 @@ def write_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
     bound = 0
     for n, (cc, cn, sc, sn, city, weight) in enumerate(ADDRESSES):
-        con.execute("INSERT INTO addresses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [n, cc, cn, sc, sn, city, bound, bound + weight])
+        con.execute(
+            "INSERT INTO addresses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [n, cc, cn, sc, sn, city, bound, bound + weight],
+        )
         bound += weight
     con.execute("CREATE TEMP TABLE statuses (status_code INTEGER, status_name VARCHAR)")
     con.executemany("INSERT INTO statuses VALUES (?, ?)", STATUSES)
@@ -199,8 +207,9 @@ def write_fx(con: duckdb.DuckDBPyConnection, as_of: date, seed: int) -> None:
 
 def write_sentiment(con: duckdb.DuckDBPyConnection, as_of: date, seed: int) -> None:
     con.execute("CREATE TEMP TABLE headlines (n INTEGER, title VARCHAR, score DOUBLE)")
-    con.executemany("INSERT INTO headlines VALUES (?, ?, ?)",
-                    [(n, t, s) for n, (t, s) in enumerate(HEADLINES)])
+    con.executemany(
+        "INSERT INTO headlines VALUES (?, ?, ?)", [(n, t, s) for n, (t, s) in enumerate(HEADLINES)]
+    )
     con.execute(
         f"""
         CREATE TABLE marts.fct_sentiment_daily AS

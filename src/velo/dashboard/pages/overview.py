@@ -18,31 +18,37 @@ fx = data.eur_usd(ctx.version, ctx.as_of)
 mood = data.sentiment(ctx.version, ctx.as_of)
 revenue_col, profit_col, fx_col, mood_col = st.columns(4)
 if totals is None:
-    revenue_col.metric("Revenue, last month", "–")
-    profit_col.metric("Profit, last month", "–")
+    revenue_col.metric("Revenue, last month", "n/a")
+    profit_col.metric("Profit, last month", "n/a")
 else:
     now, before = totals["last_month"], totals["previous_month"]
     revenue_col.metric(
-        f"Revenue, {last[0]:%b %Y}", common.money(now["revenue"], ctx.symbol),
+        f"Revenue, {last[0]:%b %Y}",
+        common.money(now["revenue"], ctx.symbol),
         common.percent_change(now["revenue"], before["revenue"]),
         help=f"vs {previous[0]:%b %Y}; excludes rejected and cancelled orders",
     )
     profit_col.metric(
-        f"Profit, {last[0]:%b %Y}", common.money(now["profit"], ctx.symbol),
-        common.percent_change(now["profit"], before["profit"]), help=f"vs {previous[0]:%b %Y}",
+        f"Profit, {last[0]:%b %Y}",
+        common.money(now["profit"], ctx.symbol),
+        common.percent_change(now["profit"], before["profit"]),
+        help=f"vs {previous[0]:%b %Y}",
     )
 fx_col.metric(
-    "EUR/USD", "–" if fx is None else f"{fx['rate']:.4f}",
+    "EUR/USD",
+    "n/a" if fx is None else f"{fx['rate']:.4f}",
     None if fx is None or fx["change_24h"] is None else f"{fx['change_24h']:+.4f}",
     help="latest hourly rate; change over 24 h" if fx else "no FX rates loaded yet",
 )
 mood_col.metric(
-    "Sentiment today", "–" if mood is None else mood["label"],
+    "Sentiment today",
+    "n/a" if mood is None else mood["label"],
     None if mood is None else f"30-day mean {mood['mean_30d']:+.3f}",
-    delta_color="off", help=None if mood else "no news scored yet",
+    delta_color="off",
+    help=None if mood else "no news scored yet",
 )
 st.caption(
-    f"Charts: {ctx.date_from:%Y-%m-%d} – {ctx.date_to:%Y-%m-%d}, amounts in {ctx.currency}. "
+    f"Charts: {ctx.date_from:%Y-%m-%d} to {ctx.date_to:%Y-%m-%d}, amounts in {ctx.currency}. "
     "Country/state/category filters apply to sales; FX and sentiment end at the range's end."
 )
 
@@ -67,8 +73,9 @@ def draw_categories() -> None:
 
 def draw_fx() -> None:
     start, end = common.last_days(ctx, 7)
-    rates = data.metric_frame(ctx.version, m.FX_HOURLY.metrics, m.FX_HOURLY.group_by,
-                              (start, end, (), (), ()), "USD").dropna()
+    rates = data.metric_frame(
+        ctx.version, m.FX_HOURLY.metrics, m.FX_HOURLY.group_by, (start, end, (), (), ()), "USD"
+    ).dropna()
     if rates.empty:
         st.info(common.NO_DATA)
     else:

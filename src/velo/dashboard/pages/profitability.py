@@ -10,15 +10,14 @@ from velo.serving import metrics as m
 ctx = common.page_context()
 st.title("Profitability")
 st.caption(
-    f"{ctx.date_from:%Y-%m-%d} – {ctx.date_to:%Y-%m-%d}, amounts in {ctx.currency}; revenue "
-    "excludes rejected and cancelled orders; profit = revenue − standard cost at the order date."
+    f"{ctx.date_from:%Y-%m-%d} to {ctx.date_to:%Y-%m-%d}, amounts in {ctx.currency}; revenue "
+    "excludes rejected and cancelled orders; profit = revenue - standard cost at the order date."
 )
 
 
 def draw_daily() -> None:
     shape = m.DAILY_SALES
-    daily = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters,
-                              ctx.currency)
+    daily = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters, ctx.currency)
     if daily.empty:
         st.info(common.NO_DATA)
     else:
@@ -28,8 +27,7 @@ def draw_daily() -> None:
 
 def draw_treemap() -> None:
     shape = m.SALES_BY_SUBCATEGORY
-    frame = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters,
-                              ctx.currency)
+    frame = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters, ctx.currency)
     if frame.empty or not (frame.revenue > 0).any():
         st.info(common.NO_DATA)
     else:
@@ -50,12 +48,17 @@ def draw_products() -> None:
     if products.empty:
         st.info(common.NO_DATA)
         return
-    table = products.rename(columns={
-        "order_line__product": "product", "order_line__category": "category",
-        "units_sold": "units",
-    })[["product", "category", "revenue", "units", "margin", "profit"]]
+    table = products.rename(
+        columns={
+            "order_line__product": "product",
+            "order_line__category": "category",
+            "units_sold": "units",
+        }
+    )[["product", "category", "revenue", "units", "margin", "profit"]]
     st.dataframe(
-        table, hide_index=True, key="top_products",
+        table,
+        hide_index=True,
+        key="top_products",
         column_config={
             "revenue": st.column_config.NumberColumn(f"revenue ({ctx.symbol})", format="%.2f"),
             "profit": st.column_config.NumberColumn(f"profit ({ctx.symbol})", format="%.2f"),

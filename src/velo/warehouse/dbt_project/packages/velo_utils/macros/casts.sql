@@ -26,3 +26,16 @@
     cast({{ expression }} as {{ data_type }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- ISO day of the week: 1 = Monday .. 7 = Sunday. -#}
+{% macro day_of_week_iso(date_expression) -%}
+    {{ return(adapter.dispatch('day_of_week_iso', 'velo_utils')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__day_of_week_iso(date_expression) -%}
+    cast(extract(isodow from {{ date_expression }}) as integer)
+{%- endmacro %}
+
+{% macro snowflake__day_of_week_iso(date_expression) -%}
+    cast(extract(dayofweekiso from {{ date_expression }}) as integer)
+{%- endmacro %}
