@@ -178,7 +178,7 @@ def ingest(source: IngestSource = "all") -> None:
 @app.command()
 @reports_errors
 def lifecycle(
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would change.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List changes, make none.")] = False,
 ) -> None:
     """Landing-zone retention: archive old files (gzip), delete expired ones."""
     from velo.lifecycle import print_lifecycle, run_lifecycle

@@ -109,7 +109,7 @@ def build_serving_file(
                 f"CREATE TABLE {MARTS_SCHEMA}.{name} AS SELECT * FROM wh.{MARTS_SCHEMA}.{name}"
             )
             tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
-        write_data_health(con, published_at)
+        write_data_health(con, wall_now())
         write_dbt_build(con, settings)
         con.execute("DETACH wh")
         write_publish_log(con, published_at, tables)
@@ -137,8 +137,11 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def write_data_health(con: duckdb.DuckDBPyConnection, published_at: datetime) -> None:
-    """Per source: last load time, rows of the last load, total rows, freshness status."""
+def write_data_health(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> None:
+    """Per source: last load time, rows of the last load, total rows, freshness status.
+
+    ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
+    against the wall clock too, even when the business runs on a simulated clock."""
     raw_tables = relations(con, "wh", "raw")
     dedicated = {t for tables, _ in SOURCES.values() if tables for t in tables}
     rows = []
@@ -147,7 +150,7 @@ def write_data_health(con: duckdb.DuckDBPyConnection, published_at: datetime) ->
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )
         names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(con, n)]
-        rows.append(source_health(con, source, names, warn_hours, published_at))
+        rows.append(source_health(con, source, names, warn_hours, checked_at))
     con.execute(
         f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
         "last_loaded_at TIMESTAMP, rows_last_load BIGINT, total_rows BIGINT, "
@@ -170,7 +173,7 @@ def source_health(
     source: str,
     tables: list[str],
     warn_hours: float,
-    published_at: datetime,
+    checked_at: datetime,
 ) -> tuple[Any, ...]:
     if not tables:
         return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
@@ -179,7 +182,7 @@ def source_health(
     if last is None:
         return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
     last_rows = con.execute(f"SELECT count(*) FROM ({union}) WHERE _loaded_at = ?", [last])
-    age = (published_at - last).total_seconds() / 3600
+    age = (checked_at - last).total_seconds() / 3600
     status = "fresh" if age <= warn_hours else "stale"
     return (
         source,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from velo.clock import wall_now
 from velo.serving.publish import PublishReport, publish
 from velo.settings import Settings
 
@@ -81,7 +82,7 @@ def build_sample_warehouse(
     """Write a warehouse DuckDB file at ``path`` (replacing it) with data up to ``as_of``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
-    loaded_at = datetime.combine(as_of, datetime.min.time()) + timedelta(hours=23)
+    loaded_at = wall_now() - timedelta(hours=1)  # ingestion stamps the wall clock
     con = duckdb.connect(str(path))
     try:
         con.execute("CREATE SCHEMA marts; CREATE SCHEMA raw")

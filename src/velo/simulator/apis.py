@@ -10,6 +10,8 @@ for the duration of a command or test.
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 import socket
 import sys
 import threading
@@ -274,6 +276,20 @@ def running_apis(settings: Settings) -> Iterator[Settings]:
         )
 
 
+class HideApiKeys(logging.Filter):
+    """Masks app_id / apikey values in uvicorn's access lines (keys may be real secrets)."""
+
+    KEY_PARAM = re.compile(r"\b(app_id|apikey)=[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.KEY_PARAM.sub(r"\1=****", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
 def serve_forever(settings: Settings, host: str = LOOPBACK, port: int = 8765) -> None:
     """`velo sim serve`: serve in the foreground until interrupted."""
     sock = bound_socket(host, port)
@@ -283,7 +299,9 @@ def serve_forever(settings: Settings, host: str = LOOPBACK, port: int = 8765) ->
         f"news {base}/news (apikey = the news_api_key setting). Ctrl+C stops.\n"
     )
     sys.stdout.flush()
+    server = server_for(settings, log_level="info")  # configures uvicorn's loggers
+    logging.getLogger("uvicorn.access").addFilter(HideApiKeys())
     try:
-        server_for(settings, log_level="info").run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         sock.close()
