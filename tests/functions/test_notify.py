@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -142,3 +144,16 @@ def test_lambda_handler_reads_its_settings_from_the_environment(
         assert json.loads(stored) == notification()
     finally:
         memory.rm(f"/{bucket}", recursive=True)
+
+
+def test_functions_import_only_what_their_lambda_package_ships() -> None:
+    code = (
+        "import sys, velo.functions.sentiment, velo.functions.notify_archive, "
+        "velo.functions.notify_slack; "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'numpy', 'pandas', 'dlt', "
+        "'velo.simulator', 'vaderSentiment') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -117,3 +117,21 @@ def test_cli_publish(served: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
         datetime(2014, 7, 1, 8, 0)
     )
     con.close()
+
+
+def test_a_source_not_loaded_within_its_window_is_stale(served: Settings) -> None:
+    with duckdb.connect(str(served.warehouse_path)) as wh:
+        wh.execute("UPDATE raw.fx_rates SET _loaded_at = _loaded_at - INTERVAL 3 HOUR")
+        wh.execute("DELETE FROM raw.sentiment")
+    publish(served)
+    con = open_serving(served)
+    health = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "SELECT source, status, age_hours, rows_last_load FROM marts.data_health"
+        ).fetchall()
+    }
+    con.close()
+    assert health["fx"][0] == "stale" and health["fx"][1] > 2
+    assert health["sentiment"] == ("never loaded", None, 0)
+    assert health["operations"][0] == "fresh"

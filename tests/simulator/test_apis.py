@@ -3,6 +3,11 @@ determinism, auth, and the in-process server's lifecycle."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +22,7 @@ from velo.errors import VeloError
 from velo.settings import SIMULATED_API_KEY, Settings, load_settings
 from velo.simulator.apis import bound_socket, running_apis, serve_forever
 from velo.simulator.schema import sim_state
+from velo.testing.postgres import free_port
 
 CLOCK = datetime(2024, 3, 31, 17, 42, 10)
 QUOTES = {"USD", "GBP", "CHF", "CAD", "AUD", "JPY"}
@@ -231,3 +237,33 @@ def test_serving_on_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
             serve_forever(make_settings(tmp_path), port=port)
     finally:
         busy.close()
+
+
+def test_velo_sim_serve_serves_until_interrupted_and_hides_keys_in_its_log(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "VELO_DATA_DIR": str(tmp_path / "data"), "VELO_CLOCK": CLOCK.isoformat()}
+    velo = Path(sys.executable).parent / "velo"
+    server = subprocess.Popen(
+        [velo, "sim", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert get(f"{base}/fx/latest.json", app_id=KEY).json()["base"] == "EUR"
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0
+    assert f"Simulated APIs on {base}" in output
+    assert "GET /fx/latest.json?app_id=**** " in output and KEY not in output

@@ -197,13 +197,10 @@ def source_health(
 
 
 def dbt_run_results_path(settings: Settings) -> Path | None:
-    """The newest run_results.json the warehouse runner left (its target dir), if any."""
-    candidates = [
-        Path(settings.state_dir) / "dbt" / "target" / "run_results.json",
-        DBT_PROJECT_DIR / "target" / "run_results.json",
-    ]
-    found = [path for path in candidates if path.exists()]
-    return max(found, key=lambda path: path.stat().st_mtime) if found else None
+    """The last dbt build's run_results.json (velo.warehouse.runner.dbt_target_dir's location;
+    spelled out here so publishing does not import dbt)."""
+    path = Path(settings.state_dir) / "dbt" / "target" / "run_results.json"
+    return path if path.exists() else None
 
 
 def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

@@ -113,8 +113,8 @@ def fx_router(settings: Settings) -> APIRouter:
         if not key_matches(app_id, settings.fx_api_key):
             return fx_unauthorized()
         now = clock.now(settings)
+        default_since = fx.hour_timestamp(fx.hour_index(now - timedelta(HOURLY_DEFAULT_DAYS)))
         try:
-            default_since = fx.hour_timestamp(fx.hour_index(now - timedelta(HOURLY_DEFAULT_DAYS)))
             since_unix = parse_int(since, default_since)
             count = parse_int(limit, HOURLY_DEFAULT_LIMIT)
         except ValueError:
@@ -303,5 +303,7 @@ def serve_forever(settings: Settings, host: str = LOOPBACK, port: int = 8765) ->
     logging.getLogger("uvicorn.access").addFilter(HideApiKeys())
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on: the normal stop
+        pass
     finally:
         sock.close()

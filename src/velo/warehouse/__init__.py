@@ -1,0 +1,1 @@
+"""The warehouse: the dbt project (``dbt_project/``) and the runner that builds it."""

@@ -1,0 +1,59 @@
+{{ config(cluster_by=['start_date']) }}
+
+-- One big table of manufacturing (grain: work order) with product and calendar attributes,
+-- written sorted by start date.
+
+with
+
+work_orders as (
+
+    select * from {{ ref('fct_manufacture_orders') }}
+
+),
+
+products as (
+
+    select * from {{ ref('dim_product') }}
+
+),
+
+dates as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+final as (
+
+    select
+        work_orders.work_order_id,
+        work_orders.start_date,
+        dates.month_start as start_month,
+        dates.year_number as start_year,
+        work_orders.end_date,
+        work_orders.due_date,
+        work_orders.order_quantity,
+        work_orders.stocked_quantity,
+        work_orders.scrapped_quantity,
+        {{ velo_utils.safe_divide('work_orders.scrapped_quantity', 'work_orders.order_quantity') }}
+            as scrap_rate,
+        work_orders.unit_cost,
+        work_orders.cost,
+        work_orders.scrap_cost,
+        work_orders.production_days,
+        work_orders.is_late,
+        work_orders.product_id,
+        work_orders.product_key,
+        products.product_name,
+        products.subcategory_name,
+        products.category_name
+    from work_orders
+    left join products
+        on work_orders.product_key = products.product_key
+    left join dates
+        on work_orders.start_date = dates.date_day
+
+)
+
+select * from final
+order by start_date, work_order_id

@@ -1,0 +1,382 @@
+"""Run the warehouse's dbt project in-process (dbtRunner) against the configured warehouse.
+
+The project (``dbt_project/``) never holds machine-specific settings: its ``profiles.yml`` reads
+``DBT_VELO_*`` environment variables, which this module derives from the platform settings
+(``warehouse``, ``warehouse_path``, ``warehouse_url``) around every invocation. dbt's target
+directory (manifest, run results) and logs live under ``settings.state_dir/dbt``, so separate
+data directories never share artifacts and the source tree stays clean.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from velo.errors import UsageError, VeloError
+from velo.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
+PACKAGES_DIR = DBT_PROJECT_DIR / "dbt_packages"
+PACKAGES = ("velo_utils",)
+TARGETS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake"}
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One dbt node's outcome (model, snapshot, seed, test, unit test)."""
+
+    unique_id: str
+    status: str  # success | error | skipped | pass | fail | warn | runtime error
+    failures: int | None = None
+    message: str = ""
+    relation_name: str | None = None  # for tests with store_failures: the table of failing rows
+
+    @property
+    def name(self) -> str:
+        return self.unique_id.split(".")[-1] if "." in self.unique_id else self.unique_id
+
+    @property
+    def resource_type(self) -> str:
+        return self.unique_id.split(".")[0]
+
+    @property
+    def is_test(self) -> bool:
+        return self.resource_type in ("test", "unit_test")
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    """What one dbt invocation did, node by node."""
+
+    args: list[str]
+    success: bool
+    seconds: float
+    log_path: Path
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None  # dbt's own exception (bad project, no connection), if any
+
+    def with_status(self, *statuses: str) -> list[NodeResult]:
+        return [node for node in self.nodes if node.status in statuses]
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        """Errored nodes and failing tests (what makes a build unusable)."""
+        return self.with_status("error", "fail", "runtime error")
+
+    @property
+    def warned(self) -> list[NodeResult]:
+        return self.with_status("warn")
+
+    def counts(self) -> dict[str, int]:
+        """Node outcomes by kind, e.g. {'model success': 20, 'test pass': 150, 'test warn': 1}."""
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            key = f"{node.resource_type} {node.status}"
+            counts[key] = counts.get(key, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class SourceFreshness:
+    """Freshness of one raw table: its newest ``_loaded_at`` and its age."""
+
+    source: str
+    table: str
+    status: str  # pass | warn | error | runtime error
+    max_loaded_at: datetime | None
+    age_hours: float | None
+    warn_after_hours: float | None
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "source": f"{self.source}.{self.table}",
+            "status": self.status,
+            "newest _loaded_at": self.max_loaded_at.isoformat(sep=" ") if self.max_loaded_at else "",
+            "age (h)": "" if self.age_hours is None else f"{self.age_hours:.2f}",
+            "warn after (h)": "" if self.warn_after_hours is None else f"{self.warn_after_hours:g}",
+        }
+
+
+class TransformError(VeloError):
+    """dbt failed; ``result`` holds every node's outcome."""
+
+    def __init__(self, message: str, result: DbtResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+# --- locations and environment ------------------------------------------------------------------
+
+
+def dbt_state_dir(settings: Settings) -> Path:
+    return Path(settings.state_dir) / "dbt"
+
+
+def dbt_target_dir(settings: Settings) -> Path:
+    return dbt_state_dir(settings) / "target"
+
+
+def dbt_log_dir(settings: Settings) -> Path:
+    return dbt_state_dir(settings) / "logs"
+
+
+def dbt_profiles_dir(settings: Settings) -> Path:
+    """The project's own profiles.yml (it reads everything machine-specific from env vars)."""
+    return DBT_PROJECT_DIR
+
+
+def dbt_vars_args(settings: Settings) -> list[str]:
+    """Extra ``--vars`` for every build; the project's defaults suffice today."""
+    return []
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The environment profiles.yml reads for the configured warehouse (secrets as DBT_ENV_SECRET_*)."""
+    if settings.warehouse not in TARGETS:
+        raise UsageError(f"unknown warehouse '{settings.warehouse}' (known: {', '.join(TARGETS)})")
+    env = {
+        "DBT_VELO_TARGET": TARGETS[settings.warehouse],
+        "DBT_VELO_DUCKDB_PATH": str(settings.warehouse_path),
+        "DBT_TARGET_PATH": str(dbt_target_dir(settings)),
+        "DBT_LOG_PATH": str(dbt_log_dir(settings)),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    if settings.warehouse == "postgres":
+        env.update(postgres_env(settings.warehouse_url))
+    return env
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    """``postgresql[+driver]://user:password@host:port/dbname`` -> the profile's variables."""
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres") or not parts.path.strip("/"):
+        raise UsageError(
+            "warehouse = postgres needs warehouse_url = postgresql://user:password@host:port/db "
+            f"(got '{parts.scheme}://…')"
+        )
+    return {
+        "DBT_VELO_PG_HOST": parts.hostname or "localhost",
+        "DBT_VELO_PG_PORT": str(parts.port or 5432),
+        "DBT_VELO_PG_USER": unquote(parts.username or "postgres"),
+        "DBT_ENV_SECRET_VELO_PG_PASSWORD": unquote(parts.password or ""),
+        "DBT_VELO_PG_DBNAME": unquote(parts.path.strip("/")),
+    }
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a dbt invocation, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def project_lock() -> Iterator[None]:
+    """One `dbt deps` at a time per machine: it writes into the shared project directory."""
+    path = Path(tempfile.gettempdir()) / "velo-dbt-deps.lock"
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def packages_installed() -> bool:
+    return all((PACKAGES_DIR / name / "dbt_project.yml").exists() for name in PACKAGES)
+
+
+# --- invocations --------------------------------------------------------------------------------
+
+
+def invoke(settings: Settings, args: Sequence[str]) -> tuple[Any, float]:
+    """One dbtRunner call with the project, its profiles and this environment's variables."""
+    from dbt.cli.main import dbtRunner
+
+    dbt_state_dir(settings).mkdir(parents=True, exist_ok=True)
+    if settings.warehouse == "duckdb":
+        Path(settings.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
+    full_args = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(dbt_profiles_dir(settings)),
+    ]
+    started = time.perf_counter()
+    with environment(dbt_env(settings)):
+        result = dbtRunner().invoke(full_args)
+    return result, time.perf_counter() - started
+
+
+def ensure_packages(settings: Settings) -> None:
+    """`dbt deps` when the local package is not linked yet (offline: the package is local)."""
+    if packages_installed():
+        return
+    with project_lock():
+        if packages_installed():
+            return
+        result, _ = invoke(settings, ["deps", "--quiet"])
+        if not result.success or not packages_installed():
+            raise VeloError(
+                f"dbt deps failed in {DBT_PROJECT_DIR}: {result.exception or 'see the dbt log'} "
+                f"(log: {dbt_log_dir(settings) / 'dbt.log'})"
+            )
+
+
+def node_results(result: Any) -> list[NodeResult]:
+    nodes: list[NodeResult] = []
+    for item in getattr(result.result, "results", None) or []:
+        node = getattr(item, "node", None)
+        unique_id = getattr(node, "unique_id", None) or getattr(item, "unique_id", "")
+        status = getattr(item, "status", "")
+        nodes.append(
+            NodeResult(
+                unique_id=str(unique_id),
+                status=str(getattr(status, "value", status)),
+                failures=getattr(item, "failures", None),
+                message=str(getattr(item, "message", "") or ""),
+                relation_name=getattr(node, "relation_name", None),
+            )
+        )
+    return nodes
+
+
+def run_dbt(settings: Settings, args: Sequence[str]) -> DbtResult:
+    """Run any dbt command (e.g. ``["build", "--select", "marts"]``) for these settings."""
+    if not args:
+        raise UsageError("run_dbt needs a dbt command, e.g. ['build']")
+    if args[0] not in ("deps", "clean", "debug", "--version"):
+        ensure_packages(settings)
+    result, seconds = invoke(settings, args)
+    return DbtResult(
+        args=list(args),
+        success=bool(result.success),
+        seconds=round(seconds, 3),
+        log_path=dbt_log_dir(settings) / "dbt.log",
+        nodes=node_results(result),
+        error=None if result.exception is None else first_line(str(result.exception)),
+    )
+
+
+def first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def describe_failures(result: DbtResult, limit: int = 8) -> str:
+    """One line naming the failing nodes (with their failure counts) and where the log is."""
+    if result.error and not result.failed:
+        return f"dbt {result.args[0]} failed: {result.error} (log: {result.log_path})"
+    shown = []
+    for node in result.failed[:limit]:
+        if node.failures:
+            detail = f"{node.failures} failing row(s)"
+        else:
+            detail = first_line(node.message)[:160] or node.status
+        shown.append(f"{node.name} ({detail})")
+    more = len(result.failed) - limit
+    names = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    return (
+        f"dbt {result.args[0]}: {len(result.failed)} node(s) failed: {names} "
+        f"(log: {result.log_path})"
+    )
+
+
+def checked(result: DbtResult) -> DbtResult:
+    if not result.success or result.failed:
+        raise TransformError(describe_failures(result), result)
+    return result
+
+
+def prepare_dbt(settings: Settings) -> Path:
+    """Packages installed, the environment set for dbt subprocesses, the manifest parsed.
+
+    For callers that run the dbt CLI themselves (Dagster's dbt resource): the DBT_VELO_*
+    variables stay set in this process so the subprocesses it starts inherit them. Returns the
+    target directory holding manifest.json.
+    """
+    ensure_packages(settings)
+    os.environ.update(dbt_env(settings))
+    checked(run_dbt(settings, ["parse", "--quiet"]))
+    return dbt_target_dir(settings)
+
+
+def transform(
+    settings: Settings, *, full_refresh: bool = False, select: Sequence[str] | None = None
+) -> DbtResult:
+    """`dbt build` (seeds, snapshots, models, tests); raise TransformError when anything failed.
+
+    Warnings (e.g. order lines naming unknown products) do not fail the build: they are in
+    ``result.warned`` with their failing-row counts.
+    """
+    args = ["build", *dbt_vars_args(settings)]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    return checked(run_dbt(settings, args))
+
+
+def freshness(settings: Settings) -> list[SourceFreshness]:
+    """`dbt source freshness`: each raw table's newest `_loaded_at` against its warn threshold."""
+    result = run_dbt(settings, ["source", "freshness"])
+    path = dbt_target_dir(settings) / "sources.json"
+    if result.error or not path.exists():
+        raise TransformError(describe_failures(result), result)
+    return read_freshness(json.loads(path.read_text()))
+
+
+def read_freshness(sources_json: dict[str, Any]) -> list[SourceFreshness]:
+    rows = []
+    for item in sources_json.get("results", []):
+        _, _, source, table = item["unique_id"].split(".", 3)
+        criteria = item.get("criteria") or {}
+        warn = criteria.get("warn_after") or {}
+        warn_hours = hours(warn.get("count"), warn.get("period"))
+        loaded = item.get("max_loaded_at")
+        age = item.get("max_loaded_at_time_ago_in_s")
+        rows.append(
+            SourceFreshness(
+                source=source,
+                table=table,
+                status=item.get("status", "runtime error"),
+                max_loaded_at=parse_timestamp(loaded) if loaded else None,
+                age_hours=None if age is None else round(float(age) / 3600, 3),
+                warn_after_hours=warn_hours,
+            )
+        )
+    return sorted(rows, key=lambda row: (row.source, row.table))
+
+
+def hours(count: int | None, period: str | None) -> float | None:
+    per_hour = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
+    if count is None or period not in per_hour:
+        return None
+    return count * per_hour[period]
+
+
+def parse_timestamp(text: str) -> datetime:
+    """dbt's ISO timestamps (UTC, maybe with offset) -> naive UTC."""
+    from datetime import UTC
+
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
