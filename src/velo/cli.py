@@ -234,6 +234,45 @@ def bench(
         })
 
 
+@app.command()
+@reports_errors
+def transform(
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+    ] = False,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", "-s", help="dbt node selection (repeatable).")
+    ] = None,
+) -> None:
+    """Build the warehouse: `dbt build` (seeds, snapshots, models, tests) on raw."""
+    from velo.warehouse.runner import print_build, transform as run_transform
+
+    print_build(console, run_transform(load_settings(), full_refresh=full_refresh, select=select))
+
+
+@app.command()
+@reports_errors
+def freshness() -> None:
+    """Source freshness of the raw tables (`_loaded_at` against each source's warn threshold)."""
+    from velo.warehouse.runner import freshness as source_freshness
+    from velo.warehouse.runner import print_freshness
+
+    print_freshness(console, source_freshness(load_settings()))
+
+
+@app.command(
+    "dbt",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+@reports_errors
+def dbt_passthrough(ctx: typer.Context) -> None:
+    """Run any dbt command on the warehouse project: `velo dbt -- test --select marts`."""
+    from velo.warehouse.runner import run_dbt
+
+    result = run_dbt(load_settings(), ctx.args)
+    raise typer.Exit(0 if result.success else 1)
+
+
 @app.command("publish")
 @reports_errors
 def publish_serving() -> None:

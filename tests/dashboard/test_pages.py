@@ -205,3 +205,16 @@ def test_filters_follow_to_the_next_page(app: AppTest) -> None:
     assert app.multiselect(key="_categories").value == ["Clothing"]
     donut = charts(app)["Profit by category"]["data"][0]
     assert donut["labels"] == ["Clothing"]
+
+
+def test_velo_dashboard_serves_on_loopback_port_8501_by_default() -> None:
+    from typer.testing import CliRunner
+
+    from velo.cli import app as cli
+    from velo.dashboard.server import streamlit_command
+
+    command = streamlit_command(8501)
+    assert command[command.index("--server.address") + 1] == "127.0.0.1"
+    assert command[command.index("--server.port") + 1] == "8501"
+    assert "--server.enableStaticServing" in command  # the US map shape is served locally
+    assert "8501" in CliRunner().invoke(cli, ["dashboard", "--help"]).output

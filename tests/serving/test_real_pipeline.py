@@ -83,3 +83,19 @@ def test_answers_on_real_marts(con: duckdb.DuckDBPyConnection) -> None:
     assert result["top_states"] and all(s["code"].startswith("US-") for s in result["top_states"])
     assert result["eur_usd"]["rate"] > 0
     assert result["sentiment"]["label"] in ("positive", "neutral", "negative")
+
+
+def test_dashboard_pages_render_real_marts(real_serving: Settings) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from velo.dashboard.server import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 4
+    for page in ("pages/profitability.py", "pages/data_health.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, page
+    health = at.dataframe[0].value
+    assert set(health.source) == {"operations", "fx", "sentiment"}
+    assert (health.rows_last_load > 0).all()

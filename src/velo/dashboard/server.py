@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -36,9 +36,9 @@ def streamlit_command(port: int) -> list[str]:
 
 
 def serve_dashboard(settings: Settings, port: int) -> int:
-    """Serve until interrupted; the app reads the same VELO_* settings from the environment."""
+    """Become the Streamlit server (exec: signals reach it directly, no orphaned child); the app
+    reads the same VELO_* settings from the inherited environment."""
     print(f"Dashboard on http://127.0.0.1:{port} (serving DB {settings.serving_path})", flush=True)
-    try:
-        return subprocess.call(streamlit_command(port))
-    except KeyboardInterrupt:
-        return 0
+    command = streamlit_command(port)
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return

@@ -93,7 +93,8 @@ class StepProgress:
         self.outcome = outcome
         self.prefix = prefix
         self.started: dict[str, float] = {}
-        self.rows_read: dict[str, int] = {}
+        self.rows_read: dict[str, int] = {}  # raw table -> rows its load read
+        self.step_rows: dict[str, int] = {}
         self.status: Live | None = None
 
     def __call__(self, entry: EventLogEntry) -> None:
@@ -107,9 +108,10 @@ class StepProgress:
             if self.status is not None:
                 self.status.update(Spinner("dots", f"{self.prefix}{step_label(step)} …"))
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
-            rows = event.asset_materialization_data.materialization.metadata.get("rows_read")
+            rows = event.step_materialization_data.materialization.metadata.get("rows_read")
             if rows is not None:
                 self.rows_read[event.asset_key.path[-1]] = int(rows.value)
+                self.step_rows[step] = self.step_rows.get(step, 0) + int(rows.value)
         elif kind == DagsterEventType.STEP_UP_FOR_RETRY:
             self.console.print(f"  [yellow]↻[/yellow] {self.prefix}{step_label(step)}: retrying")
         elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
@@ -126,10 +128,7 @@ class StepProgress:
             )
 
     def step_detail(self, step: str) -> str:
-        if not step.startswith("load_"):
-            return ""
-        total = sum(self.rows_read.values())
-        return f"{total:,} rows read" if self.rows_read else ""
+        return f"{self.step_rows[step]:,} rows read" if step in self.step_rows else ""
 
 
 def failure_line(event: dg.DagsterEvent) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from velo.orchestration.resources import WAREHOUSE_POOL
-from velo.orchestration.warehouse import build_dbt_assets, mart_keys, velo_location, velo_vars_args
+from velo.orchestration.warehouse import mart_keys, velo_location
 from velo.settings import Settings
 
 KEY = dg.AssetKey("serving_db")
@@ -46,5 +46,4 @@ def build_serving_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
 
 
 def definitions(settings: Settings) -> dg.Definitions:
-    dbt = build_dbt_assets(velo_location(settings), velo_vars_args)
-    return dg.Definitions(assets=[build_serving_asset(mart_keys(dbt))])
+    return dg.Definitions(assets=[build_serving_asset(mart_keys(velo_location(settings)))])

@@ -6,8 +6,11 @@ runs from the loads through the models. A failed attempt is retried (exponential
 not retried — the data will not change by waiting — and stop the run before publish.
 """
 
+import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,19 +44,22 @@ MARTS = "marts"
 
 
 class VeloDbtTranslator(DagsterDbtTranslator):
-    """dbt nodes -> assets in the ``warehouse`` group; sources keep ``<source>/<table>`` keys."""
+    """dbt nodes -> assets in the ``warehouse`` group; sources -> ``<schema>/<table>`` keys."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        if self.get_resource_props(manifest, unique_id)["resource_type"] == "source":
-            return spec
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            # The table the source reads, e.g. raw/sales_order_header: the dlt asset's key.
+            return spec.replace_attributes(key=[props["schema"], props["identifier"]])
         return spec.replace_attributes(group_name=GROUP)
 
 
 TRANSLATOR = VeloDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-VarsArgs = Callable[[Settings], list[str]]
+# What one dbt call needs from the settings: extra CLI args (--vars) and environment variables.
+DbtInvocation = tuple[list[str], dict[str, str]]
 
 
 class VeloDbtCliResource(DbtCliResource):
@@ -136,10 +142,29 @@ def manifest_of(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
     return manifest
 
 
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Environment variables for the dbt subprocess started inside (it copies os.environ)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_dbt_build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, target: Path, vars_args: list[str]
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    target: Path,
+    invocation: DbtInvocation,
 ) -> Iterator[Any]:
     """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones."""
+    vars_args, env = invocation
     results = target / "run_results.json"
     if context.retry_number == 0:
         results.unlink(missing_ok=True)  # so a retry never resumes some older run
@@ -147,24 +172,28 @@ def run_dbt_build(
         context.log.info(f"attempt {context.retry_number + 1}: dbt retry (failed nodes only)")
         # `dbt retry` takes no node selection, so it runs without the asset context (which
         # would add one); its events become this op's results.
-        invocation = dbt.cli(
-            ["retry", *vars_args],
-            manifest=manifest_of(context),
-            dagster_dbt_translator=TRANSLATOR,
-            target_path=target,
-            raise_on_error=False,
-        )
-        yield from (as_result(event) for event in invocation.stream())
+        with environment(env):
+            run = dbt.cli(
+                ["retry", *vars_args],
+                manifest=manifest_of(context),
+                dagster_dbt_translator=TRANSLATOR,
+                target_path=target,
+                raise_on_error=False,
+            )
+        yield from (as_result(event) for event in run.stream())
     else:
         args = ["build", *vars_args, *(["--full-refresh"] if is_full_refresh(context) else [])]
-        invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
-        yield from invocation.stream()
-    error = outcome_error(invocation)
+        with environment(env):
+            run = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+        yield from run.stream()
+    error = outcome_error(run)
     if error is not None:
         raise error
 
 
-def build_dbt_assets(location: DbtLocation, vars_args: VarsArgs) -> dg.AssetsDefinition:
+def build_dbt_assets(
+    location: DbtLocation, invocation: Callable[[Settings], DbtInvocation]
+) -> dg.AssetsDefinition:
     """One op running the whole project; its manifest must exist (``dbt parse``)."""
     project = location.project()
 
@@ -179,41 +208,53 @@ def build_dbt_assets(location: DbtLocation, vars_args: VarsArgs) -> dg.AssetsDef
     def dbt_build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[Any]:
-        yield from run_dbt_build(context, dbt, location.target_dir, vars_args(velo))
+        yield from run_dbt_build(context, dbt, location.target_dir, invocation(velo))
 
     return dbt_build
 
 
-def mart_keys(assets: dg.AssetsDefinition) -> list[dg.AssetKey]:
+def mart_keys(location: DbtLocation) -> list[dg.AssetKey]:
     """The keys of the dbt models under models/marts/ — what the serving DB publishes."""
+    project = location.project()
+    manifest = json.loads(project.manifest_path.read_text())
     return [
-        key
-        for key in assets.keys
-        if MARTS in (assets.specs_by_key[key].metadata.get("dagster_dbt/fqn") or [])
-        or key.path[0] == MARTS
+        TRANSLATOR.get_asset_spec(manifest, unique_id, project).key
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and MARTS in node["fqn"]
     ]
 
 
+_PREPARED: dict[tuple[str, ...], DbtLocation] = {}
+
+
 def velo_location(settings: Settings) -> DbtLocation:
-    """The platform's dbt project, with its manifest parsed for these settings."""
+    """The platform's dbt project, its manifest parsed once per process and warehouse."""
     from velo.warehouse import runner
 
-    runner.prepare_dbt(settings)
-    return DbtLocation(
-        project_dir=Path(runner.DBT_PROJECT_DIR),
-        profiles_dir=Path(runner.dbt_profiles_dir(settings)),
-        target_dir=Path(runner.dbt_target_dir(settings)),
+    key = (
+        settings.warehouse,
+        str(settings.warehouse_path),
+        settings.warehouse_url,
+        str(settings.state_dir),
     )
+    if key not in _PREPARED:
+        runner.prepare_dbt(settings)
+        _PREPARED[key] = DbtLocation(
+            project_dir=Path(runner.DBT_PROJECT_DIR),
+            profiles_dir=Path(runner.dbt_profiles_dir(settings)),
+            target_dir=Path(runner.dbt_target_dir(settings)),
+        )
+    return _PREPARED[key]
 
 
-def velo_vars_args(settings: Settings) -> list[str]:
-    from velo.warehouse.runner import dbt_vars_args
+def velo_invocation(settings: Settings) -> DbtInvocation:
+    from velo.warehouse.runner import dbt_env, dbt_vars_args
 
-    return dbt_vars_args(settings)
+    return dbt_vars_args(settings), dbt_env(settings)
 
 
 def definitions(settings: Settings) -> dg.Definitions:
     location = velo_location(settings)
     return dg.Definitions(
-        assets=[build_dbt_assets(location, velo_vars_args)], resources={"dbt": location.resource()}
+        assets=[build_dbt_assets(location, velo_invocation)], resources={"dbt": location.resource()}
     )

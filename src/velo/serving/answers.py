@@ -9,7 +9,7 @@ The dashboard's KPIs call the same functions with its sidebar filters and curren
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -232,11 +232,3 @@ def compute_answers(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, An
 
 def money(value: Any) -> float:
     return round(float(value), 2) if value is not None and not pd.isna(value) else 0.0
-
-
-def published_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    try:
-        row = con.execute("SELECT max(published_at) FROM marts.publish_log").fetchone()
-    except duckdb.CatalogException:
-        return None
-    return row[0] if row else None

@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,14 @@ def build_serving_file(
     marts: Sequence[str] | None,
     published_at: datetime,
 ) -> dict[str, int]:
-    con = duckdb.connect(str(temp))
+    # Open the warehouse itself and attach the new file to it: in the process that just ran dbt
+    # (Dagster runs in-process), DuckDB allows no second, read-only handle on the same file.
+    con = open_warehouse(warehouse)
     try:
-        con.execute(f"ATTACH '{sql_path(warehouse)}' AS wh (READ_ONLY)")
-        available = relations(con, "wh", MARTS_SCHEMA)
+        wh = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH '{sql_path(temp)}' AS serving")
+        con.execute("USE serving")
+        available = relations(con, wh, MARTS_SCHEMA)
         wanted = list(marts) if marts is not None else [*REQUIRED_MARTS, *OPTIONAL_MARTS]
         missing = [name for name in REQUIRED_MARTS if name in wanted and name not in available]
         if marts is not None:
@@ -106,18 +110,28 @@ def build_serving_file(
         tables = {}
         for name in (n for n in wanted if n in available):
             con.execute(
-                f"CREATE TABLE {MARTS_SCHEMA}.{name} AS SELECT * FROM wh.{MARTS_SCHEMA}.{name}"
+                f'CREATE TABLE {MARTS_SCHEMA}.{name} AS SELECT * FROM "{wh}".{MARTS_SCHEMA}.{name}'
             )
             tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
-        write_data_health(con, wall_now())
+        write_data_health(con, wh, wall_now())
         write_dbt_build(con, settings)
-        con.execute("DETACH wh")
         write_publish_log(con, published_at, tables)
         tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
-        con.execute("CHECKPOINT")
+        con.execute(f'USE "{wh}"')
+        con.execute("DETACH serving")  # flushes and closes the new file before the rename
         return tables
     finally:
         con.close()
+
+
+def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(warehouse))
+    except duckdb.Error as exc:
+        raise VeloError(
+            f"warehouse {warehouse} cannot be opened for publishing ({exc}); "
+            "retry when the running build has finished"
+        ) from None
 
 
 def sql_path(path: Path) -> str:
@@ -137,20 +151,20 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def write_data_health(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> None:
+def write_data_health(con: duckdb.DuckDBPyConnection, wh: str, checked_at: datetime) -> None:
     """Per source: last load time, rows of the last load, total rows, freshness status.
 
     ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
     against the wall clock too, even when the business runs on a simulated clock."""
-    raw_tables = relations(con, "wh", "raw")
+    raw_tables = relations(con, wh, "raw")
     dedicated = {t for tables, _ in SOURCES.values() if tables for t in tables}
     rows = []
     for source, (tables, warn_hours) in SOURCES.items():
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )
-        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(con, n)]
-        rows.append(source_health(con, source, names, warn_hours, checked_at))
+        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(con, wh, n)]
+        rows.append(source_health(con, wh, source, names, warn_hours, checked_at))
     con.execute(
         f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
         "last_loaded_at TIMESTAMP, rows_last_load BIGINT, total_rows BIGINT, "
@@ -159,17 +173,18 @@ def write_data_health(con: duckdb.DuckDBPyConnection, checked_at: datetime) -> N
     con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def has_loaded_at(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def has_loaded_at(con: duckdb.DuckDBPyConnection, wh: str, table: str) -> bool:
     found = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = 'wh' "
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = ? "
         "AND table_schema = 'raw' AND table_name = ? AND column_name = '_loaded_at'",
-        [table],
+        [wh, table],
     ).fetchone()[0]
     return bool(found)
 
 
 def source_health(
     con: duckdb.DuckDBPyConnection,
+    wh: str,
     source: str,
     tables: list[str],
     warn_hours: float,
@@ -177,11 +192,13 @@ def source_health(
 ) -> tuple[Any, ...]:
     if not tables:
         return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
-    union = " UNION ALL ".join(f"SELECT _loaded_at FROM wh.raw.{t}" for t in tables)
+    union = " UNION ALL ".join(f'SELECT _loaded_at FROM "{wh}".raw.{t}' for t in tables)
     last, total = con.execute(f"SELECT max(_loaded_at), count(*) FROM ({union})").fetchone()
     if last is None:
         return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
     last_rows = con.execute(f"SELECT count(*) FROM ({union}) WHERE _loaded_at = ?", [last])
+    if last.tzinfo is not None:  # dlt stores timestamptz; the platform speaks naive UTC
+        last = last.astimezone(UTC).replace(tzinfo=None)
     age = (checked_at - last).total_seconds() / 3600
     status = "fresh" if age <= warn_hours else "stale"
     return (

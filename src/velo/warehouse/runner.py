@@ -36,14 +36,11 @@ class NodeResult:
     """One dbt node's outcome (model, snapshot, seed, test, unit test)."""
 
     unique_id: str
+    name: str
     status: str  # success | error | skipped | pass | fail | warn | runtime error
     failures: int | None = None
     message: str = ""
     relation_name: str | None = None  # for tests with store_failures: the table of failing rows
-
-    @property
-    def name(self) -> str:
-        return self.unique_id.split(".")[-1] if "." in self.unique_id else self.unique_id
 
     @property
     def resource_type(self) -> str:
@@ -223,8 +220,32 @@ def invoke(settings: Settings, args: Sequence[str]) -> tuple[Any, float]:
     ]
     started = time.perf_counter()
     with environment(dbt_env(settings)):
-        result = dbtRunner().invoke(full_args)
+        try:
+            result = dbtRunner().invoke(full_args)
+        finally:
+            release_duckdb()
     return result, time.perf_counter() - started
+
+
+def release_duckdb() -> None:
+    """Close dbt-duckdb's process-wide database handle after an invocation.
+
+    dbt-duckdb keeps one DuckDB instance per process open between invocations; while it is
+    open, nothing else in this process (publish, tests, the next build on another file) can open
+    the warehouse file read-only. Its own cleanup only drops the reference.
+    """
+    import gc
+
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed: nothing to release
+        return
+    with DuckDBConnectionManager._LOCK:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            environment.close()
+    gc.collect()  # cursors of the closed instance would otherwise keep the file open
 
 
 def ensure_packages(settings: Settings) -> None:
@@ -251,6 +272,7 @@ def node_results(result: Any) -> list[NodeResult]:
         nodes.append(
             NodeResult(
                 unique_id=str(unique_id),
+                name=str(getattr(node, "name", unique_id)),
                 status=str(getattr(status, "value", status)),
                 failures=getattr(item, "failures", None),
                 message=str(getattr(item, "message", "") or ""),
@@ -380,3 +402,36 @@ def parse_timestamp(text: str) -> datetime:
 
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+# --- display ------------------------------------------------------------------------------------
+
+
+def print_build(console: Any, result: DbtResult) -> None:
+    """Counts per node kind and status, then every warning with its failing-row count."""
+    from rich.table import Table
+
+    table = Table(title=f"dbt {result.args[0]} ({result.seconds:.1f} s)")
+    table.add_column("nodes")
+    table.add_column("count", justify="right")
+    for key, count in result.counts().items():
+        table.add_row(key, str(count))
+    console.print(table)
+    for node in result.warned:
+        where = f" — rows in {node.relation_name}" if node.relation_name else ""
+        console.print(
+            f"[yellow]warning:[/yellow] {node.name}: {node.failures} row(s){where}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def print_freshness(console: Any, rows: Sequence[SourceFreshness]) -> None:
+    from rich.table import Table
+
+    table = Table(title="source freshness (newest _loaded_at vs now)")
+    for column in ("source", "status", "newest _loaded_at", "age (h)", "warn after (h)"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row.as_row().values())
+    console.print(table)

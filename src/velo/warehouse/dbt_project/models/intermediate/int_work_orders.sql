@@ -32,8 +32,9 @@ final as (
         cast(
             work_orders.scrapped_quantity * product_versions.standard_cost as numeric(19, 4)
         ) as scrap_cost,
-        {{ dbt.datediff('work_orders.started_at', 'work_orders.ended_at', 'day') }}
-            as production_days,
+        cast(
+            {{ dbt.datediff('work_orders.started_at', 'work_orders.ended_at', 'day') }} as integer
+        ) as production_days,
         coalesce(work_orders.ended_at > work_orders.due_at, false) as is_late,
         work_orders.modified_at as source_modified_at,
         work_orders.loaded_at as source_loaded_at

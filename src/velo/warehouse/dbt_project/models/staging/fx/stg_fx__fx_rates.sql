@@ -13,7 +13,7 @@ renamed as (
         cast(rate_at as timestamp) as rate_at,
         cast(base as varchar) as base_currency,
         cast(quote as varchar) as quote_currency,
-        cast(rate as {{ dbt.type_float() }}) as rate,
+        cast(rate as double precision) as rate,
         _loaded_at as loaded_at
     from source
 

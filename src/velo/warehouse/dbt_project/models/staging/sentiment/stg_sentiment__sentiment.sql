@@ -15,7 +15,7 @@ renamed as (
         cast(source as varchar) as news_source,
         cast(time_published as timestamp) as published_at,
         cast(authors as varchar) as authors,
-        cast(score as {{ dbt.type_float() }}) as score,
+        cast(score as double precision) as score,
         cast(label as varchar) as label,
         cast(scored_at as timestamp) as scored_at,
         cast(_source_file as varchar) as source_file,

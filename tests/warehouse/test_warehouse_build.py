@@ -1,0 +1,317 @@
+"""The dbt project on DuckDB, built from a small simulated company through the real path."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+from typer.testing import CliRunner
+from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
+
+from velo.cli import app
+from velo.ingest import run_ingest
+from velo.settings import Settings
+from velo.simulator.company import tick
+from velo.warehouse.runner import DbtResult, freshness, transform
+
+CONTRACT_COLUMNS = {
+    "obt_sales": (
+        "sales_order_detail_id sales_order_id order_date status_code status_name "
+        "is_revenue_status quantity unit_price discount revenue cost profit margin product_id "
+        "product_key product_name subcategory_name category_name customer_id customer_type "
+        "ship_city ship_state_name ship_state_code ship_country_code ship_country_name"
+    ).split(),
+    "fct_fx_rates_hourly": ["rate_hour", "base_currency", "quote_currency", "rate"],
+    "fct_sentiment_daily": (
+        "sentiment_date mean_score label article_count top_positive_headline "
+        "top_negative_headline top_headline"
+    ).split(),
+}
+
+
+def test_build_passes_with_more_than_111_data_tests(built: tuple[Settings, DbtResult]) -> None:
+    _, result = built
+    assert result.success and not result.failed and not result.warned
+    kinds = defaultdict(int)
+    for node in result.nodes:
+        kinds[node.resource_type] += 1
+    assert kinds["test"] > 111
+    assert kinds["unit_test"] >= 2
+    assert kinds["snapshot"] == 1
+    assert all(node.status in ("success", "pass") for node in result.nodes)
+
+
+def test_schemas_are_the_layer_names(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    schemas = {
+        name
+        for (name,) in warehouse_rows(settings, "select schema_name from information_schema.schemata")
+    }
+    assert {"raw", "staging", "intermediate", "snapshots", "marts"} <= schemas
+    assert not [name for name in schemas if name.startswith("main_")]
+    assert {"fct_sales_order_lines", "fct_manufacture_orders", "dim_product", "dim_customer",
+            "dim_address", "dim_credit_card", "dim_order_status", "dim_date", "obt_sales",
+            "obt_manufacturing", "fct_fx_rates_hourly", "fct_sentiment_daily"} <= set(
+        mart_tables(settings)
+    )
+
+
+def test_marts_have_the_contract_columns(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    for table, expected in CONTRACT_COLUMNS.items():
+        columns = [
+            name
+            for (name,) in warehouse_rows(
+                settings,
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = ?",
+                [table],
+            )
+        ]
+        assert set(expected) <= set(columns), (table, set(expected) - set(columns))
+        (rows,) = warehouse_rows(settings, f"select count(*) from marts.{table}")
+        assert rows[0] > 0, table
+
+
+def test_every_order_line_arrives_once(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    (ops,) = ops_rows(settings, "select count(*) from sales_order_detail")
+    for table in ("fct_sales_order_lines", "obt_sales"):
+        (count,) = warehouse_rows(
+            settings, f"select count(distinct sales_order_detail_id) from marts.{table}"
+        )
+        assert count == ops
+
+
+def test_no_full_card_number_in_any_model(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    numbers = {number for (number,) in ops_rows(settings, "select card_number from credit_card")}
+    assert len(numbers) > 10
+    for schema in ("staging", "intermediate", "snapshots", "marts"):
+        for table in mart_tables(settings, schema):
+            columns = warehouse_rows(
+                settings,
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ?",
+                [schema, table],
+            )
+            for (column,) in columns:
+                values = warehouse_rows(
+                    settings,
+                    f'select distinct cast("{column}" as varchar) from {schema}."{table}" '
+                    f'where "{column}" is not null',
+                )
+                leaked = {value for (value,) in values if any(n in value for n in numbers)}
+                assert not leaked, f"{schema}.{table}.{column} holds card numbers"
+    (last_four,) = warehouse_rows(settings, "select count(*) from marts.dim_credit_card")
+    assert last_four[0] == len(numbers)
+
+
+def money(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def cost_at(histories: dict[int, list[tuple[datetime, Decimal]]], product: int, at: datetime):
+    """The standard cost in force at `at`: the latest history row started at or before it."""
+    valid = [cost for start, cost in histories[product] if start <= at]
+    return valid[-1] if valid else histories[product][0][1]
+
+
+def test_revenue_and_profit_per_month_match_the_ops_db(built: tuple[Settings, DbtResult]) -> None:
+    """Computed independently from the operations DB: line price and discount, not list price;
+    rejected (4) and cancelled (6) orders excluded; cost valid at the order's instant."""
+    settings, _ = built
+    histories: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for product, start, cost in ops_rows(
+        settings,
+        "select product_id, start_date, standard_cost from product_cost_history "
+        "order by product_id, start_date",
+    ):
+        histories[product].append((as_datetime(start), Decimal(str(cost))))
+    expected_revenue: dict[str, Decimal] = defaultdict(Decimal)
+    expected_profit: dict[str, Decimal] = defaultdict(Decimal)
+    lines = ops_rows(
+        settings,
+        "select h.order_date, h.status, d.product_id, d.order_qty, d.unit_price, "
+        "d.unit_price_discount from sales_order_detail d "
+        "join sales_order_header h on h.sales_order_id = d.sales_order_id",
+    )
+    for ordered, status, product, qty, price, discount in lines:
+        if status in (4, 6):
+            continue
+        ordered = as_datetime(ordered)
+        revenue = money(Decimal(str(price)) * qty * (1 - Decimal(str(discount))))
+        month = ordered.strftime("%Y-%m")
+        expected_revenue[month] += revenue
+        expected_profit[month] += revenue - qty * cost_at(histories, product, ordered)
+    actual = {
+        month: (revenue, profit)
+        for month, revenue, profit in warehouse_rows(
+            settings,
+            "select strftime(order_month, '%Y-%m'), sum(revenue), sum(profit) from marts.obt_sales "
+            "where is_revenue_status group by 1",
+        )
+    }
+    assert set(actual) == set(expected_revenue)
+    for month, (revenue, profit) in actual.items():
+        assert abs(revenue - expected_revenue[month]) < Decimal("0.01"), month
+        assert abs(profit - expected_profit[month]) < Decimal("0.01"), month
+
+
+def as_datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def test_us_states_carry_iso_codes(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    rows = warehouse_rows(
+        settings,
+        "select distinct ship_state_name, ship_state_code from marts.obt_sales "
+        "where ship_country_code = 'US'",
+    )
+    assert rows
+    assert all(code.startswith("US-") and len(code) == 5 for _, code in rows)
+    assert ("California", "US-CA") in rows or all(name != "California" for name, _ in rows)
+
+
+def test_dim_product_versions_cover_price_changes(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    (changed,) = ops_rows(
+        settings,
+        "select count(distinct product_id) from product_cost_history where end_date is not null",
+    )
+    (multi,) = warehouse_rows(
+        settings,
+        "select count(*) from (select product_id from marts.dim_product group by product_id "
+        "having count(*) > 1)",
+    )
+    assert changed[0] > 0 and multi[0] >= changed[0]
+    (current,) = warehouse_rows(
+        settings, "select count(*) = count(distinct product_id) from marts.dim_product "
+        "where is_current"
+    )
+    assert current[0]
+
+
+def test_fx_and_sentiment_marts(built: tuple[Settings, DbtResult]) -> None:
+    settings, _ = built
+    pairs = warehouse_rows(
+        settings,
+        "select base_currency, quote_currency, count(*) from marts.fct_fx_rates_hourly group by 1, 2",
+    )
+    assert ("EUR", "USD") in {(base, quote) for base, quote, _ in pairs}
+    days = warehouse_rows(
+        settings,
+        "select label, article_count, top_headline from marts.fct_sentiment_daily",
+    )
+    assert days and all(label in ("positive", "neutral", "negative") for label, _, _ in days)
+    assert all(count >= 1 and headline for _, count, headline in days)
+
+
+def copy_warehouse(settings: Settings, directory: Path) -> Settings:
+    """The built warehouse file copied into another data directory (its own dbt state)."""
+    copy = settings_in(directory)
+    copy.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(settings.warehouse_path, copy.warehouse_path)
+    return copy.with_overrides(ops_db_url=settings.ops_db_url)
+
+
+def test_freshness_reports_each_raw_table(built: tuple[Settings, DbtResult], tmp_path: Path) -> None:
+    settings = copy_warehouse(built[0], tmp_path / "fresh")
+    rows = {f"{row.source}.{row.table}": row for row in freshness(settings)}
+    assert {"operations.sales_order_header", "fx.fx_rates", "sentiment.sentiment"} <= set(rows)
+    assert all(row.status == "pass" for row in rows.values())
+    assert rows["fx.fx_rates"].warn_after_hours == 2
+    assert rows["sentiment.sentiment"].warn_after_hours == 36
+    assert rows["operations.work_order"].warn_after_hours == 26
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("update raw.fx_rates set _loaded_at = _loaded_at - interval 3 hour")
+    stale = {f"{row.source}.{row.table}": row for row in freshness(settings)}
+    assert stale["fx.fx_rates"].status == "warn"
+    assert stale["fx.fx_rates"].age_hours >= 3
+    assert stale["sentiment.sentiment"].status == "pass"
+
+
+def test_bad_input_is_reported_with_its_keys_never_dropped(
+    built: tuple[Settings, DbtResult], tmp_path: Path
+) -> None:
+    settings = copy_warehouse(built[0], tmp_path / "bad")
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        (order_id,) = con.execute("select min(sales_order_id) from raw.sales_order_header").fetchone()
+        # An order line naming an unknown product with a negative quantity, and an order shipping
+        # to an unknown address.
+        con.execute(
+            "insert into raw.sales_order_detail by name select 990001 as sales_order_detail_id, "
+            "990002 as sales_order_id, -2 as order_qty, 99999 as product_id, 10 as unit_price, "
+            "0 as unit_price_discount, -20 as line_total, timestamp '2014-06-01' as modified_date, "
+            "now() as _loaded_at, 'bad' as _dlt_load_id"
+        )
+        con.execute(
+            "insert into raw.sales_order_header by name select * replace ("
+            "990002 as sales_order_id, 880001 as ship_to_address_id) "
+            "from raw.sales_order_header where sales_order_id = ?",
+            [order_id],
+        )
+    result = transform(settings)
+    warned = {node.name: node for node in result.warned}
+    expected = {
+        "not_null_fct_sales_order_lines_product_key",
+        "velo_utils_non_negative_fct_sales_order_lines_quantity",
+        "assert_each_order_line_finds_one_product_version",
+    }
+    assert expected <= set(warned), sorted(warned)
+    assert "fct_sales_order_lines_ship_to_address_key_known" in warned
+    stored = warned["assert_each_order_line_finds_one_product_version"].relation_name
+    assert stored and warehouse_rows(
+        settings, f"select sales_order_detail_id from {stored}"
+    ) == [(990001,)]
+    kept = warehouse_rows(
+        settings,
+        "select quantity, revenue, product_key from marts.obt_sales "
+        "where sales_order_detail_id = 990001",
+    )
+    assert kept == [(-2, Decimal("-20.0000"), None)]
+
+
+def test_transform_without_raw_fails_with_one_clear_line(tmp_path: Path) -> None:
+    directory = tmp_path / "empty"
+    directory.mkdir()
+    outcome = CliRunner().invoke(app, ["transform"], env={"VELO_DATA_DIR": str(directory)})
+    assert outcome.exit_code == 1
+    assert "node(s) failed" in outcome.output and "stg_" in outcome.output
+    assert "log:" in outcome.output and "Traceback" not in outcome.output
+
+
+def test_incremental_after_a_tick_equals_a_full_rebuild(
+    built: tuple[Settings, DbtResult], tmp_path: Path
+) -> None:
+    """Runs last: it advances the shared company by a day."""
+    settings, _ = built
+    (before,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales")
+    tick(settings, days=1)
+    run_ingest(settings, ["operations", "fx"])
+    incremental = transform(settings)
+    assert not incremental.failed
+    (after,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales")
+    assert after[0] > before[0]
+
+    rebuilt = copy_warehouse(settings, tmp_path / "rebuilt")
+    with duckdb.connect(str(rebuilt.warehouse_path)) as con:
+        for schema in ("marts", "intermediate", "snapshots", "staging"):
+            con.execute(f"drop schema {schema} cascade")
+    transform(rebuilt, full_refresh=True)
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        con.execute(f"attach '{rebuilt.warehouse_path}' as rebuilt (read_only)")
+        for table in mart_tables(settings):
+            (count,) = con.execute(f"select count(*) from marts.{table}").fetchone()
+            difference = con.execute(
+                f"select count(*) from ((select * from marts.{table} except all "
+                f"select * from rebuilt.marts.{table}) union all (select * from "
+                f"rebuilt.marts.{table} except all select * from marts.{table}))"
+            ).fetchone()
+            assert difference == (0,), f"marts.{table} differs ({count} rows)"
