@@ -20,7 +20,9 @@ def test_defaults_are_rooted_in_the_data_dir(tmp_path: Path):
 
 
 def test_environment_overrides_file_which_overrides_defaults(tmp_path: Path):
-    (tmp_path / "velo.toml").write_text('seed = 7\nwarehouse = "postgres"\nclock = "2024-05-01T10:00:00"\n')
+    (tmp_path / "velo.toml").write_text(
+        'seed = 7\nwarehouse = "postgres"\nclock = "2024-05-01T10:00:00"\n'
+    )
     settings = load_settings(env={"VELO_SEED": "9"}, cwd=tmp_path)
     assert settings.seed == 9
     assert settings.warehouse == "postgres"

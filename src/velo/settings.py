@@ -169,14 +169,17 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     known = {f.name for f in fields(Settings)}
     for key in from_file:
         if key not in known:
-            raise ConfigError(f"{config_file}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+            raise ConfigError(
+                f"{config_file}: unknown setting '{key}' (known: {', '.join(sorted(known))})"
+            )
     from_env = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
             continue
         key = name[len(ENV_PREFIX) :].lower()
         if key not in known:
-            raise ConfigError(f"unknown environment variable {name} (known: VELO_<{'|'.join(sorted(known)).upper()}>)")
+            choices = "|".join(sorted(known)).upper()
+            raise ConfigError(f"unknown environment variable {name} (known: VELO_<{choices}>)")
         from_env[key] = value
 
     data_dir = Path(from_env.get("data_dir", from_file.get("data_dir", "data")))

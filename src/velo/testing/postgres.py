@@ -17,7 +17,11 @@ from pathlib import Path
 
 from velo.errors import VeloError
 
-PG_BIN_CANDIDATES = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/local/pgsql/bin")
+PG_BIN_CANDIDATES = (
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/local/pgsql/bin",
+)
 PASSWORD = "velo-test-pw"
 
 
@@ -62,7 +66,9 @@ def _run_as_owner(cmd: list[str], as_postgres: bool) -> None:
         cmd = ["runuser", "-u", "postgres", "--", *cmd]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise VeloError(f"PostgreSQL command {cmd[-1] if cmd else ''} failed: {result.stderr.strip()}")
+        raise VeloError(
+            f"PostgreSQL command {cmd[-1] if cmd else ''} failed: {result.stderr.strip()}"
+        )
 
 
 @contextmanager
@@ -79,17 +85,41 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         shutil.chown(pwfile, "postgres", "postgres")
     port = free_port()
     _run_as_owner(
-        [str(pg_bin / "initdb"), "-D", str(data), "-U", "velo", "--pwfile", str(pwfile),
-         "-A", "md5", "-E", "UTF8", "--no-sync"],
+        [
+            str(pg_bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "velo",
+            "--pwfile",
+            str(pwfile),
+            "-A",
+            "md5",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
         as_postgres,
     )
     options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
     _run_as_owner(
-        [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
+        [
+            str(pg_bin / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
         as_postgres,
     )
     try:
         yield PostgresCluster(host="127.0.0.1", port=port, user="velo", password=PASSWORD)
     finally:
-        _run_as_owner([str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres)
+        _run_as_owner(
+            [str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres
+        )
         shutil.rmtree(root, ignore_errors=True)
