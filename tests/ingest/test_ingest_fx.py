@@ -13,6 +13,7 @@ import pytest
 from ingest_helpers import raw_counts, raw_query, source_counts
 
 from velo.ingest import IngestError, run_ingest
+from velo.ingest.fx_rates import HISTORY_DAYS
 from velo.settings import Settings
 from velo.simulator.apis import running_apis
 
@@ -25,11 +26,11 @@ def ingest_fx(settings: Settings):
     return report
 
 
-def test_fx_loads_30_days_then_only_new_hours(settings: Settings) -> None:
+def test_fx_loads_the_history_window_then_only_new_hours(settings: Settings) -> None:
     settings = settings.with_overrides(clock=CLOCK)
     first = ingest_fx(settings)
     hours = raw_query(settings, "select count(distinct rate_timestamp) from raw.fx_rates")[0][0]
-    assert 30 * 24 - 1 <= hours <= 30 * 24 + 1
+    assert HISTORY_DAYS * 24 - 1 <= hours <= HISTORY_DAYS * 24 + 1
     assert first.rows_read == {"fx_rates": hours * QUOTES}
     assert raw_query(settings, "select count(*) from raw.fx_rates") == [(hours * QUOTES,)]
     latest = raw_query(settings, "select max(rate_at) from raw.fx_rates")[0][0]

@@ -1,7 +1,8 @@
 """FX API -> raw.fx_rates: dlt's rest_api source over the hourly endpoint, incremental + append.
 
 ``GET {fx_api_url}/hourly.json?app_id=KEY&since=<unix>`` pages forward by ``next_since``; the
-incremental cursor is the hour's ``timestamp`` (the first run starts 30 days before now), so a
+incremental cursor is the hour's ``timestamp`` (the first run starts ``HISTORY_DAYS`` before now:
+long enough that the sales history and the 12-month ranking window can be shown in EUR), so a
 second run asks only for hours after the last one loaded. Each hour is unpivoted into one row
 per quote currency.
 """
@@ -30,8 +31,8 @@ from velo.ingest.common import (
 from velo.settings import Settings
 
 FX_BASE = "EUR"
-HISTORY_DAYS = 30
-PAGE_HOURS = 1000
+HISTORY_DAYS = 400
+PAGE_HOURS = 1000  # the API maximum: fewer round trips for the first, long run
 FX_COLUMNS: dict[str, dict[str, Any]] = {
     "rate_timestamp": {"data_type": "bigint", "nullable": False},
     "rate_at": {"data_type": "timestamp", "timezone": False, "nullable": False},
