@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from datetime import datetime
@@ -16,20 +17,46 @@ from velo.cli import app
 from velo.ingest import run_ingest
 from velo.settings import Settings
 from velo.simulator.company import tick
-from velo.warehouse.runner import DbtResult, freshness, transform
+from velo.warehouse.runner import DbtResult, dbt_target_dir, freshness, transform
 
 CONTRACT_COLUMNS = {
-    "obt_sales": (
-        "sales_order_detail_id sales_order_id order_date status_code status_name "
-        "is_revenue_status quantity unit_price discount revenue cost profit margin product_id "
-        "product_key product_name subcategory_name category_name customer_id customer_type "
-        "ship_city ship_state_name ship_state_code ship_country_code ship_country_name"
-    ).split(),
+    "obt_sales": [
+        "sales_order_detail_id",
+        "sales_order_id",
+        "order_date",
+        "status_code",
+        "status_name",
+        "is_revenue_status",
+        "quantity",
+        "unit_price",
+        "discount",
+        "revenue",
+        "cost",
+        "profit",
+        "margin",
+        "product_id",
+        "product_key",
+        "product_name",
+        "subcategory_name",
+        "category_name",
+        "customer_id",
+        "customer_type",
+        "ship_city",
+        "ship_state_name",
+        "ship_state_code",
+        "ship_country_code",
+        "ship_country_name",
+    ],
     "fct_fx_rates_hourly": ["rate_hour", "base_currency", "quote_currency", "rate"],
-    "fct_sentiment_daily": (
-        "sentiment_date mean_score label article_count top_positive_headline "
-        "top_negative_headline top_headline"
-    ).split(),
+    "fct_sentiment_daily": [
+        "sentiment_date",
+        "mean_score",
+        "label",
+        "article_count",
+        "top_positive_headline",
+        "top_negative_headline",
+        "top_headline",
+    ],
 }
 
 
@@ -49,15 +76,26 @@ def test_schemas_are_the_layer_names(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
     schemas = {
         name
-        for (name,) in warehouse_rows(settings, "select schema_name from information_schema.schemata")
+        for (name,) in warehouse_rows(
+            settings, "select schema_name from information_schema.schemata"
+        )
     }
     assert {"raw", "staging", "intermediate", "snapshots", "marts"} <= schemas
     assert not [name for name in schemas if name.startswith("main_")]
-    assert {"fct_sales_order_lines", "fct_manufacture_orders", "dim_product", "dim_customer",
-            "dim_address", "dim_credit_card", "dim_order_status", "dim_date", "obt_sales",
-            "obt_manufacturing", "fct_fx_rates_hourly", "fct_sentiment_daily"} <= set(
-        mart_tables(settings)
-    )
+    assert {
+        "fct_sales_order_lines",
+        "fct_manufacture_orders",
+        "dim_product",
+        "dim_customer",
+        "dim_address",
+        "dim_credit_card",
+        "dim_order_status",
+        "dim_date",
+        "obt_sales",
+        "obt_manufacturing",
+        "fct_fx_rates_hourly",
+        "fct_sentiment_daily",
+    } <= set(mart_tables(settings))
 
 
 def test_marts_have_the_contract_columns(built: tuple[Settings, DbtResult]) -> None:
@@ -191,8 +229,8 @@ def test_dim_product_versions_cover_price_changes(built: tuple[Settings, DbtResu
     )
     assert changed[0] > 0 and multi[0] >= changed[0]
     (current,) = warehouse_rows(
-        settings, "select count(*) = count(distinct product_id) from marts.dim_product "
-        "where is_current"
+        settings,
+        "select count(*) = count(distinct product_id) from marts.dim_product where is_current",
     )
     assert current[0]
 
@@ -201,7 +239,8 @@ def test_fx_and_sentiment_marts(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
     pairs = warehouse_rows(
         settings,
-        "select base_currency, quote_currency, count(*) from marts.fct_fx_rates_hourly group by 1, 2",
+        "select base_currency, quote_currency, count(*) from marts.fct_fx_rates_hourly "
+        "group by 1, 2",
     )
     assert ("EUR", "USD") in {(base, quote) for base, quote, _ in pairs}
     days = warehouse_rows(
@@ -212,6 +251,32 @@ def test_fx_and_sentiment_marts(built: tuple[Settings, DbtResult]) -> None:
     assert all(count >= 1 and headline for _, count, headline in days)
 
 
+def test_every_mart_and_column_is_described_under_contract(
+    built: tuple[Settings, DbtResult],
+) -> None:
+    settings, _ = built
+    manifest = json.loads((dbt_target_dir(settings) / "manifest.json").read_text())
+    marts = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    ]
+    assert len(marts) == 12
+    for node in marts:
+        assert node["description"].strip(), node["name"]
+        assert node["config"]["contract"]["enforced"], node["name"]
+        columns = node["columns"]
+        assert columns and all(column["description"].strip() for column in columns.values())
+        assert all(column["data_type"] for column in columns.values()), node["name"]
+        (table_columns,) = warehouse_rows(
+            settings,
+            "select count(*) from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ?",
+            [node["name"]],
+        )
+        assert table_columns[0] == len(columns), node["name"]
+
+
 def copy_warehouse(settings: Settings, directory: Path) -> Settings:
     """The built warehouse file copied into another data directory (its own dbt state)."""
     copy = settings_in(directory)
@@ -220,7 +285,9 @@ def copy_warehouse(settings: Settings, directory: Path) -> Settings:
     return copy.with_overrides(ops_db_url=settings.ops_db_url)
 
 
-def test_freshness_reports_each_raw_table(built: tuple[Settings, DbtResult], tmp_path: Path) -> None:
+def test_freshness_reports_each_raw_table(
+    built: tuple[Settings, DbtResult], tmp_path: Path
+) -> None:
     settings = copy_warehouse(built[0], tmp_path / "fresh")
     rows = {f"{row.source}.{row.table}": row for row in freshness(settings)}
     assert {"operations.sales_order_header", "fx.fx_rates", "sentiment.sentiment"} <= set(rows)
@@ -241,7 +308,9 @@ def test_bad_input_is_reported_with_its_keys_never_dropped(
 ) -> None:
     settings = copy_warehouse(built[0], tmp_path / "bad")
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        (order_id,) = con.execute("select min(sales_order_id) from raw.sales_order_header").fetchone()
+        (order_id,) = con.execute(
+            "select min(sales_order_id) from raw.sales_order_header"
+        ).fetchone()
         # An order line naming an unknown product with a negative quantity, and an order shipping
         # to an unknown address.
         con.execute(
@@ -266,9 +335,9 @@ def test_bad_input_is_reported_with_its_keys_never_dropped(
     assert expected <= set(warned), sorted(warned)
     assert "fct_sales_order_lines_ship_to_address_key_known" in warned
     stored = warned["assert_each_order_line_finds_one_product_version"].relation_name
-    assert stored and warehouse_rows(
-        settings, f"select sales_order_detail_id from {stored}"
-    ) == [(990001,)]
+    assert stored and warehouse_rows(settings, f"select sales_order_detail_id from {stored}") == [
+        (990001,)
+    ]
     kept = warehouse_rows(
         settings,
         "select quantity, revenue, product_key from marts.obt_sales "

@@ -1,4 +1,4 @@
-"""The same dbt project on a real PostgreSQL warehouse (raw loaded by dlt's PostgreSQL destination)."""
+"""The same dbt project on a real PostgreSQL warehouse (raw loaded by dlt's PostgreSQL target)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,16 @@ def test_project_builds_on_postgres(tmp_path: Path, pg_url: str) -> None:
             schemas = set(conn.execute(sa.text("select nspname from pg_namespace")).scalars())
             assert {"raw", "staging", "intermediate", "snapshots", "marts"} <= schemas
             count = conn.execute(sa.text("select count(*) from marts.obt_sales")).scalar_one()
-            states = conn.execute(
-                sa.text(
-                    "select distinct ship_state_code from marts.obt_sales "
-                    "where ship_country_code = 'US'"
+            states = (
+                conn.execute(
+                    sa.text(
+                        "select distinct ship_state_code from marts.obt_sales "
+                        "where ship_country_code = 'US'"
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     assert count == lines[0]

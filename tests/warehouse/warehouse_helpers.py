@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import sqlalchemy as sa
 
-from velo.functions import sentiment
-from velo.ingest import run_ingest
+from velo.bench.transform import prepare_company
 from velo.settings import Settings, load_settings
-from velo.simulator.apis import running_apis
-from velo.simulator.company import init_company
 
 AS_OF = date(2014, 6, 30)
 SCALE = 0.02
@@ -29,19 +26,9 @@ def settings_in(directory: Path, **overrides: Any) -> Settings:
     )
 
 
-def land_news(settings: Settings, days: int = NEWS_DAYS) -> None:
-    """Run the sentiment function for the last few simulated days (files in the landing zone)."""
-    end = datetime.combine(AS_OF, datetime.min.time()) + timedelta(hours=23, minutes=59)
-    with running_apis(settings) as live:
-        for back in range(days):
-            sentiment.run({"now": (end - timedelta(days=back)).isoformat()}, live, base_delay=0)
-
-
 def create_company(settings: Settings) -> None:
     """Operations DB -> raw (operations, fx, sentiment) with the platform's own stages."""
-    init_company(settings, days=DAYS, scale=SCALE, seed=7, as_of=AS_OF)
-    land_news(settings)
-    run_ingest(settings, ["operations", "fx", "sentiment"])
+    prepare_company(settings, days=DAYS, scale=SCALE, seed=7, as_of=AS_OF, news_days=NEWS_DAYS)
 
 
 def ops_rows(settings: Settings, sql: str) -> list[tuple]:

@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, float]] = {
     "sim": ("velo.bench.sim", 1.0),
     "run": ("velo.bench.run", 1.0),
     "ingest": ("velo.bench.ingest", 1.0),
+    "transform": ("velo.bench.transform", 1.0),
     "dashboard": ("velo.bench.dashboard", 1.0),
 }
 

@@ -88,6 +88,10 @@ def load_with_dagster_dlt(
 
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     pipeline = make_pipeline(settings, source_name)
+    # The pipeline's local state (under state_dir, beside the warehouse) is the truth, as for
+    # `velo ingest`; otherwise dagster-dlt drops it and restores it from the destination on
+    # every run, which costs seconds per source.
+    pipeline.config.restore_from_destination = False
     with source_factory(source_name)(settings, loaded_at, pipeline) as prepared:
         try:
             # A full refresh drops the source's raw tables and incremental state first.

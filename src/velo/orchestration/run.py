@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
@@ -30,7 +30,7 @@ from velo.orchestration.alerts import RunDigest
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.settings import Settings
 
-# Dagster's own console log is replaced by the progress display; errors still show.
+# Dagster's own console log is replaced by the progress display; its errors go to the run log.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 DEFAULT_HISTORY_DAYS = 365
 DEMO_TICK_JOB = "demo_tick"
@@ -239,8 +239,8 @@ def run_platform(
     """Run everything once, or ``tick_days`` simulated days; raise VeloError if a step failed.
 
     With ``tick_days`` and an existing company, only the days run (each one a full incremental
-    platform run); a company created now is first run once as it is. dbt's and dlt's own output
-    goes to ``<state_dir>/logs/velo-run.log``, the console shows the steps.
+    platform run); a company created now is first run once as it is. dbt's, dlt's and Dagster's
+    own output goes to ``<state_dir>/logs/velo-run.log``; the console shows the steps.
     """
     from velo.serving.report import show_answers
     from velo.simulator.apis import running_apis
@@ -257,6 +257,7 @@ def run_platform(
     with (
         log_path.open("w") as log,
         redirect_stdout(log),
+        redirect_stderr(log),
         quiet_library_logs(log),
         running_apis(settings) as live,
     ):

@@ -83,7 +83,15 @@ def definitions(settings: Settings) -> dg.Definitions:
         scheduled(sentiment_job, "30 2 * * *"),
         scheduled(build_job, "0 3 * * *"),
     ]
-    jobs: list = [demo_tick, freshness_job, fx_job, sentiment_job, operations_job, build_job, platform_job]
+    jobs: list = [
+        demo_tick,
+        freshness_job,
+        fx_job,
+        sentiment_job,
+        operations_job,
+        build_job,
+        platform_job,
+    ]
     if settings.uses_simulated_apis:  # demo mode: the simulated business moves on nightly
         schedules.append(scheduled(demo_tick, "0 2 * * *"))
     return dg.Definitions(jobs=jobs, schedules=schedules)

@@ -224,11 +224,13 @@ def mart_keys(location: DbtLocation) -> list[dg.AssetKey]:
     ]
 
 
+# Directories of a dbt project that are not its source (outputs, installed copies of packages).
+NOT_SOURCES = frozenset({"target", "logs", "dbt_packages"})
 _PREPARED: dict[tuple[str, ...], DbtLocation] = {}
 
 
 def velo_location(settings: Settings) -> DbtLocation:
-    """The platform's dbt project, its manifest parsed once per process and warehouse."""
+    """The platform's dbt project, its manifest parsed when a project file changed."""
     from velo.warehouse import runner
 
     key = (
@@ -238,13 +240,34 @@ def velo_location(settings: Settings) -> DbtLocation:
         str(settings.state_dir),
     )
     if key not in _PREPARED:
-        runner.prepare_dbt(settings)
-        _PREPARED[key] = DbtLocation(
+        location = DbtLocation(
             project_dir=Path(runner.DBT_PROJECT_DIR),
             profiles_dir=Path(runner.dbt_profiles_dir(settings)),
             target_dir=Path(runner.dbt_target_dir(settings)),
         )
+        if manifest_is_current(location, settings.warehouse):
+            runner.ensure_packages(settings)
+        else:
+            runner.prepare_dbt(settings)  # `dbt parse` (~3 s)
+        _PREPARED[key] = location
     return _PREPARED[key]
+
+
+def manifest_is_current(location: DbtLocation, adapter: str) -> bool:
+    """A manifest for this adapter, newer than every file of the project."""
+    manifest = location.target_dir / "manifest.json"
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    project_files = (
+        path
+        for path in location.project_dir.rglob("*")
+        if path.is_file() and path.relative_to(location.project_dir).parts[0] not in NOT_SOURCES
+    )
+    if any(path.stat().st_mtime > built for path in project_files):
+        return False
+    metadata = json.loads(manifest.read_text()).get("metadata", {})
+    return metadata.get("adapter_type") == adapter
 
 
 def velo_invocation(settings: Settings) -> DbtInvocation:

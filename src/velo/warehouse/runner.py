@@ -41,6 +41,7 @@ class NodeResult:
     failures: int | None = None
     message: str = ""
     relation_name: str | None = None  # for tests with store_failures: the table of failing rows
+    seconds: float = 0.0
 
     @property
     def resource_type(self) -> str:
@@ -98,7 +99,9 @@ class SourceFreshness:
         return {
             "source": f"{self.source}.{self.table}",
             "status": self.status,
-            "newest _loaded_at": self.max_loaded_at.isoformat(sep=" ") if self.max_loaded_at else "",
+            "newest _loaded_at": self.max_loaded_at.isoformat(sep=" ", timespec="seconds")
+            if self.max_loaded_at
+            else "",
             "age (h)": "" if self.age_hours is None else f"{self.age_hours:.2f}",
             "warn after (h)": "" if self.warn_after_hours is None else f"{self.warn_after_hours:g}",
         }
@@ -138,7 +141,7 @@ def dbt_vars_args(settings: Settings) -> list[str]:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment profiles.yml reads for the configured warehouse (secrets as DBT_ENV_SECRET_*)."""
+    """What profiles.yml reads for the configured warehouse (passwords as DBT_ENV_SECRET_*)."""
     if settings.warehouse not in TARGETS:
         raise UsageError(f"unknown warehouse '{settings.warehouse}' (known: {', '.join(TARGETS)})")
     env = {
@@ -204,8 +207,11 @@ def packages_installed() -> bool:
 # --- invocations --------------------------------------------------------------------------------
 
 
-def invoke(settings: Settings, args: Sequence[str]) -> tuple[Any, float]:
-    """One dbtRunner call with the project, its profiles and this environment's variables."""
+def invoke(settings: Settings, args: Sequence[str], *, echo: bool = True) -> tuple[Any, float]:
+    """One dbtRunner call with the project, its profiles and this environment's variables.
+
+    ``echo=False`` keeps dbt's console output off stdout (the log file still has everything).
+    """
     from dbt.cli.main import dbtRunner
 
     dbt_state_dir(settings).mkdir(parents=True, exist_ok=True)
@@ -217,6 +223,7 @@ def invoke(settings: Settings, args: Sequence[str]) -> tuple[Any, float]:
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
         str(dbt_profiles_dir(settings)),
+        *([] if echo else ["--log-level", "none"]),
     ]
     started = time.perf_counter()
     with environment(dbt_env(settings)):
@@ -255,7 +262,7 @@ def ensure_packages(settings: Settings) -> None:
     with project_lock():
         if packages_installed():
             return
-        result, _ = invoke(settings, ["deps", "--quiet"])
+        result, _ = invoke(settings, ["deps"], echo=False)
         if not result.success or not packages_installed():
             raise VeloError(
                 f"dbt deps failed in {DBT_PROJECT_DIR}: {result.exception or 'see the dbt log'} "
@@ -277,18 +284,19 @@ def node_results(result: Any) -> list[NodeResult]:
                 failures=getattr(item, "failures", None),
                 message=str(getattr(item, "message", "") or ""),
                 relation_name=getattr(node, "relation_name", None),
+                seconds=float(getattr(item, "execution_time", 0.0) or 0.0),
             )
         )
     return nodes
 
 
-def run_dbt(settings: Settings, args: Sequence[str]) -> DbtResult:
+def run_dbt(settings: Settings, args: Sequence[str], *, echo: bool = True) -> DbtResult:
     """Run any dbt command (e.g. ``["build", "--select", "marts"]``) for these settings."""
     if not args:
         raise UsageError("run_dbt needs a dbt command, e.g. ['build']")
     if args[0] not in ("deps", "clean", "debug", "--version"):
         ensure_packages(settings)
-    result, seconds = invoke(settings, args)
+    result, seconds = invoke(settings, args, echo=echo)
     return DbtResult(
         args=list(args),
         success=bool(result.success),
@@ -300,7 +308,10 @@ def run_dbt(settings: Settings, args: Sequence[str]) -> DbtResult:
 
 
 def first_line(text: str) -> str:
+    """The informative line of a dbt message (skipping its "<Kind> Error in model x" header)."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and " Error in " in lines[0]:
+        return lines[1]
     return lines[0] if lines else ""
 
 
@@ -338,12 +349,16 @@ def prepare_dbt(settings: Settings) -> Path:
     """
     ensure_packages(settings)
     os.environ.update(dbt_env(settings))
-    checked(run_dbt(settings, ["parse", "--quiet"]))
+    checked(run_dbt(settings, ["parse"], echo=False))
     return dbt_target_dir(settings)
 
 
 def transform(
-    settings: Settings, *, full_refresh: bool = False, select: Sequence[str] | None = None
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
+    echo: bool = True,
 ) -> DbtResult:
     """`dbt build` (seeds, snapshots, models, tests); raise TransformError when anything failed.
 
@@ -355,12 +370,12 @@ def transform(
         args.append("--full-refresh")
     if select:
         args += ["--select", *select]
-    return checked(run_dbt(settings, args))
+    return checked(run_dbt(settings, args, echo=echo))
 
 
 def freshness(settings: Settings) -> list[SourceFreshness]:
     """`dbt source freshness`: each raw table's newest `_loaded_at` against its warn threshold."""
-    result = run_dbt(settings, ["source", "freshness"])
+    result = run_dbt(settings, ["source", "freshness"], echo=False)
     path = dbt_target_dir(settings) / "sources.json"
     if result.error or not path.exists():
         raise TransformError(describe_failures(result), result)

@@ -160,32 +160,39 @@ versions as (
 
 ),
 
-flagged as (
+lagged as (
 
     select
         versions.*,
-        case
-            when
-                lag(name) over (partition by product_id order by valid_from)
-                is distinct from name
-                or lag(product_subcategory_id) over (partition by product_id order by valid_from)
-                is distinct from product_subcategory_id
-                or lag(list_price) over (partition by product_id order by valid_from)
-                is distinct from list_price
-                or lag(standard_cost) over (partition by product_id order by valid_from)
-                is distinct from standard_cost
-                or lag(valid_from) over (partition by product_id order by valid_from) is null
-                then 1
-            else 0
-        end as is_change
+        lag(versions.name) over (
+            partition by versions.product_id order by versions.valid_from
+        ) as previous_name,
+        lag(versions.product_subcategory_id) over (
+            partition by versions.product_id order by versions.valid_from
+        ) as previous_subcategory_id,
+        lag(versions.list_price) over (
+            partition by versions.product_id order by versions.valid_from
+        ) as previous_list_price,
+        lag(versions.standard_cost) over (
+            partition by versions.product_id order by versions.valid_from
+        ) as previous_standard_cost,
+        row_number() over (
+            partition by versions.product_id order by versions.valid_from
+        ) as version_number
     from versions
 
 ),
 
 changes as (
 
-    select * from flagged
-    where is_change = 1
+    select *
+    from lagged
+    where
+        version_number = 1
+        or previous_name is distinct from name
+        or previous_subcategory_id is distinct from product_subcategory_id
+        or previous_list_price is distinct from list_price
+        or previous_standard_cost is distinct from standard_cost
 
 ),
 

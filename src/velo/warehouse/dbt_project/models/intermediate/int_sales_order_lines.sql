@@ -61,8 +61,11 @@ priced as (
 
     select
         joined.*,
-        cast(round(unit_price * quantity * (1 - discount), 4) as numeric(19, 4)) as revenue,
-        cast(quantity * unit_cost as numeric(19, 4)) as cost
+        cast(
+            round(joined.unit_price * joined.quantity * (1 - joined.discount), 4)
+            as numeric(19, 4)
+        ) as revenue,
+        cast(joined.quantity * joined.unit_cost as numeric(19, 4)) as cost
     from joined
 
 ),

@@ -40,8 +40,9 @@ final as (
         work_orders.loaded_at as source_loaded_at
     from work_orders
     left join product_versions
-        on
-            {{ valid_version_at('product_versions', 'work_orders.product_id', 'work_orders.started_at') }}
+        on {{ valid_version_at(
+            'product_versions', 'work_orders.product_id', 'work_orders.started_at'
+        ) }}
 
 )
 

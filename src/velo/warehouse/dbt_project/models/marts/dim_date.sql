@@ -1,16 +1,22 @@
 -- One row per day from the earliest to the latest business date in raw, plus a year ahead.
 
-{% set business_days -%}
-    select cast(ordered_at as date) as business_day from {{ ref('stg_operations__sales_order_header') }}
-    union all
-    select cast(started_at as date) from {{ ref('stg_operations__work_order') }}
-{%- endset %}
-{% set first_day -%}
-    (select coalesce(min(business_day), cast('2010-01-01' as date)) from ({{ business_days }}) as days)
-{%- endset %}
-{% set last_day -%}
-    (select {{ dbt.dateadd('day', 366, "coalesce(max(business_day), cast('2010-01-01' as date))") }}
-     from ({{ business_days }}) as days)
+{%- set business_days -%}
+select cast(ordered_at as date) as business_day
+from {{ ref('stg_operations__sales_order_header') }}
+union all
+select cast(started_at as date) as business_day
+from {{ ref('stg_operations__work_order') }}
+{%- endset -%}
+
+{%- set first_day -%}
+(select coalesce(min(business_day), cast('2010-01-01' as date)) from ({{ business_days }}) as days)
+{%- endset -%}
+
+{%- set last_day -%}
+(
+    select {{ dbt.dateadd('day', 366, "coalesce(max(business_day), cast('2010-01-01' as date))") }}
+    from ({{ business_days }}) as days
+)
 {%- endset %}
 
 with

@@ -37,9 +37,9 @@ final as (
         versions.standard_cost,
         versions.valid_from,
         versions.valid_to,
-        versions.valid_to is null as is_current,
         versions.sell_start_at,
-        versions.sell_end_at
+        versions.sell_end_at,
+        versions.valid_to is null as is_current
     from versions
     left join subcategories
         on versions.product_subcategory_id = subcategories.product_subcategory_id

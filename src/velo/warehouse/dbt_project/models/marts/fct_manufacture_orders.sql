@@ -12,16 +12,30 @@
 
 with
 
+{% if is_incremental() %}
+
+watermarks as (
+
+    select
+        max(source_loaded_at) as loaded_at,
+        {{ dbt.dateadd('day', -(var('lookback_days') | int), 'max(source_modified_at)') }}
+            as modified_since
+    from {{ this }}
+
+),
+
+{% endif %}
+
 work_orders as (
 
-    select * from {{ ref('int_work_orders') }}
+    select work_orders.*
+    from {{ ref('int_work_orders') }} as work_orders
     {% if is_incremental() %}
-        where
-            source_loaded_at > (select max(source_loaded_at) from {{ this }})
-            or source_modified_at >= (
-                select {{ dbt.dateadd('day', -var('lookback_days'), 'max(source_modified_at)') }}
-                from {{ this }}
-            )
+    cross join watermarks
+    where
+        watermarks.loaded_at is null
+        or work_orders.source_loaded_at > watermarks.loaded_at
+        or work_orders.source_modified_at >= watermarks.modified_since
     {% endif %}
 
 ),

@@ -13,16 +13,30 @@
 
 with
 
-lines as (
+{% if is_incremental() %}
 
-    select * from {{ ref('int_sales_order_lines') }}
+watermarks as (
+
+    select
+        max(source_loaded_at) as loaded_at,
+        {{ dbt.dateadd('day', -(var('lookback_days') | int), 'max(source_modified_at)') }}
+            as modified_since
+    from {{ this }}
+
+),
+
+{% endif %}
+
+order_lines as (
+
+    select order_lines.*
+    from {{ ref('int_sales_order_lines') }} as order_lines
     {% if is_incremental() %}
-        where
-            source_loaded_at > (select max(source_loaded_at) from {{ this }})
-            or source_modified_at >= (
-                select {{ dbt.dateadd('day', -var('lookback_days'), 'max(source_modified_at)') }}
-                from {{ this }}
-            )
+    cross join watermarks
+    where
+        watermarks.loaded_at is null
+        or order_lines.source_loaded_at > watermarks.loaded_at
+        or order_lines.source_modified_at >= watermarks.modified_since
     {% endif %}
 
 ),
@@ -62,7 +76,7 @@ final as (
         margin,
         source_modified_at,
         source_loaded_at
-    from lines
+    from order_lines
 
 )
 

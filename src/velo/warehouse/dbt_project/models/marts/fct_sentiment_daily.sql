@@ -17,13 +17,13 @@ dated as (
         score,
         url,
         row_number() over (
-            partition by cast(published_at as date) order by score desc, url
+            partition by cast(published_at as date) order by score desc, url asc
         ) as positive_rank,
         row_number() over (
-            partition by cast(published_at as date) order by score asc, url
+            partition by cast(published_at as date) order by score asc, url asc
         ) as negative_rank,
         row_number() over (
-            partition by cast(published_at as date) order by abs(score) desc, url
+            partition by cast(published_at as date) order by abs(score) desc, url asc
         ) as strength_rank
     from articles
 
@@ -48,15 +48,15 @@ final as (
     select
         sentiment_date,
         mean_score,
+        article_count,
+        top_positive_headline,
+        top_negative_headline,
+        top_headline,
         case
             when mean_score >= 0.05 then 'positive'
             when mean_score <= -0.05 then 'negative'
             else 'neutral'
-        end as label,
-        article_count,
-        top_positive_headline,
-        top_negative_headline,
-        top_headline
+        end as label
     from daily
 
 )

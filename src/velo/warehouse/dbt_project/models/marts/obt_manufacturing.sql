@@ -35,7 +35,10 @@ final as (
         work_orders.order_quantity,
         work_orders.stocked_quantity,
         work_orders.scrapped_quantity,
-        {{ velo_utils.safe_divide('work_orders.scrapped_quantity', 'work_orders.order_quantity') }}
+        {{ velo_utils.safe_divide(
+            'cast(work_orders.scrapped_quantity as double precision)',
+            'work_orders.order_quantity',
+        ) }}
             as scrap_rate,
         work_orders.unit_cost,
         work_orders.cost,
