@@ -81,7 +81,7 @@ def test_success_summary_and_stale_source_warning(settings, slack):
     check = materialize_checks_only(later, instance)
     (evaluation,) = check.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
-    alerts.send_run_alerts(later, instance, check.dagster_run)
+    alerts.send_alerts(later, alerts.digest_run(instance, check.dagster_run))
     assert slack.texts[-1].startswith(":warning: Stale sources: raw.sales_order_header")
 
 

@@ -48,8 +48,8 @@ def test_schedules_cover_each_source_and_the_build(settings: Settings) -> None:
     defs = build_definitions(settings)
     crons = {s.name: s.cron_schedule for s in defs.schedules}
     assert crons["fx_load_schedule"].split()[1] == "*"  # hourly
-    for daily in ("operations_load_schedule", "sentiment_load_schedule", "warehouse_build_schedule"):
-        assert crons[daily].split()[1] != "*"
+    for job in ("operations_load", "sentiment_load", "warehouse_build"):
+        assert crons[f"{job}_schedule"].split()[1] != "*"  # daily
     assert "demo_tick_schedule" in crons  # the defaults are the simulated APIs: demo mode
     sensors = {s.name for s in defs.sensors}
     assert {"slack_on_success", "slack_on_failure"} <= sensors

@@ -1,10 +1,9 @@
 """End to end through Dagster: `velo run` from nothing, one incremental day, atomic publish."""
 
-import io
 import hashlib
+import io
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 from rich.console import Console
@@ -76,9 +75,7 @@ def test_failing_dbt_test_stops_publish_and_keeps_the_old_serving_db(
         )
 
     with pytest.raises(VeloError, match="data test"):
-        run_platform(
-            settings.with_overrides(clock=None), console=quiet_console(), answers=False
-        )
+        run_platform(settings.with_overrides(clock=None), console=quiet_console(), answers=False)
 
     assert digest(settings.serving_path) == before
     assert run_alerts(slack)[-1].startswith(":x:") and "dbt_build" in run_alerts(slack)[-1]

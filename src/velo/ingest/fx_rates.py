@@ -23,6 +23,7 @@ from dlt.sources.rest_api import rest_api_resources
 from velo import clock
 from velo.errors import VeloError
 from velo.ingest.common import (
+    LOADER_FILE_FORMAT,
     PreparedSource,
     explain_http_failure,
     retrying_http_client,
@@ -106,9 +107,12 @@ def unpivot_hours(page: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
 @dlt.source(name="fx", max_table_nesting=0)
 def fx(settings: Settings, loaded_at: datetime, start: datetime, client: Client) -> DltResource:
     hours = hourly_resource(settings, client, start)
-    rates = dlt.transformer(name="fx_rates", write_disposition="append", columns=FX_COLUMNS)(
-        unpivot_hours
-    )
+    rates = dlt.transformer(
+        name="fx_rates",
+        write_disposition="append",
+        columns=FX_COLUMNS,
+        file_format=LOADER_FILE_FORMAT,
+    )(unpivot_hours)
     return with_loaded_at(hours | rates, loaded_at)
 
 

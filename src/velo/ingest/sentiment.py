@@ -20,7 +20,13 @@ from dlt.common.time import ensure_pendulum_datetime
 from dlt.extract import DltResource, DltSource
 from dlt.sources.filesystem import filesystem
 
-from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir, with_loaded_at
+from velo.ingest.common import (
+    LOADER_FILE_FORMAT,
+    PreparedSource,
+    pipeline_name,
+    pipelines_dir,
+    with_loaded_at,
+)
 from velo.landing import landing_fs
 from velo.settings import Settings
 
@@ -128,6 +134,7 @@ def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
         write_disposition="merge",
         primary_key="url",
         columns=SENTIMENT_COLUMNS,
+        file_format=LOADER_FILE_FORMAT,
     )(rows)
 
 

@@ -1,7 +1,7 @@
 """Alerts to Slack: a summary of every finished run (failure AND success) and stale sources.
 
 Run-status sensors post the summary when a run launched by Dagster ends; ``velo run`` (which runs
-in-process, without the sensor daemon) posts the same messages through :func:`send_run_alerts`.
+in-process, without the sensor daemon) posts the same messages through :func:`send_alerts`.
 Stale sources are the freshness checks that failed with WARN severity in the run: one warning
 message lists them. Without a webhook URL nothing is posted. A failed post is logged, never
 raised: an alert must not fail the pipeline it reports on.
@@ -127,11 +127,9 @@ def post_slack(settings: Settings, text: str) -> bool:
     return True
 
 
-def send_run_alerts(
-    settings: Settings, instance: dg.DagsterInstance, run: dg.DagsterRun
-) -> list[str]:
-    """Post the run's alert messages; return them (posted or not, for display)."""
-    messages = alert_messages(digest_run(instance, run))
+def send_alerts(settings: Settings, digest: RunDigest) -> list[str]:
+    """Post a run's alert messages; return them (posted or not, for display)."""
+    messages = alert_messages(digest)
     for text in messages:
         post_slack(settings, text)
     return messages
@@ -147,7 +145,7 @@ def definitions(settings: Settings) -> dg.Definitions:
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def slack_on_success(context: dg.RunStatusSensorContext) -> None:
-        send_run_alerts(settings, context.instance, context.dagster_run)
+        send_alerts(settings, digest_run(context.instance, context.dagster_run))
 
     @dg.run_failure_sensor(
         name="slack_on_failure",
@@ -155,6 +153,6 @@ def definitions(settings: Settings) -> dg.Definitions:
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def slack_on_failure(context: dg.RunFailureSensorContext) -> None:
-        send_run_alerts(settings, context.instance, context.dagster_run)
+        send_alerts(settings, digest_run(context.instance, context.dagster_run))
 
     return dg.Definitions(sensors=[slack_on_success, slack_on_failure])

@@ -11,8 +11,8 @@ from velo.settings import Settings
 
 SOURCE = "fx"
 TABLE = "fx_rates"
-# Loaded hourly; three missed hours are worth a warning.
-FRESHNESS = Freshness(TABLE, "rate_at", timedelta(hours=3))
+# Loaded hourly; the warn threshold is the dbt source's (warn_after 2 h).
+FRESHNESS = Freshness(TABLE, "rate_at", timedelta(hours=2))
 
 
 def definitions(settings: Settings) -> dg.Definitions:

@@ -15,10 +15,17 @@ import dagster as dg
 import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource, DltSource
 
 from velo import clock
 from velo.errors import VeloError
+from velo.ingest.runner import (
+    extracted_row_counts,
+    failure_reason,
+    make_pipeline,
+    source_factory,
+)
 from velo.orchestration.resources import (
     API_MAX_RETRIES,
     SETTINGS_KEY,
@@ -79,13 +86,6 @@ def load_with_dagster_dlt(
     source_name: str,
 ) -> Iterator[dg.MaterializeResult]:
     """Build the real source, run it through dagster-dlt, add the rows each table read."""
-    from velo.ingest.runner import (
-        extracted_row_counts,
-        failure_reason,
-        make_pipeline,
-        source_factory,
-    )
-
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     pipeline = make_pipeline(settings, source_name)
     # The pipeline's local state (under state_dir, beside the warehouse) is the truth, as for
@@ -129,8 +129,6 @@ def build_load_assets(
     ``build_dlt_asset_specs`` + ``multi_asset`` is what ``@dlt_assets`` does, plus a retry
     policy (exponential backoff) for sources that call outside APIs.
     """
-    from velo.ingest.runner import make_pipeline
-
     specs = build_dlt_asset_specs(
         dlt_source=stand_in_source(source_name, tables),
         dlt_pipeline=make_pipeline(settings, source_name),
@@ -162,14 +160,12 @@ class Freshness:
 
 
 def latest_value(settings: Settings, source_name: str, freshness: Freshness) -> datetime | None:
-    from velo.ingest.runner import make_pipeline
-
     pipeline = make_pipeline(settings, source_name)
     with pipeline.sql_client() as client:
         table = client.make_qualified_table_name(freshness.table)
         try:
             rows = client.execute_sql(f"select max({freshness.column}) from {table}")
-        except Exception:  # the table is not there yet: nothing was ever loaded
+        except DatabaseUndefinedRelation:  # nothing was ever loaded
             return None
     value = rows[0][0] if rows else None
     if isinstance(value, datetime) and value.tzinfo is not None:
@@ -185,21 +181,25 @@ def evaluate_freshness(
     latest = latest_value(settings, source_name, freshness)
     age = None if latest is None else now - latest
     passed = age is not None and age <= freshness.max_age
-    hours = None if age is None else round(age.total_seconds() / 3600, 1)
+    limit = f"limit {freshness.max_age.total_seconds() / 3600:g} h"
+    where = f"{RAW}.{freshness.table}"
+    if age is None:
+        description = f"{where}: nothing loaded yet ({limit})"
+    else:
+        hours = round(age.total_seconds() / 3600, 1)
+        description = (
+            f"{where}: newest {freshness.column} {latest.isoformat(sep=' ')} is {hours} h "
+            f"before {now.isoformat(sep=' ')} ({limit})"
+        )
     return dg.AssetCheckResult(
         asset_key=raw_key(freshness.table),
         passed=passed,
         severity=dg.AssetCheckSeverity.WARN,
-        description=(
-            f"{RAW}.{freshness.table}: newest {freshness.column} "
-            f"{'missing' if latest is None else latest.isoformat(sep=' ')}, "
-            f"{'no data' if hours is None else f'{hours} h old'} at {now.isoformat(sep=' ')} "
-            f"(limit {freshness.max_age.total_seconds() / 3600:g} h)"
-        ),
+        description=description,
         metadata={
             "latest": str(latest),
             "now": now.isoformat(sep=" "),
-            "age_hours": hours,
+            "age_hours": None if age is None else round(age.total_seconds() / 3600, 2),
             "max_age_hours": freshness.max_age.total_seconds() / 3600,
         },
     )

@@ -26,7 +26,12 @@ from rich.live import Live
 from rich.spinner import Spinner
 
 from velo.errors import VeloError
-from velo.orchestration.alerts import RunDigest
+from velo.orchestration.alerts import (
+    RunDigest,
+    digest_run,
+    innermost_message,
+    send_alerts,
+)
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.settings import Settings
 
@@ -132,8 +137,6 @@ class StepProgress:
 
 
 def failure_line(event: dg.DagsterEvent) -> str:
-    from velo.orchestration.alerts import innermost_message
-
     return innermost_message(event.step_failure_data.error)
 
 
@@ -191,7 +194,6 @@ def run_platform_job(
     prefix: str = "",
     full_refresh: bool = False,
 ) -> None:
-    from velo.orchestration.alerts import alert_messages, digest_run, post_slack
     from velo.orchestration.schedules import PLATFORM_JOB
 
     progress = StepProgress(console, outcome, prefix)
@@ -200,9 +202,7 @@ def run_platform_job(
     outcome.rows_read.append(dict(progress.rows_read))
     digest = digest_run(instance, result.dagster_run)
     outcome.runs.append(digest)
-    alerts = alert_messages(digest)
-    for text in alerts:
-        post_slack(settings, text)
+    alerts = send_alerts(settings, digest)
     outcome.alerts.extend(alerts)
     for text in alerts[1:]:  # the stale-source warnings; the summary is the step list itself
         console.print(f"  [yellow]![/yellow] {text}", highlight=False)
@@ -285,7 +285,7 @@ def run_platform(
     console.print(
         f"[bold green]Done in {outcome.seconds:.1f} s.[/bold green] Dashboard: `make dashboard` "
         f"(reads {settings.serving_path}); data in {settings.data_dir}; "
-        f"dbt/dlt log {log_path}",
+        f"run log {log_path}",
         highlight=False,
     )
     return outcome

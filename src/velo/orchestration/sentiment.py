@@ -17,8 +17,8 @@ from velo.settings import Settings
 SOURCE = "sentiment"
 TABLE = "sentiment"
 LANDING_KEY = dg.AssetKey(["landing", "sentiment"])
-# Scored daily; news older than two days means the function or the load stopped.
-FRESHNESS = Freshness(TABLE, "time_published", timedelta(hours=48))
+# Scored daily; the warn threshold is the dbt source's (warn_after 36 h).
+FRESHNESS = Freshness(TABLE, "time_published", timedelta(hours=36))
 
 
 def build_function_asset() -> dg.AssetsDefinition:

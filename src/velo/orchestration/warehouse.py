@@ -7,10 +7,8 @@ not retried — the data will not change by waiting — and stop the run before 
 """
 
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +35,7 @@ from velo.orchestration.resources import (
     retry_policy,
 )
 from velo.settings import Settings
+from velo.warehouse.runner import environment
 
 GROUP = "warehouse"
 OP_NAME = "dbt_build"
@@ -123,8 +122,9 @@ def as_result(event: Any) -> Any:
 def outcome_error(invocation: DbtCliInvocation) -> Exception | None:
     """Errored nodes -> a retryable error; only failing tests -> a Failure that is not retried."""
     results = invocation.get_artifact("run_results.json").get("results", [])
-    errored = [r["unique_id"].split(".")[-1] for r in results if r["status"] == "error"]
-    failed = [r["unique_id"].split(".")[-1] for r in results if r["status"] == "fail"]
+    # unique_id: <type>.<package>.<name>[.<hash> for generic tests]
+    errored = [r["unique_id"].split(".")[2] for r in results if r["status"] == "error"]
+    failed = [r["unique_id"].split(".")[2] for r in results if r["status"] == "fail"]
     if errored:
         return VeloError(f"dbt build: {len(errored)} node(s) errored: {', '.join(errored[:5])}")
     if failed:
@@ -140,21 +140,6 @@ def manifest_of(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
         [context.assets_def]
     )
     return manifest
-
-
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    """Environment variables for the dbt subprocess started inside (it copies os.environ)."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def run_dbt_build(

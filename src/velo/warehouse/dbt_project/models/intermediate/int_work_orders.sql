@@ -1,4 +1,6 @@
 -- Work orders with the product version valid when production started (its standard cost).
+-- Production may start before a product goes on sale (before its first version): such work
+-- orders take the first version.
 
 with
 
@@ -11,6 +13,31 @@ work_orders as (
 product_versions as (
 
     select * from {{ ref('int_product_versions') }}
+
+),
+
+first_versions as (
+
+    select
+        product_id,
+        min(valid_from) as first_valid_from
+    from product_versions
+    group by product_id
+
+),
+
+dated as (
+
+    select
+        work_orders.*,
+        case
+            when work_orders.started_at < first_versions.first_valid_from
+                then first_versions.first_valid_from
+            else work_orders.started_at
+        end as version_at
+    from work_orders
+    left join first_versions
+        on work_orders.product_id = first_versions.product_id
 
 ),
 
@@ -38,10 +65,10 @@ final as (
         coalesce(work_orders.ended_at > work_orders.due_at, false) as is_late,
         work_orders.modified_at as source_modified_at,
         work_orders.loaded_at as source_loaded_at
-    from work_orders
+    from dated as work_orders
     left join product_versions
         on {{ valid_version_at(
-            'product_versions', 'work_orders.product_id', 'work_orders.started_at'
+            'product_versions', 'work_orders.product_id', 'work_orders.version_at'
         ) }}
 
 )

@@ -1,0 +1,106 @@
+"""The dbt asset on a two-model project: an errored node is retried with `dbt retry`."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.events import DagsterEventType
+from dagster._core.utils import make_new_run_id
+from dbt.cli.main import dbtRunner
+
+from velo.orchestration import resources, warehouse
+from velo.settings import Settings
+
+TINY_PROJECT = Path(__file__).parent / "tiny_dbt"
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> warehouse.DbtLocation:
+    """The tiny project parsed into a target dir of its own, its DuckDB file in tmp_path."""
+    monkeypatch.setenv("TINY_DUCKDB_PATH", str(tmp_path / "tiny.duckdb"))
+    location = warehouse.DbtLocation(TINY_PROJECT, TINY_PROJECT, tmp_path / "target")
+    args = [
+        "parse",
+        "--project-dir",
+        str(TINY_PROJECT),
+        "--profiles-dir",
+        str(TINY_PROJECT),
+        "--target-path",
+        str(location.target_dir),
+        "--log-path",
+        str(tmp_path / "logs"),
+    ]
+    assert dbtRunner().invoke(args).success
+    return location
+
+
+def create_raw_rates(database: Path) -> None:
+    with duckdb.connect(str(database)) as con:
+        con.execute("create schema if not exists raw")
+        con.execute("create table raw.fx_rates as select 'USD' as quote, 1.1 as rate")
+
+
+def test_errored_model_is_retried_with_dbt_retry(
+    tiny: warehouse.DbtLocation,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(resources, "RETRY_DELAY_SECONDS", 0.05)
+    assets = warehouse.build_dbt_assets(tiny, lambda _settings: ([], {}))
+    instance = dg.DagsterInstance.ephemeral()
+    run_id = make_new_run_id()
+
+    def repair_before_retry(entry) -> None:
+        # The first attempt fails: raw.fx_rates is missing. Create it while the step waits.
+        event = entry.dagster_event
+        if event is not None and event.event_type == DagsterEventType.STEP_UP_FOR_RETRY:
+            create_raw_rates(tmp_path / "tiny.duckdb")
+
+    instance.add_event_listener(run_id, repair_before_retry)
+    job = dg.Definitions(
+        assets=[assets],
+        resources={"dbt": tiny.resource(), "velo": settings},
+        jobs=[dg.define_asset_job("tiny")],
+    ).resolve_job_def("tiny")
+    result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
+
+    assert result.success
+    retries = instance.all_logs(run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)
+    assert len(retries) == 1
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert materialized == {"stg_rates", "mean_rates"}
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed
+    # The second attempt was `dbt retry`: its run results hold only what had failed or skipped.
+    retried = json.loads((tiny.target_dir / "run_results.json").read_text())
+    assert retried["args"]["which"] == "retry"
+    assert {r["unique_id"].split(".")[2] for r in retried["results"]} == {
+        "stg_rates",
+        "mean_rates",
+        "not_null_stg_rates_rate",
+    }
+
+
+def test_failing_data_test_is_not_retried(
+    tiny: warehouse.DbtLocation, settings: Settings, tmp_path: Path
+) -> None:
+    database = tmp_path / "tiny.duckdb"
+    create_raw_rates(database)
+    with duckdb.connect(str(database)) as con:
+        con.execute("insert into raw.fx_rates values ('GBP', null)")
+    assets = warehouse.build_dbt_assets(tiny, lambda _settings: ([], {}))
+
+    result = dg.materialize(
+        [assets], resources={"dbt": tiny.resource(), "velo": settings}, raise_on_error=False
+    )
+
+    assert not result.success
+    steps = result.all_events
+    assert not [e for e in steps if e.event_type == DagsterEventType.STEP_UP_FOR_RETRY]
+    (failure,) = [e for e in steps if e.event_type == DagsterEventType.STEP_FAILURE]
+    assert (
+        "1 data test(s) failed: not_null_stg_rates_rate" in failure.step_failure_data.error.message
+    )

@@ -1,0 +1,1 @@
+select quote, avg(rate) as rate from {{ ref('stg_rates') }} group by quote

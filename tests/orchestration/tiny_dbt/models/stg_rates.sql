@@ -1,0 +1,1 @@
+select quote, rate from {{ source('raw', 'fx_rates') }}
