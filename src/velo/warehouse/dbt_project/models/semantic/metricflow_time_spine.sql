@@ -1,4 +1,4 @@
--- The day spine MetricFlow needs for metric_time (declared as the time spine in semantic_models.yml).
+-- The day spine MetricFlow needs for metric_time (the time spine in semantic_models.yml).
 {{ config(materialized='table') }}
 
 select cast(date_day as date) as date_day
