@@ -63,6 +63,7 @@ def test_api_failure_is_retried_then_alerted(settings, slack, failing_api, quick
     (text,) = slack.texts
     assert "FAILED" in text and "load_fx" in text and "500" in text
     assert f"{resources.API_MAX_RETRIES} retried step(s)" in text
+    assert settings.fx_api_key not in text  # the step's own error line, not the raw HTTP error
 
 
 def test_success_summary_and_stale_source_warning(settings, slack):
@@ -100,3 +101,14 @@ def materialize_checks_only(
     return defs.resolve_job_def("freshness").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False
     )
+
+
+def test_hourly_jobs_post_only_their_failures_and_warnings() -> None:
+    hourly = alerts.RunDigest(job="fx_load", run_id="0" * 36, succeeded=True, seconds=1.0)
+    assert alerts.messages_to_post(hourly) == []
+    hourly.stale.append("raw.fx_rates: newest rate_at … (limit 2 h)")
+    assert [m[:10] for m in alerts.messages_to_post(hourly)] == [":warning: "]
+    hourly.succeeded, hourly.failures = False, ["load_fx: HTTP 500"]
+    assert alerts.messages_to_post(hourly)[0].startswith(":x:")
+    daily = alerts.RunDigest(job="warehouse_build", run_id="1" * 36, succeeded=True, seconds=9.0)
+    assert alerts.messages_to_post(daily)[0].startswith(":white_check_mark:")

@@ -1,5 +1,9 @@
 """The code location loads and validates; its graph is one lineage from the loads to serving."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 
 from velo.orchestration import fx_rates, operations, sentiment
@@ -10,6 +14,19 @@ from velo.orchestration.schedules import PLATFORM_JOB
 from velo.orchestration.serving import KEY as SERVING_KEY
 from velo.settings import Settings
 from velo.simulator import schema
+
+
+def test_code_location_validates_as_dagster_loads_it(settings: Settings) -> None:
+    """`velo dagster` serves the module's `defs`: Dagster's own validator must accept it."""
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "velo.orchestration.definitions"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "passed validation" in done.stdout + done.stderr
 
 
 def test_definitions_load_validate_and_form_one_lineage(settings: Settings) -> None:

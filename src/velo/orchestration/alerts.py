@@ -16,10 +16,13 @@ from dagster._core.events import DagsterEventType
 from dagster._utils.error import SerializableErrorInfo
 
 from velo.orchestration.loading import FRESHNESS_CHECK
+from velo.orchestration.schedules import FRESHNESS_JOB, FX_JOB
 from velo.settings import Settings, mask_secret
 
 log = logging.getLogger(__name__)
 POST_TIMEOUT_SECONDS = 10.0
+# Their successes would post 48 summaries a day; their failures and warnings are still posted.
+HOURLY_JOBS = frozenset({FX_JOB, FRESHNESS_JOB})
 
 
 @dataclass
@@ -37,9 +40,18 @@ class RunDigest:
     stale: list[str] = field(default_factory=list)
 
 
-def innermost_message(error: SerializableErrorInfo | None) -> str:
-    """The user's error (a VeloError line) rather than Dagster's wrapper around it."""
-    while error is not None and error.cause is not None:
+def is_wrapper(cls_name: str | None) -> bool:
+    """Dagster's own exceptions around a step's error (RetryRequested*: retries exhausted)."""
+    return bool(cls_name) and cls_name.startswith(("Dagster", "RetryRequested"))
+
+
+def user_message(error: SerializableErrorInfo | None) -> str:
+    """The step's own error (a VeloError's one line), not Dagster's wrapper around it.
+
+    Only Dagster's wrappers are unwrapped: a VeloError's cause (e.g. the HTTP exception it
+    explains, whose text may carry an API key in a URL) is never shown.
+    """
+    while error is not None and error.cause is not None and is_wrapper(error.cls_name):
         error = error.cause
     if error is None:
         return "unknown error"
@@ -70,7 +82,7 @@ def digest_run(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunDigest:
             digest.retries += 1
         elif event.event_type == DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error
-            digest.failures.append(f"{event.step_key}: {innermost_message(error)}")
+            digest.failures.append(f"{event.step_key}: {user_message(error)}")
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.asset_check_evaluation_data
             if evaluation.passed:
@@ -127,9 +139,17 @@ def post_slack(settings: Settings, text: str) -> bool:
     return True
 
 
+def messages_to_post(digest: RunDigest) -> list[str]:
+    """All of a run's messages, except the success summary of an hourly job (channel noise)."""
+    messages = alert_messages(digest)
+    if digest.succeeded and not digest.checks_failed and digest.job in HOURLY_JOBS:
+        return messages[1:]
+    return messages
+
+
 def send_alerts(settings: Settings, digest: RunDigest) -> list[str]:
     """Post a run's alert messages; return them (posted or not, for display)."""
-    messages = alert_messages(digest)
+    messages = messages_to_post(digest)
     for text in messages:
         post_slack(settings, text)
     return messages

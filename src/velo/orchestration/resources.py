@@ -19,7 +19,8 @@ FULL_REFRESH_TAG = "velo/full_refresh"
 WAREHOUSE_POOL = "warehouse"
 # First retry after this many seconds, doubling each time (tests shorten it).
 RETRY_DELAY_SECONDS = 2.0
-API_MAX_RETRIES = 3
+# dlt's HTTP client already retries each request; these are whole-step retries on top.
+API_MAX_RETRIES = 2
 DBT_MAX_RETRIES = 2
 
 

@@ -29,8 +29,8 @@ from velo.errors import VeloError
 from velo.orchestration.alerts import (
     RunDigest,
     digest_run,
-    innermost_message,
     send_alerts,
+    user_message,
 )
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.settings import Settings
@@ -137,7 +137,7 @@ class StepProgress:
 
 
 def failure_line(event: dg.DagsterEvent) -> str:
-    return innermost_message(event.step_failure_data.error)
+    return user_message(event.step_failure_data.error)
 
 
 def spinner(console: Console, text: str) -> Live:

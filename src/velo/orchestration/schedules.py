@@ -18,6 +18,7 @@ SERVING_GROUP = "serving"
 PLATFORM_JOB = "platform"
 BUILD_JOB = "warehouse_build"
 FRESHNESS_JOB = "freshness_checks"
+FX_JOB = "fx_load"
 FRESHNESS_SOURCES = (operations, fx_rates, sentiment)
 
 
@@ -49,7 +50,7 @@ def scheduled(job: AssetJob | dg.JobDefinition, cron: str) -> dg.ScheduleDefinit
 
 def definitions(settings: Settings) -> dg.Definitions:
     groups = dg.AssetSelection.groups
-    fx_job = asset_job("fx_load", groups(fx_rates.SOURCE), "FX rates API -> raw.fx_rates.")
+    fx_job = asset_job(FX_JOB, groups(fx_rates.SOURCE), "FX rates API -> raw.fx_rates.")
     sentiment_job = asset_job(
         "sentiment_load", groups(sentiment.SOURCE), "Sentiment function, then its load into raw."
     )

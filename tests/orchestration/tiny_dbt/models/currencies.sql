@@ -1,0 +1,1 @@
+select 'USD' as quote union all select 'GBP'
