@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from velo.bench import BENCHMARKS
 from velo.errors import VeloError
 from velo.settings import load_settings
 
@@ -83,7 +84,7 @@ def config() -> None:
 def sim_init(
     days: Annotated[int, typer.Option(min=1, help="Days of history to create.")] = 365,
     scale: Annotated[float, typer.Option(min=0.001, help="1 ≈ AdventureWorks size.")] = 1.0,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the seed setting).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: setting `seed`).")] = None,
     as_of: AsOf = None,
 ) -> None:
     """Create the simulated company's operations database, history ending at --as-of."""
@@ -124,8 +125,11 @@ def sim_serve(
 def sim_load_adventureworks(
     source: Annotated[
         str | None,
-        typer.Option("--from", help="Directory of the AdventureWorks 2014 CSVs (default: "
-                     "shared/datasets/adventureworks-2014 next to the repository)."),
+        typer.Option(
+            "--from",
+            help="Directory of the AdventureWorks 2014 CSVs (default: "
+            "shared/datasets/adventureworks-2014 next to the repository).",
+        ),
     ] = None,
     ops_url: Annotated[
         str | None, typer.Option(help="Operations DB URL (default: the ops_db_url setting).")
@@ -198,8 +202,11 @@ def run_platform(
     from velo.orchestration.run import run_platform as run
 
     run(
-        load_settings(), tick_days=tick_days, full_refresh=full_refresh,
-        as_of=parse_date(as_of), scale=scale,
+        load_settings(),
+        tick_days=tick_days,
+        full_refresh=full_refresh,
+        as_of=parse_date(as_of),
+        scale=scale,
     )
 
 
@@ -215,8 +222,8 @@ def dagster_ui(port: Annotated[int, typer.Option(help="Loopback port.")] = 3000)
 @app.command()
 @reports_errors
 def bench(
-    name: Annotated[str, typer.Argument(help="Benchmark name (see `velo bench list`).")],
-    scale: Annotated[float | None, typer.Option(help="Scale (default: the benchmark's own).")] = None,
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(BENCHMARKS)}.")],
+    scale: Annotated[float | None, typer.Option(help="Scale (default: the bench's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run a benchmark side by side with its baseline."""
@@ -226,12 +233,15 @@ def bench(
     if as_json:
         print_json(result)
     else:
-        print_mapping(f"bench {name}", {
-            "scale": result["scale"],
-            **{f"figure {k}": v for k, v in result["figures"].items()},
-            **{f"baseline {k}": v for k, v in result["baseline"].items()},
-            "ratio": result["ratio"],
-        })
+        print_mapping(
+            f"bench {name}",
+            {
+                "scale": result["scale"],
+                **{f"figure {k}": v for k, v in result["figures"].items()},
+                **{f"baseline {k}": v for k, v in result["baseline"].items()},
+                "ratio": result["ratio"],
+            },
+        )
 
 
 @app.command()
@@ -245,7 +255,8 @@ def transform(
     ] = None,
 ) -> None:
     """Build the warehouse: `dbt build` (seeds, snapshots, models, tests) on raw."""
-    from velo.warehouse.runner import print_build, transform as run_transform
+    from velo.warehouse.runner import print_build
+    from velo.warehouse.runner import transform as run_transform
 
     print_build(console, run_transform(load_settings(), full_refresh=full_refresh, select=select))
 
@@ -323,5 +334,3 @@ def functions_invoke(
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
-
-
