@@ -259,25 +259,28 @@ def run_platform(
         redirect_stdout(log),
         redirect_stderr(log),
         quiet_library_logs(log),
-        running_apis(settings) as live,
     ):
-        created = not company_exists(live)
-        if created:
-            from velo.simulator.company import init_company
+        with running_apis(settings) as live:
+            created = not company_exists(live)
+            if created:
+                from velo.simulator.company import init_company
 
-            with timed_step(console, outcome, f"create simulated company (scale {scale:g})"):
-                init_company(live, days=history_days, scale=scale, seed=None, as_of=as_of)
-        if created or tick_days == 0:
-            run_platform_job(live, instance, console, outcome, full_refresh=full_refresh)
-            full_refresh = False
+                with timed_step(console, outcome, f"create simulated company (scale {scale:g})"):
+                    init_company(live, days=history_days, scale=scale, seed=None, as_of=as_of)
+            if created or tick_days == 0:
+                run_platform_job(live, instance, console, outcome, full_refresh=full_refresh)
+                full_refresh = False
         for day in range(1, tick_days + 1):
-            if live.clock is not None:
-                live = live.with_overrides(clock=live.clock + timedelta(days=1))
+            # The simulated APIs answer up to the clock they were started with, so each day
+            # starts them again on that day's clock.
+            if settings.clock is not None:
+                settings = settings.with_overrides(clock=settings.clock + timedelta(days=1))
             prefix = f"day {day}: "
-            simulate_day(live, instance, console, outcome, prefix)
-            run_platform_job(
-                live, instance, console, outcome, prefix=prefix, full_refresh=full_refresh
-            )
+            with running_apis(settings) as live:
+                simulate_day(live, instance, console, outcome, prefix)
+                run_platform_job(
+                    live, instance, console, outcome, prefix=prefix, full_refresh=full_refresh
+                )
             full_refresh = False
     outcome.seconds = time.perf_counter() - started
     if answers:
