@@ -16,7 +16,7 @@ import httpx
 import pytest
 from conftest import CLOCK, WEBHOOK_SECRET_PATH, Webhook
 
-from velo.errors import VeloError
+from velo.errors import UsageError, VeloError
 from velo.functions import sentiment
 from velo.settings import Settings
 from velo.testing.postgres import free_port
@@ -63,6 +63,20 @@ def test_writes_scored_jsonl_for_the_last_24_hours(live: Settings) -> None:
     mean = sum(r["score"] for r in records) / len(records)
     assert result["mean_score"] == pytest.approx(mean, abs=1e-4)
     assert result["run_time"] == CLOCK.isoformat()
+
+
+def test_window_hours_backfills_several_days_into_one_file(live: Settings) -> None:
+    result = sentiment.run({"window_hours": 72}, live)
+
+    days = {r["time_published"][:10] for r in read_records(landing_file(live, result["file"]))}
+    assert days == {f"{CLOCK - timedelta(days=n):%Y-%m-%d}" for n in range(3)}
+    assert result["item_count"] > sentiment.run({}, live)["item_count"]
+
+
+@pytest.mark.parametrize("window", [0, -5, "a day"])
+def test_bad_window_is_one_clear_error(live: Settings, window: object) -> None:
+    with pytest.raises(UsageError, match="'window_hours' must be a positive number"):
+        sentiment.run({"window_hours": window}, live)
 
 
 def test_notification_reaches_the_archive_and_slack(live: Settings, webhook: Webhook) -> None:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WINDOW = timedelta(hours=24)
+DEFAULT_WINDOW_HOURS = 24
 NEWS_TIME_FORMAT = "%Y%m%dT%H%M"  # what the API takes for time_from / time_to
 PUBLISHED_FORMAT = "%Y%m%dT%H%M%S"  # what it answers in time_published
 NEWS_LIMIT = 1000  # the API's maximum; a day has far fewer items
@@ -47,9 +47,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def run(
     event: dict[str, Any], settings: Settings, *, base_delay: float = BASE_DELAY_SECONDS
 ) -> dict[str, Any]:
-    """Score the 24 h before the run time (event "now", else the platform clock)."""
+    """Score the news of the window before the run time into one landing file.
+
+    The event may set "now" (else the platform clock) and "window_hours" (default 24; a first
+    run backfills a longer window so the daily sentiment has a history from day one).
+    """
     now = run_time(event, settings)
-    items = fetch_news(settings, now - WINDOW, now, base_delay=base_delay)
+    window = window_of(event)
+    items = fetch_news(settings, now - window, now, base_delay=base_delay)
     records = score_items(items, scored_at=now)
     relative_path = f"sentiment/dt={now:%Y-%m-%d}/sentiment_{now:%Y%m%dT%H%M%SZ}.jsonl"
     write_text(settings, relative_path, "".join(json.dumps(r) + "\n" for r in records))
@@ -75,6 +80,17 @@ def run_time(event: dict[str, Any], settings: Settings) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.replace(microsecond=0)
+
+
+def window_of(event: dict[str, Any]) -> timedelta:
+    value = event.get("window_hours", DEFAULT_WINDOW_HOURS)
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = 0
+    if hours <= 0:
+        raise UsageError(f"sentiment: event 'window_hours' must be a positive number: {value!r}")
+    return timedelta(hours=hours)
 
 
 def fetch_news(

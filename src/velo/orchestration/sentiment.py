@@ -19,6 +19,9 @@ TABLE = "sentiment"
 LANDING_KEY = dg.AssetKey(["landing", "sentiment"])
 # Scored daily; the warn threshold is the dbt source's (warn_after 36 h).
 FRESHNESS = Freshness(TABLE, "time_published", timedelta(hours=36))
+# Before the first sentiment load the function scores this many days, so the dashboard's
+# 30-day sentiment line has a history from the first run on.
+BACKFILL_DAYS = 30
 
 
 def build_function_asset() -> dg.AssetsDefinition:
@@ -26,13 +29,20 @@ def build_function_asset() -> dg.AssetsDefinition:
         key=LANDING_KEY,
         group_name=SOURCE,
         kinds={"python"},
-        description="The sentiment function: scores the last day's news into landing/sentiment/.",
+        description=(
+            "The sentiment function: scores the last day's news (the last 30 days before the "
+            "first load) into landing/sentiment/."
+        ),
         retry_policy=retry_policy(API_MAX_RETRIES),
     )
     def sentiment_function(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.functions.sentiment import run
+        from velo.ingest.sentiment import loaded_until
 
-        result: dict[str, Any] = run({"source": "velo.orchestration"}, velo) or {}
+        event: dict[str, Any] = {"source": "velo.orchestration"}
+        if loaded_until(velo) is None:
+            event["window_hours"] = BACKFILL_DAYS * 24
+        result: dict[str, Any] = run(event, velo) or {}
         return dg.MaterializeResult(
             metadata={k: v for k, v in result.items() if isinstance(v, int | float | str)}
         )
