@@ -49,21 +49,11 @@ lambda-package: $(STAMP)
 checkov: $(STAMP)
 	$(BIN)/python -m velo.deploy.static_checks
 
-# `dbt parse` of the warehouse project for the Snowflake target (no connection needed). In its own
-# venv: dbt-snowflake pins certifi and filelock below the versions constraints.txt requires.
-SF_VENV := .venv-snowflake
-DBT_PROJECT := src/velo/warehouse/dbt_project
-
-$(SF_VENV)/bin/dbt:
-	$(PYTHON) -m venv $(SF_VENV)
-	$(SF_VENV)/bin/python -m pip install --quiet 'dbt-core==1.11.16' 'dbt-snowflake>=1.11,<1.12'
-
-snowflake-parse: $(SF_VENV)/bin/dbt $(STAMP)
+# `dbt parse --target snowflake` with placeholder credentials, dbt-snowflake in its own cached venv
+# (it pins certifi and filelock below constraints.txt): infra/snowflake-tools.txt.
+snowflake-parse: $(STAMP)
 	$(BIN)/velo dbt -- deps
-	SNOWFLAKE_ACCOUNT=$${SNOWFLAKE_ACCOUNT:-parse-only} SNOWFLAKE_USER=$${SNOWFLAKE_USER:-parse-only} \
-	DBT_ENV_SECRET_SNOWFLAKE_PASSWORD=$${DBT_ENV_SECRET_SNOWFLAKE_PASSWORD:-parse-only} \
-	DBT_TARGET_PATH=$(CURDIR)/data/state/dbt-snowflake/target DBT_LOG_PATH=$(CURDIR)/data/state/dbt-snowflake/logs \
-	$(SF_VENV)/bin/dbt parse --project-dir $(DBT_PROJECT) --profiles-dir $(DBT_PROJECT) --target snowflake
+	$(BIN)/python -m velo.deploy.static_checks snowflake
 
 clean:
-	rm -rf $(VENV) $(SF_VENV) data lambda_dist
+	rm -rf $(VENV) data lambda_dist
