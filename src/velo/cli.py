@@ -73,10 +73,18 @@ AsOf = Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD) to act as of; 
 
 @app.command()
 @reports_errors
-def config() -> None:
+def config(
+    check: Annotated[bool, typer.Option("--check", help="Also probe every endpoint.")] = False,
+) -> None:
     """Print the resolved settings (secrets masked), as velo.toml lines."""
-    for key, value in load_settings().masked().items():
+    settings = load_settings()
+    for key, value in settings.masked().items():
         sys.stdout.write(f"{key} = {json.dumps(value)}\n")
+    if check:
+        from velo.reachability import check_reachable
+
+        for key, status in check_reachable(settings).items():
+            sys.stdout.write(f"# {key}: {status}\n")
 
 
 @sim_app.command("init")
