@@ -1,15 +1,20 @@
-"""Shared fixtures: an isolated data directory per test and a real PostgreSQL cluster."""
+"""Shared fixtures: an isolated data directory per test, a real PostgreSQL cluster and a published
+sample serving DB."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
 
+from velo.serving.sample import publish_sample
 from velo.settings import Settings, load_settings
 from velo.testing.postgres import PostgresCluster, postgres_cluster
+
+SERVED_AS_OF = date(2014, 6, 30)  # the `served` sample's as-of date
 
 
 @pytest.fixture
@@ -42,3 +47,11 @@ def pg_cluster() -> Iterator[PostgresCluster]:
 def pg_url(pg_cluster: PostgresCluster) -> str:
     """A fresh, empty database on the session's cluster (SQLAlchemy URL, psycopg 3 driver)."""
     return pg_cluster.create_database(f"velo_{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture
+def served(settings: Settings) -> Settings:
+    """Settings whose serving DB holds the sample marts, published as of SERVED_AS_OF 23:00."""
+    settings = settings.with_overrides(clock=datetime.combine(SERVED_AS_OF, time(23)))
+    publish_sample(settings, SERVED_AS_OF, scale=0.05)
+    return settings

@@ -1,28 +1,18 @@
-"""The dashboard's fixtures: a published sample serving DB and the app under AppTest."""
+"""The dashboard's fixtures: the app under AppTest over the published sample (`served`)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from velo.serving.sample import publish_sample
 from velo.settings import Settings
 
 APP = Path(__file__).resolve().parents[2] / "src" / "velo" / "dashboard" / "app.py"
-AS_OF = date(2014, 6, 30)
-
-
-@pytest.fixture
-def served(settings: Settings) -> Settings:
-    settings = settings.with_overrides(clock=datetime(2014, 6, 30, 23, 0))
-    publish_sample(settings, AS_OF, scale=0.05)
-    return settings
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
+from conftest import SERVED_AS_OF as AS_OF
 from typer.testing import CliRunner
 
 from velo.cli import app
@@ -15,8 +16,6 @@ from velo.errors import VeloError
 from velo.serving import metrics as m
 from velo.serving.answers import compute_answers, ranking_window, report_months
 from velo.settings import Settings
-
-from .conftest import AS_OF
 
 REVENUE = "sum(CASE WHEN is_revenue_status THEN revenue ELSE 0 END)"
 PROFIT = "sum(CASE WHEN is_revenue_status THEN profit ELSE 0 END)"

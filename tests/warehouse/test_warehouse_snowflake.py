@@ -1,4 +1,4 @@
-"""The same dbt project parses for Snowflake (dbt-snowflake in its own cached venv; no connection)."""
+"""The dbt project parses for Snowflake (dbt-snowflake in its own cached venv; no connection)."""
 
 from __future__ import annotations
 

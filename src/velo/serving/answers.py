@@ -61,6 +61,20 @@ def base_filters(filters: m.Filters | None) -> m.Filters:
     return filters or m.Filters(date(1900, 1, 1), date(2999, 12, 31))
 
 
+def sales_between(
+    con: duckdb.DuckDBPyConnection,
+    shape: m.Shape,
+    start: date,
+    end: date,
+    filters: m.Filters | None,
+    currency: str,
+    **narrowing: Any,
+) -> pd.DataFrame:
+    """The shape's metrics from ``start`` to ``end`` within the filters, ``narrowing`` them."""
+    scoped = base_filters(filters).with_changes(date_from=start, date_to=end, **narrowing)
+    return m.query(con, shape.metrics, shape.group_by, scoped, currency)
+
+
 def month_totals(
     con: duckdb.DuckDBPyConnection,
     as_of: date,
@@ -145,9 +159,7 @@ def product_margins(
 ) -> pd.DataFrame:
     """Products with ≥ 0.1 % of the window's revenue, best margin first."""
     start, end = window or ranking_window(as_of)
-    scoped = base_filters(filters).with_changes(date_from=start, date_to=end)
-    shape = m.SALES_BY_PRODUCT
-    frame = m.query(con, shape.metrics, shape.group_by, scoped, currency)
+    frame = sales_between(con, m.SALES_BY_PRODUCT, start, end, filters, currency)
     total = frame.revenue.sum()
     ranked = frame[(frame.revenue > 0) & (frame.revenue >= MIN_REVENUE_SHARE * total)]
     return ranked.sort_values(["margin", "revenue"], ascending=False).reset_index(drop=True)
@@ -161,9 +173,7 @@ def categories(
     currency: str = "USD",
 ) -> pd.DataFrame:
     """Categories by units sold (then revenue), most first."""
-    scoped = base_filters(filters).with_changes(date_from=start, date_to=end)
-    shape = m.SALES_BY_CATEGORY
-    frame = m.query(con, shape.metrics, shape.group_by, scoped, currency)
+    frame = sales_between(con, m.SALES_BY_CATEGORY, start, end, filters, currency)
     frame = frame[frame.units_sold.fillna(0) > 0]
     return frame.sort_values(["units_sold", "revenue"], ascending=False).reset_index(drop=True)
 
@@ -176,12 +186,10 @@ def us_states(
     currency: str = "USD",
 ) -> pd.DataFrame:
     """US ship-to states by revenue, most first (the country filter narrows, never widens)."""
-    scoped = base_filters(filters).with_changes(date_from=start, date_to=end)
-    if scoped.countries and "US" not in scoped.countries:
+    countries = base_filters(filters).countries
+    if countries and "US" not in countries:
         return pd.DataFrame(columns=[*m.SALES_BY_STATE.group_by, "revenue"])
-    scoped = scoped.with_changes(countries=("US",))
-    shape = m.SALES_BY_STATE
-    frame = m.query(con, shape.metrics, shape.group_by, scoped, currency)
+    frame = sales_between(con, m.SALES_BY_STATE, start, end, filters, currency, countries=("US",))
     frame = frame[frame.order_line__state.notna() & (frame.revenue > 0)]
     return frame.sort_values("revenue", ascending=False).reset_index(drop=True)
 

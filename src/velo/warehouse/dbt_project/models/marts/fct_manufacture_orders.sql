@@ -7,36 +7,18 @@
     )
 }}
 
--- Grain: one work order. Incremental like fct_sales_order_lines: rows loaded since the last
--- build plus rows modified within the lookback window, replaced by key.
+-- Grain: one work order. Incremental (macros/incremental_window.sql): rows loaded since the
+-- last build plus rows modified within the lookback window, replaced by key.
 
 with
 
-{% if is_incremental() %}
-
-watermarks as (
-
-    select
-        max(source_loaded_at) as loaded_at,
-        {{ dbt.dateadd('day', -(var('lookback_days') | int), 'max(source_modified_at)') }}
-            as modified_since
-    from {{ this }}
-
-),
-
-{% endif %}
+{{ incremental_watermarks() }}
 
 work_orders as (
 
     select work_orders.*
     from {{ ref('int_work_orders') }} as work_orders
-    {% if is_incremental() %}
-    cross join watermarks
-    where
-        watermarks.loaded_at is null
-        or work_orders.source_loaded_at > watermarks.loaded_at
-        or work_orders.source_modified_at >= watermarks.modified_since
-    {% endif %}
+    {{ incremental_filter('work_orders') }}
 
 ),
 

@@ -7,37 +7,19 @@
     )
 }}
 
--- Grain: one sales order line. Incremental: re-processes every line loaded since the last build
--- (a new or changed line or order) plus lines modified within the lookback window of the newest
--- one already here, and replaces them by key (late status changes and corrections arrive).
+-- Grain: one sales order line. Incremental (macros/incremental_window.sql): re-processes every
+-- line loaded since the last build (a new or changed line or order) plus lines modified within
+-- the lookback window of the newest one already here, and replaces them by key.
 
 with
 
-{% if is_incremental() %}
-
-watermarks as (
-
-    select
-        max(source_loaded_at) as loaded_at,
-        {{ dbt.dateadd('day', -(var('lookback_days') | int), 'max(source_modified_at)') }}
-            as modified_since
-    from {{ this }}
-
-),
-
-{% endif %}
+{{ incremental_watermarks() }}
 
 order_lines as (
 
     select order_lines.*
     from {{ ref('int_sales_order_lines') }} as order_lines
-    {% if is_incremental() %}
-    cross join watermarks
-    where
-        watermarks.loaded_at is null
-        or order_lines.source_loaded_at > watermarks.loaded_at
-        or order_lines.source_modified_at >= watermarks.modified_since
-    {% endif %}
+    {{ incremental_filter('order_lines') }}
 
 ),
 
