@@ -50,6 +50,11 @@ def pg_url(pg_cluster: PostgresCluster) -> str:
 
 
 @pytest.fixture
+def served_as_of() -> date:
+    return SERVED_AS_OF
+
+
+@pytest.fixture
 def served(settings: Settings) -> Settings:
     """Settings whose serving DB holds the sample marts, published as of SERVED_AS_OF 23:00."""
     settings = settings.with_overrides(clock=datetime.combine(SERVED_AS_OF, time(23)))

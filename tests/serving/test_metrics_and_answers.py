@@ -8,7 +8,6 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
-from conftest import SERVED_AS_OF as AS_OF
 from typer.testing import CliRunner
 
 from velo.cli import app
@@ -143,8 +142,8 @@ def test_unknown_shape_or_metric_is_one_clear_error(con: duckdb.DuckDBPyConnecti
         m.query(con, ["revenue"], currency="CHF")
 
 
-def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
-    result = compute_answers(con, AS_OF)
+def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection, served_as_of: date) -> None:
+    result = compute_answers(con, served_as_of)
     assert json.loads(json.dumps(result)) == result  # JSON-able, stable keys
     assert list(result) == [
         "as_of",
@@ -156,7 +155,7 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
         "top_categories",
         "top_states",
     ]
-    last, previous = report_months(AS_OF)
+    last, previous = report_months(served_as_of)
     assert (last, previous) == (
         (date(2014, 5, 1), date(2014, 5, 31)),
         (date(2014, 4, 1), date(2014, 4, 30)),
@@ -176,7 +175,7 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
             "profit": round(want.p, 2),
         }
 
-    start, end = ranking_window(AS_OF)
+    start, end = ranking_window(served_as_of)
     assert (start, end) == (date(2013, 6, 1), date(2014, 5, 31))
     states = sql(
         con,
@@ -214,8 +213,8 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
     assert result["top_margin_products"][0]["margin"] == round(products.margin[0], 4)
 
 
-def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection) -> None:
-    result = compute_answers(con, AS_OF)
+def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection, served_as_of: date) -> None:
+    result = compute_answers(con, served_as_of)
     latest = sql(
         con,
         "SELECT rate_hour, rate FROM marts.fct_fx_rates_hourly WHERE quote_currency"
@@ -231,7 +230,7 @@ def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT sentiment_date, mean_score, label FROM marts.fct_sentiment_daily "
         "WHERE sentiment_date BETWEEN ? AND ? ORDER BY 1",
         date(2014, 6, 1),
-        AS_OF,
+        served_as_of,
     )
     mood = result["sentiment"]
     assert mood["label"] == days.label.iloc[-1]
@@ -240,12 +239,12 @@ def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection) -> None:
     assert mood["trend"] in ("up", "down", "flat")
 
 
-def test_answers_are_null_when_sources_have_no_data(served: Settings) -> None:
+def test_answers_are_null_when_sources_have_no_data(served: Settings, served_as_of: date) -> None:
     with duckdb.connect(str(served.serving_path)) as writable:
         for table in ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily"):
             writable.execute(f"DELETE FROM marts.{table}")
     with duckdb.connect(str(served.serving_path), read_only=True) as con:
-        result = compute_answers(con, AS_OF)
+        result = compute_answers(con, served_as_of)
     assert result == {
         "as_of": "2014-06-30",
         "last_month": None,
