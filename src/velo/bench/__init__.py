@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import importlib
 import resource
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from velo.errors import UsageError
+from velo.settings import Settings, load_settings
 
 # name -> (module, default scale). Modules are imported only when their benchmark runs.
 BENCHMARKS: dict[str, tuple[str, float]] = {
@@ -37,6 +41,18 @@ def bench_result(
         "baseline": baseline,
         "ratio": None if ratio is None else round(ratio, 3),
     }
+
+
+@contextmanager
+def bench_settings(name: str) -> Iterator[Settings]:
+    """Settings rooted in a temporary data directory, removed afterwards.
+
+    Only VELO_DATA_DIR is set: a benchmark never touches ./data nor inherits the caller's
+    velo.toml or VELO_* variables, so runs compare.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"velo-bench-{name}-") as tmp:
+        root = Path(tmp)
+        yield load_settings(env={"VELO_DATA_DIR": str(root / "data")}, cwd=root)
 
 
 def timed(func: Callable[[], T]) -> tuple[float, T]:

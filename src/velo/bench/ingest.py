@@ -11,7 +11,6 @@ same columnar path without dlt. The method used is reported.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -21,10 +20,10 @@ import duckdb
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
-from velo.bench import bench_result, peak_rss_mb, timed
+from velo.bench import bench_result, bench_settings, peak_rss_mb, timed
 from velo.ingest import run_ingest
 from velo.ingest.operations import DEFAULT_BACKEND, numbers_as_real
-from velo.settings import Settings, load_settings
+from velo.settings import Settings
 from velo.simulator import schema
 from velo.simulator.company import init_company
 
@@ -33,16 +32,14 @@ ATTEMPTS = 2
 
 
 def run(scale: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="velo-bench-ingest-") as tmp:
-        root = Path(tmp)
-        settings = load_settings(env={"VELO_DATA_DIR": str(root / "data")}, cwd=root)
+    with bench_settings("ingest") as settings:
         init_company(settings, days=365, scale=scale, seed=settings.seed, as_of=AS_OF)
         # Best of ATTEMPTS into fresh warehouses (the first also pays dlt's lazy imports).
         loads = []
         for attempt in range(ATTEMPTS):
             fresh = settings.with_overrides(
-                warehouse_path=root / f"warehouse{attempt}.duckdb",
-                state_dir=root / f"state{attempt}",
+                warehouse_path=settings.data_dir / f"warehouse{attempt}.duckdb",
+                state_dir=settings.data_dir / f"state{attempt}",
             )
             loads.append((*timed(lambda fresh=fresh: run_ingest(fresh, ["operations"])), fresh))
         seconds, (report,), fresh = min(loads, key=lambda load: load[0])
@@ -50,7 +47,7 @@ def run(scale: float) -> dict[str, Any]:
         rows = sum(report.rows_read.values())
         method, copy = scanner_copy(settings)
         base_seconds, base_rows = min(
-            timed(lambda attempt=attempt: copy(root / f"baseline{attempt}.duckdb"))
+            timed(lambda attempt=attempt: copy(settings.data_dir / f"baseline{attempt}.duckdb"))
             for attempt in range(ATTEMPTS)
         )
     rate = rows / seconds

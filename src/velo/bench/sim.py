@@ -8,15 +8,13 @@ into a fresh database, and reports its rows/s and what the whole database would 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from velo.bench import bench_result, peak_rss_mb, timed
-from velo.settings import load_settings
+from velo.bench import bench_result, bench_settings, peak_rss_mb, timed
 from velo.simulator import schema
 from velo.simulator.company import init_company
 
@@ -25,15 +23,14 @@ SAMPLE_ROWS_PER_TABLE = 2_000
 
 
 def run(scale: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="velo-bench-sim-") as tmp:
-        root = Path(tmp)
-        settings = load_settings(env={"VELO_DATA_DIR": str(root / "data")}, cwd=root)
+    with bench_settings("sim") as settings:
         seconds, summary = timed(
             lambda: init_company(settings, days=365, scale=scale, seed=settings.seed, as_of=AS_OF)
         )
         rows = sum(int(summary[name]) for name in schema.COMPANY_TABLES)
         sample = _sample(settings.ops_db_url)
-        base_seconds, base_rows = timed(lambda: _insert_row_by_row(root / "baseline.db", sample))
+        baseline_db = settings.data_dir / "baseline.db"
+        base_seconds, base_rows = timed(lambda: _insert_row_by_row(baseline_db, sample))
     rate = rows / seconds
     base_rate = base_rows / base_seconds
     return bench_result(

@@ -13,14 +13,12 @@ since incremental facts only re-process what was loaded or modified within the l
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from velo.bench import bench_result, peak_rss_mb, timed
+from velo.bench import bench_result, bench_settings, peak_rss_mb, timed
 from velo.ingest import run_ingest
-from velo.settings import Settings, load_settings
+from velo.settings import Settings
 from velo.simulator.company import init_company, tick
 from velo.warehouse.runner import DbtResult, transform
 
@@ -50,9 +48,7 @@ def prepare_company(
 
 
 def run(scale: float) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="velo-bench-transform-") as tmp:
-        root = Path(tmp)
-        settings = load_settings(env={"VELO_DATA_DIR": str(root / "data")}, cwd=root)
+    with bench_settings("transform") as settings:
         prepare_company(
             settings,
             days=HISTORY_DAYS,
