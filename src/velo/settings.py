@@ -29,7 +29,9 @@ SIMULATED_API_KEY = "velo-sim-key"
 
 SECRET_KEYS = frozenset({"fx_api_key", "news_api_key", "slack_webhook_url"})
 WAREHOUSE_KINDS = ("duckdb", "postgres", "snowflake")
-HTTP_URL_KEYS = frozenset({"fx_api_url", "news_api_url", "slack_webhook_url"})
+HTTP_URL_KEYS = frozenset(
+    {"fx_api_url", "news_api_url", "slack_webhook_url", "dagster_url", "dashboard_url"}
+)
 
 
 class ConfigError(UsageError):
@@ -51,6 +53,8 @@ class Settings:
     news_api_url: str
     news_api_key: str
     slack_webhook_url: str
+    dagster_url: str
+    dashboard_url: str
     clock: datetime | None
     seed: int
     archive_after_days: int
@@ -112,6 +116,9 @@ def _defaults(data_dir: Path) -> dict[str, Any]:
         "news_api_url": SIMULATED_NEWS_API_URL,
         "news_api_key": SIMULATED_API_KEY,
         "slack_webhook_url": "",
+        # where `velo dagster` and `velo dashboard` listen by default; each UI links to the other
+        "dagster_url": "http://127.0.0.1:3000",
+        "dashboard_url": "http://127.0.0.1:8501",
         "clock": None,
         "seed": 42,
         "archive_after_days": 30,

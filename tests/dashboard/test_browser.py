@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
 PAGES = {
     "": ("overview", 4, "Velo Cycles — overview"),
     "profitability": ("profitability", 3, "Top products by margin"),
-    "data_health": ("data_health", 0, "Sources"),
+    "data_health": ("data_health", 2, "Last 30 days"),
 }
 
 pytestmark = pytest.mark.browser
@@ -75,18 +75,46 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     raise AssertionError(f"streamlit did not answer on {url}: {log.read_text()}")
 
 
-def check_page(page: Page, url: str, charts: int, text: str) -> None:
-    page.goto(url, wait_until="domcontentloaded")
+def check_page(page: Page, url: str | None, charts: int, text: str) -> None:
+    """Open ``url`` (None: stay, the page was reached by a click) and wait for its charts."""
+    if url is not None:
+        page.goto(url, wait_until="domcontentloaded")
     page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
     if charts:
+        # a rerun keeps the previous elements, marked stale, until it has drawn the new ones
         page.wait_for_function(
-            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts} && "
+            "!document.querySelector('[data-stale=\"true\"]') && "
+            "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
             timeout=60_000,
         )
         assert page.locator(".js-plotly-plot").count() == charts
     page.wait_for_timeout(1500)  # let the plotly transitions settle for the screenshot
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Traceback").count() == 0
+
+
+def screenshot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def pick(page: Page, label: str, option: str) -> None:
+    """Choose ``option`` in the sidebar multiselect labelled ``label``."""
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text=label)
+    box.locator("input").fill(option)
+    page.get_by_role("option", name=option, exact=False).first.click()
+    page.keyboard.press("Escape")
+
+
+def colour_bar_ticks(page: Page) -> list[str]:
+    return page.locator(".js-plotly-plot .colorbar .cbaxis text").all_text_contents()
+
+
+def hover_text(page: Page, target: str) -> str:
+    page.locator(target).first.hover(force=True)
+    page.locator(".hoverlayer .hovertext").first.wait_for(timeout=10_000)
+    return " ".join(page.locator(".hoverlayer .hovertext").all_text_contents())
 
 
 def test_every_page_renders_in_chromium(dashboard_url: str) -> None:
@@ -99,7 +127,37 @@ def test_every_page_renders_in_chromium(dashboard_url: str) -> None:
                 check_page(page, f"{dashboard_url}/{path}", charts, text)
                 if name == "overview":  # the map shape came from the app's own static file
                     assert page.locator("path.choroplethlocation").count() >= 8
-                page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-                assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+                    assert "Revenue: $" in hover_text(page, ".js-plotly-plot .bars path")
+                screenshot(page, name)
+        finally:
+            browser.close()
+
+
+def test_one_state_in_euros_in_chromium(dashboard_url: str) -> None:
+    """A user narrows to Texas and switches to EUR; the choice follows to the next page."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            check_page(page, dashboard_url, 4, "Velo Cycles — overview")
+            pick(page, "State", "Texas")
+            page.wait_for_function(
+                "document.querySelectorAll('path.choroplethlocation').length === 1",
+                timeout=60_000,
+            )
+            page.get_by_test_id("stSidebar").get_by_text("EUR", exact=True).click()
+            check_page(page, None, 4, "amounts in EUR")
+            ticks = colour_bar_ticks(page)
+            assert len(ticks) >= 3 and all(tick.startswith("€") for tick in ticks[1:]), ticks
+            assert len(set(ticks)) == len(ticks), ticks  # a real scale, not one value repeated
+            tooltip = hover_text(page, ".js-plotly-plot .bars path")
+            assert "Revenue: €" in tooltip and "," in tooltip, tooltip
+            screenshot(page, "overview_one_state_eur")
+
+            page.get_by_test_id("stSidebarNav").get_by_text("Profitability").click()
+            check_page(page, None, 3, "Top products by margin")
+            assert page.get_by_test_id("stSidebar").get_by_text("Texas").count() >= 1
+            assert page.get_by_text("amounts in EUR").count() == 1
+            screenshot(page, "profitability_one_state_eur")
         finally:
             browser.close()

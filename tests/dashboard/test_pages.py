@@ -162,8 +162,8 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
         "WHERE order_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
         *DEFAULT_RANGE,
     )
-    assert values(lines["revenue"]["y"]) == pytest.approx(list(daily.r))
-    assert values(lines["profit"]["y"]) == pytest.approx(list(daily.p))
+    assert values(lines["Revenue"]["y"]) == pytest.approx(list(daily.r))
+    assert values(lines["Profit"]["y"]) == pytest.approx(list(daily.p))
     donut = found["Profit by category"]["data"][0]
     want = marts(
         served,

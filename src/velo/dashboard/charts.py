@@ -1,14 +1,41 @@
-"""Plotly figures, built from metric frames (pure functions: data in, figure out)."""
+"""Plotly figures, built from metric frames (pure functions: data in, figure out).
+
+Every hover template and axis uses the formats of :mod:`velo.dashboard.formatting`, and every
+chart stays readable at the edges: one state or subcategory (a colour scale from zero instead of
+a degenerate range), one category, one day (markers and a day-wide axis instead of a dot lost on
+an axis of milliseconds).
+"""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from velo.dashboard import formatting as fmt
+
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 # The US-states map shape is served by the app itself (static/usa_110m.json), never a CDN.
 PLOTLY_CONFIG = {"topojsonURL": "/app/static/", "displaylogo": False}
+
+
+def zero_based_range(values: pd.Series) -> tuple[float, float]:
+    """A colour range that includes zero, so one value (or equal values) still spans a scale."""
+    low, high = min(float(values.min()), 0.0), max(float(values.max()), 0.0)
+    return (low, high) if high > low else (low, low + 1.0)
+
+
+def day_axis(figure: go.Figure, days: pd.Series) -> go.Figure:
+    """Dates as days; a single day gets a window of ±1 day around it and one tick per day."""
+    figure.update_xaxes(tickformat=fmt.DAY_D3, hoverformat=fmt.DAY_D3)
+    if pd.to_datetime(days).nunique() == 1:
+        day = pd.Timestamp(pd.to_datetime(days).iloc[0])
+        figure.update_xaxes(
+            range=[day - timedelta(days=1), day + timedelta(days=1)], dtick=86_400_000
+        )
+    return figure
 
 
 def state_choropleth(states: pd.DataFrame, symbol: str) -> go.Figure:
@@ -22,9 +49,14 @@ def state_choropleth(states: pd.DataFrame, symbol: str) -> go.Figure:
         color="revenue",
         hover_name="order_line__state_name",
         color_continuous_scale="Blues",
+        range_color=zero_based_range(frame.revenue),
         labels={"revenue": f"Revenue ({symbol})"},
         title="Revenue by US state",
     )
+    figure.update_traces(
+        hovertemplate=f"%{{hovertext}}<br>Revenue: {fmt.money_hover('z', symbol)}<extra></extra>"
+    )
+    figure.update_coloraxes(colorbar_tickprefix=symbol, colorbar_tickformat="~s")
     return figure.update_layout(margin=MARGIN)
 
 
@@ -35,14 +67,15 @@ def category_bars(categories: pd.DataFrame, symbol: str) -> go.Figure:
         x="revenue",
         y="order_line__category",
         orientation="h",
-        hover_data={"units_sold": ":,"},
-        labels={
-            "revenue": f"Revenue ({symbol})",
-            "order_line__category": "Category",
-            "units_sold": "Units sold",
-        },
+        custom_data=["units_sold"],
+        labels={"revenue": f"Revenue ({symbol})", "order_line__category": "Category"},
         title="Revenue by product category",
     )
+    figure.update_traces(
+        hovertemplate=f"%{{y}}<br>Revenue: {fmt.money_hover('x', symbol)}"
+        f"<br>Units sold: %{{customdata[0]:{fmt.COUNT_D3}}}<extra></extra>"
+    )
+    figure.update_xaxes(tickprefix=symbol, tickformat="~s", rangemode="tozero")
     return figure.update_layout(margin=MARGIN)
 
 
@@ -51,9 +84,14 @@ def fx_line(rates: pd.DataFrame) -> go.Figure:
         rates,
         x="metric_time__hour",
         y="eur_usd_rate",
+        markers=len(rates) == 1,
         labels={"metric_time__hour": "Hour (UTC)", "eur_usd_rate": "USD per EUR"},
         title="EUR/USD, hourly, last 7 days",
     )
+    figure.update_traces(
+        hovertemplate=f"%{{x|{fmt.HOUR_D3}}} UTC<br>1 EUR = %{{y:{fmt.RATE_D3}}} USD<extra></extra>"
+    )
+    figure.update_yaxes(tickformat=fmt.RATE_D3)
     return figure.update_layout(margin=MARGIN)
 
 
@@ -68,9 +106,11 @@ def sentiment_line(days: pd.DataFrame) -> go.Figure:
         title="Public sentiment, daily, last 30 days",
     )
     figure.update_traces(
-        hovertemplate="%{x|%Y-%m-%d}: %{y:+.3f} (%{customdata[1]})<br>%{customdata[0]}"
+        hovertemplate=f"%{{x|{fmt.DAY_D3}}}: %{{y:+.3f}} (%{{customdata[1]}})<br>%{{customdata[0]}}"
         "<extra></extra>"
     )
+    figure.update_yaxes(range=[-1.05, 1.05])  # the score's whole scale, however few days
+    day_axis(figure, days.metric_time__day)
     return figure.update_layout(margin=MARGIN)
 
 
@@ -80,19 +120,26 @@ def revenue_profit_lines(daily: pd.DataFrame, symbol: str) -> go.Figure:
         value_vars=["revenue", "profit"],
         var_name="metric",
         value_name="amount",
-    )
+    ).replace({"metric": {"revenue": "Revenue", "profit": "Profit"}})
     figure = px.line(
         long,
         x="metric_time__day",
         y="amount",
         color="metric",
+        markers=daily.metric_time__day.nunique() <= 2,
         labels={"metric_time__day": "Day", "amount": f"Amount ({symbol})", "metric": ""},
         title="Daily revenue vs profit",
     )
+    figure.update_traces(
+        hovertemplate=f"%{{x|{fmt.DAY_D3}}}<br>%{{fullData.name}}: {fmt.money_hover('y', symbol)}"
+        "<extra></extra>"
+    )
+    figure.update_yaxes(tickprefix=symbol, tickformat="~s")
+    day_axis(figure, daily.metric_time__day)
     return figure.update_layout(margin=MARGIN)
 
 
-def margin_treemap(subcategories: pd.DataFrame) -> go.Figure:
+def margin_treemap(subcategories: pd.DataFrame, symbol: str) -> go.Figure:
     frame = subcategories[subcategories.revenue > 0]
     figure = px.treemap(
         frame,
@@ -100,9 +147,15 @@ def margin_treemap(subcategories: pd.DataFrame) -> go.Figure:
         values="revenue",
         color="margin",
         color_continuous_scale="RdYlGn",
-        hover_data={"margin": ":.1%"},
+        range_color=zero_based_range(frame.margin),
         title="Profit margin by subcategory (size = revenue)",
     )
+    figure.update_traces(
+        hovertemplate=f"%{{label}}<br>Revenue: {fmt.money_hover('value', symbol)}"
+        f"<br>Margin: %{{color:{fmt.PERCENT_D3}}}<extra></extra>"
+    )
+    figure.update_traces(root_color="white")  # no dark frame around the categories
+    figure.update_coloraxes(colorbar_tickformat=".0%", colorbar_title_text="Margin")
     return figure.update_layout(margin=MARGIN)
 
 
@@ -116,4 +169,60 @@ def profit_donut(categories: pd.DataFrame, symbol: str) -> go.Figure:
         labels={"profit": f"Profit ({symbol})", "order_line__category": "Category"},
         title="Profit by category",
     )
+    figure.update_traces(
+        hovertemplate=f"%{{label}}<br>Profit: {fmt.money_hover('value', symbol)}"
+        f"<br>%{{percent:{fmt.PERCENT_D3}}} of profit<extra></extra>",
+        texttemplate=f"%{{percent:{fmt.PERCENT_D3}}}",
+    )
     return figure.update_layout(margin=MARGIN)
+
+
+def rows_per_run(history: pd.DataFrame) -> go.Figure:
+    """Rows of each source's runs (ingestion stamps one `_loaded_at` per run), log scale: an
+    hourly FX run and a daily operations run differ by orders of magnitude."""
+    runs = history.dropna(subset=["last_loaded_at"]).drop_duplicates(["source", "last_loaded_at"])
+    figure = px.line(
+        runs.sort_values("last_loaded_at"),
+        x="last_loaded_at",
+        y="rows_last_load",
+        color="source",
+        markers=True,
+        log_y=True,
+        labels={"last_loaded_at": "Run (wall clock, UTC)", "rows_last_load": "Rows loaded"},
+        title="Rows loaded per run, last 30 days",
+    )
+    figure.update_traces(
+        hovertemplate=f"%{{fullData.name}}, %{{x|{fmt.HOUR_D3}}} UTC<br>"
+        f"%{{y:{fmt.COUNT_D3}}} rows<extra></extra>"
+    )
+    figure.update_yaxes(tickformat="~s")
+    return figure.update_layout(margin=MARGIN, legend_title_text="")
+
+
+def newest_load_age(history: pd.DataFrame) -> go.Figure:
+    """Age of each source's newest load at every publish, with its staleness threshold."""
+    frame = history.dropna(subset=["age_hours"]).sort_values("checked_at")
+    figure = px.line(
+        frame,
+        x="checked_at",
+        y="age_hours",
+        color="source",
+        markers=True,
+        custom_data=["status"],
+        labels={"checked_at": "Publish (wall clock, UTC)", "age_hours": "Age of newest load (h)"},
+        title="Age of the newest data at each publish, last 30 days",
+    )
+    figure.update_traces(
+        hovertemplate=f"%{{fullData.name}}, %{{x|{fmt.HOUR_D3}}} UTC<br>"
+        f"newest load %{{y:{fmt.HOURS_D3}}} h old (%{{customdata[0]}})<extra></extra>"
+    )
+    thresholds = frame.groupby("source").warn_after_hours.first()
+    for trace in figure.data:
+        figure.add_hline(
+            y=thresholds[trace.name],
+            line_dash="dot",
+            line_color=trace.line.color,
+            annotation_text=f"{trace.name} stale after {thresholds[trace.name]:g} h",
+            annotation_font_color=trace.line.color,
+        )
+    return figure.update_layout(margin=MARGIN, legend_title_text="")

@@ -10,10 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from velo.dashboard import charts, data
+from velo.dashboard import formatting as fmt
 from velo.errors import VeloError
 from velo.serving.answers import ranking_window
 
 NO_DATA = "No data for this selection."
+NO_SALES = (
+    "No data for this selection: no sales match these dates, places and categories. "
+    "Widen the date range or clear a filter in the sidebar."
+)
 NO_SERVING_DB = "No serving database yet: run `make run` first (it builds and publishes the data)."
 
 
@@ -60,7 +65,7 @@ def remember(key: str) -> None:
 
 def sidebar(version: tuple[str, float]) -> PageContext:
     """Draw the filters (every page draws them; their choices are shared)."""
-    published = data.published_at(version)
+    published, clock_kind = data.publication(version)
     lo, hi = data.date_bounds(version)
     as_of = published.date() if published else (hi or date.today())
     st.sidebar.header("Filters")
@@ -112,7 +117,9 @@ def sidebar(version: tuple[str, float]) -> PageContext:
         on_change=remember,
         args=("currency",),
     )
-    st.sidebar.caption(f"Data as of {as_of:%Y-%m-%d} (serving DB published {published or '?'})")
+    st.sidebar.caption(
+        f"Data as of {as_of:%Y-%m-%d} · serving DB published {fmt.timestamp(published, clock_kind)}"
+    )
     key = (start, end, tuple(countries), tuple(states), tuple(categories))
     return PageContext(version, as_of, key, currency)
 
@@ -126,24 +133,25 @@ def show(figure: object, key: str) -> None:
     st.plotly_chart(figure, key=key, config=charts.PLOTLY_CONFIG)
 
 
+def no_data_between(what: str, start: date, end: date) -> str:
+    """The empty-chart message naming what is missing, e.g. no FX rates in an old range."""
+    return f"{NO_DATA} No {what} from {start:%Y-%m-%d} to {end:%Y-%m-%d}."
+
+
+def warn_if_no_sales(ctx: PageContext) -> bool:
+    """One clear line above the charts when the filters leave no sales at all."""
+    empty = data.categories(ctx.version, ctx.filters, "USD").empty
+    if empty:
+        st.warning(NO_SALES, icon=":material/filter_alt_off:")
+    return empty
+
+
 def guarded(draw: Callable[[], None]) -> None:
     """Run a chart; a VeloError (e.g. no FX rates for EUR) becomes one line, not a traceback."""
     try:
         draw()
     except VeloError as exc:
         st.warning(str(exc))
-
-
-def money(value: float | None, symbol: str) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    return f"{symbol}{value:,.0f}"
-
-
-def percent_change(new: float | None, old: float | None) -> str | None:
-    if new is None or not old:
-        return None
-    return f"{(new - old) / abs(old):+.1%}"
 
 
 def last_days(ctx: PageContext, days: int) -> tuple[date, date]:

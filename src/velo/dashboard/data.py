@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import pandas as pd
 import streamlit as st
 
@@ -108,11 +109,14 @@ def sql_frame(version: tuple[str, float], sql: str) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def published_at(version: tuple[str, float]) -> datetime | None:
-    frame = sql_frame(version, "SELECT max(published_at) AS at FROM marts.publish_log")
-    if frame.empty or pd.isna(frame.at[0, "at"]):
-        return None
-    return pd.Timestamp(frame.at[0, "at"]).to_pydatetime()
+def publication(version: tuple[str, float]) -> tuple[datetime | None, str | None]:
+    """When the serving DB was published and by which clock (``clock_kind``: simulated, wall or
+    fixed; None from a serving DB published before publish recorded it)."""
+    frame = sql_frame(version, "SELECT * FROM marts.publish_log ORDER BY published_at DESC LIMIT 1")
+    if frame.empty or pd.isna(frame.at[0, "published_at"]):
+        return None, None
+    kind = frame.at[0, "clock_kind"] if "clock_kind" in frame.columns else None
+    return pd.Timestamp(frame.at[0, "published_at"]).to_pydatetime(), kind or None
 
 
 def dimension_values(version: tuple[str, float]) -> pd.DataFrame:
@@ -132,3 +136,12 @@ def date_bounds(version: tuple[str, float]) -> tuple[date | None, date | None]:
     if frame.empty or pd.isna(frame.at[0, "lo"]):
         return None, None
     return pd.Timestamp(frame.at[0, "lo"]).date(), pd.Timestamp(frame.at[0, "hi"]).date()
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def dagster_ui(url: str) -> bool:
+    """Whether the Dagster UI answers at ``url`` (a short probe, re-checked every 30 s)."""
+    try:
+        return httpx.get(f"{url.rstrip('/')}/server_info", timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -28,22 +28,28 @@ def report_metadata(report: Any) -> dict[str, Any]:
     }
 
 
-def build_serving_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=KEY,
         group_name=GROUP,
         deps=deps,
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
-        description="Read-only copy of the marts for dashboard and answers, swapped atomically.",
+        description="Read-only copy of the marts for dashboard and answers, swapped atomically. "
+        f"Dashboard (`velo dashboard`): {dashboard_url}",
+        metadata={"dashboard": dg.MetadataValue.url(dashboard_url)},
     )
     def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.serving.publish import publish
 
-        return dg.MaterializeResult(metadata=report_metadata(publish(velo)))
+        metadata = report_metadata(publish(velo))
+        return dg.MaterializeResult(
+            metadata={**metadata, "dashboard": dg.MetadataValue.url(velo.dashboard_url)}
+        )
 
     return serving_db
 
 
 def definitions(settings: Settings) -> dg.Definitions:
-    return dg.Definitions(assets=[build_serving_asset(mart_keys(velo_location(settings)))])
+    deps = mart_keys(velo_location(settings))
+    return dg.Definitions(assets=[build_serving_asset(deps, settings.dashboard_url)])

@@ -113,7 +113,11 @@ def build_serving_file(
                 f'CREATE TABLE {MARTS_SCHEMA}.{name} AS SELECT * FROM "{wh}".{MARTS_SCHEMA}.{name}'
             )
             tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
-        write_data_health(con, wh, wall_now())
+        from velo.serving.health import write_health  # health builds on this module
+
+        checked_at = wall_now()
+        write_data_health(con, wh, checked_at)
+        write_health(con, settings, checked_at, published_at)
         write_dbt_build(con, settings)
         write_publish_log(con, published_at, tables)
         tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from velo.clock import wall_now
-from velo.serving.publish import PublishReport, publish
+from velo.serving.health import HISTORY_DAYS, HealthRecord, save_history
+from velo.serving.publish import SOURCES, PublishReport, publish
 from velo.settings import Settings
 
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
@@ -260,7 +261,46 @@ def write_raw(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
     )
 
 
+# Days on which a source's run was skipped in the sample history (its data ages into "stale").
+SKIPPED_RUNS = {"fx": (20,), "operations": (12, 11), "sentiment": ()}
+
+
+def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord]:
+    """Daily publishes over the days before ``as_of`` (wall clock), each a few minutes after
+    its loads, with a few skipped runs; row counts vary by a fixed rule."""
+    records, last = [], {}
+    for days_ago in range(HISTORY_DAYS - 1, 0, -1):
+        checked_at = as_of - timedelta(days=days_ago)
+        for source, (_, warn_hours) in sorted(SOURCES.items()):
+            if source not in last or days_ago not in SKIPPED_RUNS[source]:
+                rows = {"fx": 24, "operations": 120 + days_ago * 37 % 80}.get(
+                    source, 3 + days_ago % 6
+                )
+                last[source] = (checked_at - timedelta(minutes=5 + days_ago % 20), rows)
+            loaded_at, rows = last[source]
+            age = round((checked_at - loaded_at).total_seconds() / 3600, 2)
+            status = "fresh" if age <= warn_hours else "stale"
+            records.append(
+                HealthRecord(
+                    checked_at,
+                    published_at - timedelta(days=days_ago),
+                    source,
+                    loaded_at,
+                    rows,
+                    0,
+                    warn_hours,
+                    age,
+                    status,
+                )
+            )
+    return records
+
+
 def publish_sample(settings: Settings, as_of: date, scale: float = 0.05) -> PublishReport:
-    """Build the sample warehouse at settings.warehouse_path and publish it (tests, benchmarks)."""
+    """Build the sample warehouse at settings.warehouse_path and a data-health history of the
+    days before, then publish (tests, benchmarks)."""
     build_sample_warehouse(Path(settings.warehouse_path), as_of, scale=scale)
+    checked_at = wall_now()
+    published_at = settings.clock or datetime.combine(as_of, datetime.min.time())
+    save_history(settings, sample_history(checked_at, published_at), checked_at)
     return publish(settings)

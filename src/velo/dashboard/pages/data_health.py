@@ -1,55 +1,121 @@
-"""Data health: per source last load, freshness and rows; the last dbt build; publish time."""
+"""Data health: per source last load, freshness and rows, their last 30 days; the last dbt
+build and its failing or warning tests; when the serving DB was published; the Dagster UI."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from velo.dashboard import common, data
+from velo.dashboard import charts, common, data
+from velo.dashboard import formatting as fmt
 
 ctx = common.page_context()
 st.title("Data health")
 
-published = data.published_at(ctx.version)
-build = data.sql_frame(ctx.version, "SELECT * FROM marts.dbt_build ORDER BY finished_at DESC")
-publish_col, build_col, tests_col = st.columns(3)
-publish_col.metric("Serving DB published", f"{published:%Y-%m-%d %H:%M}" if published else "n/a")
-if build.empty:
-    build_col.metric("Last dbt build", "unknown")
-    tests_col.metric("dbt tests passed", "n/a")
-else:
+
+def draw_summary() -> None:
+    published, clock_kind = data.publication(ctx.version)
+    build = data.sql_frame(ctx.version, "SELECT * FROM marts.dbt_build ORDER BY finished_at DESC")
+    publish_col, build_col, tests_col = st.columns(3)
+    publish_col.metric(
+        "Serving DB published",
+        "n/a" if published is None else f"{published:%Y-%m-%d %H:%M}",
+        fmt.clock_name(clock_kind),
+        delta_color="off",
+        delta_arrow="off",
+    )
+    if build.empty:
+        build_col.metric("Last dbt build", "unknown")
+        tests_col.metric("dbt tests passed", "n/a")
+        return
     last = build.iloc[0]
     finished = pd.Timestamp(last.finished_at)
     build_col.metric(
         "Last dbt build",
         "ok" if last.models_failed == 0 and last.tests_failed == 0 else "failed",
-        None if pd.isna(finished) else f"{finished:%Y-%m-%d %H:%M} UTC",
+        None if pd.isna(finished) else f"{finished:%Y-%m-%d %H:%M} (wall-clock time, UTC)",
         delta_color="off",
+        delta_arrow="off",
     )
     tests_col.metric(
         "dbt tests passed",
-        f"{int(last.tests_passed)}",
-        f"{int(last.tests_warned)} warned, {int(last.tests_failed)} failed",
+        fmt.count(last.tests_passed),
+        f"{fmt.count(last.tests_warned)} warned, {fmt.count(last.tests_failed)} failed",
         delta_color="off",
+        delta_arrow="off",
     )
 
-st.subheader("Sources")
-health = data.sql_frame(ctx.version, "SELECT * FROM marts.data_health ORDER BY source")
-if health.empty:
-    st.info(common.NO_DATA)
-else:
+
+def draw_dagster_link() -> None:
+    url = data.settings().dagster_url
+    if data.dagster_ui(url):
+        st.link_button("Open the Dagster UI", url, icon=":material/open_in_new:")
+    else:
+        st.caption(f"The Dagster UI is not running at {url} (`make dagster` starts it).")
+
+
+def draw_sources() -> None:
+    st.subheader("Sources")
+    health = data.sql_frame(ctx.version, "SELECT * FROM marts.data_health ORDER BY source")
+    if health.empty:
+        st.info(common.NO_DATA)
+        return
     st.dataframe(
         health,
         hide_index=True,
         key="sources",
         column_config={
-            "last_loaded_at": st.column_config.DatetimeColumn("last load (UTC)"),
-            "rows_last_load": st.column_config.NumberColumn("rows in last load", format="%d"),
-            "total_rows": st.column_config.NumberColumn("rows in raw", format="%d"),
-            "warn_after_hours": st.column_config.NumberColumn("stale after (h)"),
-            "age_hours": st.column_config.NumberColumn("age at publish (h)", format="%.1f"),
+            "tables": st.column_config.NumberColumn("tables", format=fmt.COUNT_PRINTF),
+            "last_loaded_at": st.column_config.DatetimeColumn(
+                "last load (wall clock, UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "rows_last_load": st.column_config.NumberColumn(
+                "rows in last load", format=fmt.COUNT_PRINTF
+            ),
+            "total_rows": st.column_config.NumberColumn("rows in raw", format=fmt.COUNT_PRINTF),
+            "warn_after_hours": st.column_config.NumberColumn(
+                "stale after (h)", format=fmt.HOURS_PRINTF
+            ),
+            "age_hours": st.column_config.NumberColumn(
+                "age at publish (h)", format=fmt.HOURS_PRINTF
+            ),
         },
     )
-    stale = health[health.status != "fresh"]
-    for row in stale.itertuples():
+    for row in health[health.status != "fresh"].itertuples():
         st.warning(f"{row.source}: {row.status} (last load {row.last_loaded_at or 'never'})")
+
+
+def draw_history() -> None:
+    st.subheader("Last 30 days")
+    history = data.sql_frame(ctx.version, "SELECT * FROM marts.data_health_history")
+    if history.empty or history.last_loaded_at.isna().all():
+        st.info("No load history yet: every publish adds a point per source.")
+        return
+    runs_col, age_col = st.columns(2)
+    with runs_col:
+        common.show(charts.rows_per_run(history), "rows_per_run")
+    with age_col:
+        common.show(charts.newest_load_age(history), "newest_load_age")
+
+
+def draw_test_issues() -> None:
+    st.subheader("dbt tests failing or warning in the last build")
+    issues = data.sql_frame(ctx.version, "SELECT * FROM marts.dbt_test_issues")
+    if issues.empty:
+        st.success("None: every test of the last build passed (or no build was recorded).")
+        return
+    st.dataframe(
+        issues,
+        hide_index=True,
+        key="test_issues",
+        column_config={
+            "failures": st.column_config.NumberColumn("failing rows", format=fmt.COUNT_PRINTF),
+        },
+    )
+
+
+draw_summary()
+draw_dagster_link()
+draw_sources()
+draw_history()
+draw_test_issues()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from velo.dashboard import charts, common, data
+from velo.dashboard import formatting as fmt
 from velo.serving import metrics as m
 from velo.serving.answers import report_months
 
@@ -24,14 +25,14 @@ else:
     now, before = totals["last_month"], totals["previous_month"]
     revenue_col.metric(
         f"Revenue, {last[0]:%b %Y}",
-        common.money(now["revenue"], ctx.symbol),
-        common.percent_change(now["revenue"], before["revenue"]),
+        fmt.money(now["revenue"], ctx.symbol),
+        fmt.percent_change(now["revenue"], before["revenue"]),
         help=f"vs {previous[0]:%b %Y}; excludes rejected and cancelled orders",
     )
     profit_col.metric(
         f"Profit, {last[0]:%b %Y}",
-        common.money(now["profit"], ctx.symbol),
-        common.percent_change(now["profit"], before["profit"]),
+        fmt.money(now["profit"], ctx.symbol),
+        fmt.percent_change(now["profit"], before["profit"]),
         help=f"vs {previous[0]:%b %Y}",
     )
 fx_col.metric(
@@ -52,6 +53,7 @@ st.caption(
     "Country/state/category filters apply to sales; FX and sentiment end at the range's end."
 )
 
+common.warn_if_no_sales(ctx)
 left, right = st.columns(2)
 
 
@@ -77,16 +79,16 @@ def draw_fx() -> None:
         ctx.version, m.FX_HOURLY.metrics, m.FX_HOURLY.group_by, (start, end, (), (), ()), "USD"
     ).dropna()
     if rates.empty:
-        st.info(common.NO_DATA)
+        st.info(common.no_data_between("EUR/USD rates", start, end))
     else:
         common.show(charts.fx_line(rates.sort_values("metric_time__hour")), "fx_line")
 
 
 def draw_sentiment() -> None:
-    _, end = common.last_days(ctx, 30)
+    start, end = common.last_days(ctx, 30)
     days = data.sentiment_days(ctx.version, end, 30)
     if days is None or days.empty:
-        st.info(common.NO_DATA)
+        st.info(common.no_data_between("scored news", start, end))
     else:
         common.show(charts.sentiment_line(days), "sentiment_line")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from velo.dashboard import charts, common, data
+from velo.dashboard import formatting as fmt
 from velo.serving import metrics as m
 
 ctx = common.page_context()
@@ -31,7 +32,7 @@ def draw_treemap() -> None:
     if frame.empty or not (frame.revenue > 0).any():
         st.info(common.NO_DATA)
     else:
-        common.show(charts.margin_treemap(frame), "margin_treemap")
+        common.show(charts.margin_treemap(frame, ctx.symbol), "margin_treemap")
 
 
 def draw_donut() -> None:
@@ -60,15 +61,20 @@ def draw_products() -> None:
         hide_index=True,
         key="top_products",
         column_config={
-            "revenue": st.column_config.NumberColumn(f"revenue ({ctx.symbol})", format="%.2f"),
-            "profit": st.column_config.NumberColumn(f"profit ({ctx.symbol})", format="%.2f"),
-            "units": st.column_config.NumberColumn("units", format="%d"),
-            "margin": st.column_config.NumberColumn("margin", format="percent"),
+            "revenue": st.column_config.NumberColumn(
+                f"revenue ({ctx.currency})", format=fmt.money_printf(ctx.symbol)
+            ),
+            "profit": st.column_config.NumberColumn(
+                f"profit ({ctx.currency})", format=fmt.money_printf(ctx.symbol)
+            ),
+            "units": st.column_config.NumberColumn("units", format=fmt.COUNT_PRINTF),
+            "margin": st.column_config.NumberColumn("margin", format="percent", step=0.001),
         },
     )
     st.caption("Products with at least 0.1 % of the period's revenue; click a header to sort.")
 
 
+common.warn_if_no_sales(ctx)
 common.guarded(draw_daily)
 left, right = st.columns(2)
 with left:
