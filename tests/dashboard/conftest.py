@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +24,36 @@ APP = Path(__file__).resolve().parents[2] / "src" / "velo" / "dashboard" / "app.
 def app(served: Settings) -> AppTest:
     """The app, first page rendered (VELO_DATA_DIR points at the served data)."""
     return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def dagster_webserver() -> Iterator[str]:
+    """A loopback stand-in for the Dagster UI: answers /server_info like dagster-webserver."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = self.path == "/server_info"
+            self.send_response(200 if found else 404)
+            self.end_headers()
+            self.wfile.write(b'{"dagster_webserver_version": "stub"}' if found else b"")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def figure(element: object) -> dict:

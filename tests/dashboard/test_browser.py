@@ -4,7 +4,6 @@ and saves the screenshots README shows (docs/screenshots/<page>.png)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from velo.dashboard.server import streamlit_command
 from velo.settings import Settings
+
+from .conftest import free_port
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -37,12 +38,6 @@ PAGES = {
 }
 
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

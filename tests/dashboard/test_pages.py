@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import duckdb
@@ -9,10 +10,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from velo.dashboard.common import NO_DATA
+from velo.dashboard.common import NO_DATA, NO_SALES
+from velo.serving import publish
 from velo.settings import Settings
 
-from .conftest import APP, figure, values
+from .conftest import APP, figure, free_port, values
 
 REVENUE = "sum(CASE WHEN is_revenue_status THEN revenue ELSE 0 END)"
 PROFIT = "sum(CASE WHEN is_revenue_status THEN profit ELSE 0 END)"
@@ -182,7 +184,8 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
     assert best.margin == pytest.approx(best.profit / best.revenue)
 
 
-def test_data_health_page(app: AppTest) -> None:
+def test_data_health_page(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VELO_DAGSTER_URL", f"http://127.0.0.1:{free_port()}"  # nothing listens there)
     app.switch_page("pages/data_health.py").run()
     assert_clean(app)
     assert kpis(app)["Serving DB published"] == "2014-06-30 23:00"
@@ -190,6 +193,56 @@ def test_data_health_page(app: AppTest) -> None:
     assert list(sources.source) == ["fx", "operations", "sentiment"]
     assert set(sources.status) == {"fresh"}
     assert (sources.rows_last_load > 0).all()
+    formats = column_formats(app.dataframe[0])
+    assert formats["rows_last_load"] == formats["total_rows"] == "%,d"
+    history = charts(app)
+    assert set(history) == {
+        "Rows loaded per run, last 30 days",
+        "Age of the newest data at each publish, last 30 days",
+    }
+    ages = history["Age of the newest data at each publish, last 30 days"]
+    assert {trace["name"] for trace in ages["data"]} == {"fx", "operations", "sentiment"}
+    assert sorted(shape["y0"] for shape in ages["layout"]["shapes"]) == [2, 26, 36]
+    assert any("not running" in caption.value for caption in app.caption)
+    assert not app.get("link_button")
+    assert "every test of the last build passed" in app.success[0].value
+
+
+def test_data_health_links_the_running_dagster_ui(
+    served: Settings, dagster_webserver: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VELO_DAGSTER_URL", dagster_webserver)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("pages/data_health.py").run()
+    assert_clean(at)
+    (link,) = at.get("link_button")
+    assert link.proto.url == dagster_webserver
+
+
+def test_data_health_lists_the_failing_and_warning_tests(served: Settings) -> None:
+    run_results = {
+        "results": [
+            {"unique_id": "test.velo.not_null_x.a1b2c3", "status": "pass", "failures": 0},
+            {"unique_id": "test.velo.accepted_range_qty.9f8e7d", "status": "warn", "failures": 3},
+            {
+                "unique_id": "test.velo.assert_revenue_reconciles",
+                "status": "fail",
+                "failures": 1234,
+            },
+        ]
+    }
+    target = served.state_dir / "dbt" / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "run_results.json").write_text(json.dumps(run_results))
+    publish(served)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("pages/data_health.py").run()
+    assert_clean(at)
+    assert kpis(at)["Last dbt build"] == "failed"
+    issues = at.dataframe[1].value
+    assert list(issues.test) == ["assert_revenue_reconciles", "accepted_range_qty"]
+    assert list(issues.failures) == [1234, 3]
+    assert column_formats(at.dataframe[1])["failures"] == "%,d"
 
 
 def test_no_serving_db_says_run_make_run(settings: Settings) -> None:
@@ -218,3 +271,98 @@ def test_velo_dashboard_serves_on_loopback_port_8501_by_default() -> None:
     assert command[command.index("--server.port") + 1] == "8501"
     assert "--server.enableStaticServing" in command  # the US map shape is served locally
     assert "8501" in CliRunner().invoke(cli, ["dashboard", "--help"]).output
+
+
+def column_formats(element: object) -> dict[str, str | None]:
+    """The display format st.dataframe was given per column (its column_config)."""
+    config = json.loads(element.proto.columns)  # type: ignore[attr-defined]
+    return {name: column.get("type_config", {}).get("format") for name, column in config.items()}
+
+
+@pytest.mark.parametrize(("currency", "symbol"), [("USD", "$"), ("EUR", "€")])
+def test_top_products_table_is_formatted_like_the_kpis(
+    app: AppTest, currency: str, symbol: str
+) -> None:
+    app.radio(key="_currency").set_value(currency)
+    app.switch_page("pages/profitability.py").run()
+    assert_clean(app)
+    table = app.dataframe[0]
+    formats = column_formats(table)
+    assert formats["revenue"] == formats["profit"] == f"{symbol}%,.0f"
+    assert formats["units"] == "%,d" and formats["margin"] == "percent"
+    labels = json.loads(table.proto.columns)
+    assert labels["revenue"]["label"] == f"revenue ({currency})"
+
+
+def test_one_state_map_scale_starts_at_zero(app: AppTest, served: Settings) -> None:
+    app.multiselect(key="_states").set_value(["US-TX"]).run()
+    assert_clean(app)
+    state_map = charts(app)["Revenue by US state"]
+    assert state_map["data"][0]["locations"] == ["TX"]
+    revenue = values(state_map["data"][0]["z"])[0]
+    axis = state_map["layout"]["coloraxis"]
+    assert (axis["cmin"], axis["cmax"]) == (0, pytest.approx(revenue))
+
+
+def test_one_day_draws_every_chart(app: AppTest) -> None:
+    app.date_input(key="_date_range").set_value((date(2014, 6, 15), date(2014, 6, 15))).run()
+    assert_clean(app)
+    assert len(charts(app)) == 4
+    app.switch_page("pages/profitability.py").run()
+    assert_clean(app)
+    daily = charts(app)["Daily revenue vs profit"]
+    assert all(
+        len(values(trace["y"])) == 1 and "markers" in trace["mode"] for trace in daily["data"]
+    )
+
+
+def test_a_selection_without_sales_says_so_once_clearly(app: AppTest) -> None:
+    app.multiselect(key="_countries").set_value(["DE"])
+    app.multiselect(key="_states").set_value(["US-TX"]).run()  # Texas is not in Germany
+    assert_clean(app)
+    assert [w.value for w in app.warning] == [NO_SALES]
+    assert set(charts(app)) == {
+        "EUR/USD, hourly, last 7 days",
+        "Public sentiment, daily, last 30 days",
+    }
+    app.switch_page("pages/profitability.py").run()
+    assert [w.value for w in app.warning] == [NO_SALES]
+    assert charts(app) == {} and not app.dataframe
+
+
+def test_a_range_before_the_fx_and_news_data_says_what_is_missing(app: AppTest) -> None:
+    # the sample has 30 days of FX rates and 60 of news before 2014-06-30
+    app.date_input(key="_date_range").set_value((date(2013, 6, 1), date(2013, 6, 30)))
+    app.radio(key="_currency").set_value("EUR").run()
+    assert_clean(app)
+    messages = [info.value for info in app.info]
+    assert f"{NO_DATA} No EUR/USD rates from 2013-06-24 to 2013-06-30." in messages
+    assert f"{NO_DATA} No scored news from 2013-06-01 to 2013-06-30." in messages
+    assert {"Revenue by US state", "Revenue by product category"} <= set(charts(app))
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [("simulated", "simulated time"), ("wall", "wall-clock time (UTC)"), (None, "platform clock")],
+)
+def test_the_clock_of_the_published_time_is_named(
+    served: Settings, kind: str | None, label: str
+) -> None:
+    """publish_log.clock_kind names the clock; a serving DB from before it says less, no error."""
+    with duckdb.connect(str(served.serving_path)) as con:
+        con.execute("ALTER TABLE marts.publish_log DROP COLUMN IF EXISTS clock_kind")
+        if kind:
+            con.execute("ALTER TABLE marts.publish_log ADD COLUMN clock_kind VARCHAR")
+            con.execute("UPDATE marts.publish_log SET clock_kind = ?", [kind])
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert_clean(at)
+    assert f"serving DB published 2014-06-30 23:00 ({label})" in sidebar_text(at)
+    at.switch_page("pages/data_health.py").run()
+    assert_clean(at)
+    published = next(m for m in at.metric if m.label == "Serving DB published")
+    assert published.value == "2014-06-30 23:00"
+    assert published.proto.delta == label
+
+
+def sidebar_text(at: AppTest) -> str:
+    return " ".join(caption.value for caption in at.sidebar.caption)

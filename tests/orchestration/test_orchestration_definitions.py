@@ -71,3 +71,10 @@ def test_schedules_cover_each_source_and_the_build(settings: Settings) -> None:
     sensors = {s.name for s in defs.sensors}
     assert {"slack_on_success", "slack_on_failure"} <= sensors
     assert operations.FRESHNESS.table == "sales_order_header"
+
+
+def test_the_serving_asset_points_at_the_dashboard(settings: Settings) -> None:
+    settings = settings.with_overrides(dashboard_url="http://127.0.0.1:8599")
+    spec = build_definitions(settings).resolve_asset_graph().get(SERVING_KEY)
+    assert "http://127.0.0.1:8599" in spec.description
+    assert spec.metadata["dashboard"] == dg.MetadataValue.url("http://127.0.0.1:8599")
