@@ -185,7 +185,7 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
 
 
 def test_data_health_page(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VELO_DAGSTER_URL", f"http://127.0.0.1:{free_port()}"  # nothing listens there)
+    monkeypatch.setenv("VELO_DAGSTER_URL", f"http://127.0.0.1:{free_port()}")  # nothing there
     app.switch_page("pages/data_health.py").run()
     assert_clean(app)
     assert kpis(app)["Serving DB published"] == "2014-06-30 23:00"
