@@ -143,7 +143,7 @@ def margin_treemap(subcategories: pd.DataFrame, symbol: str) -> go.Figure:
     frame = subcategories[subcategories.revenue > 0]
     figure = px.treemap(
         frame,
-        path=["order_line__category", "order_line__subcategory"],
+        path=[px.Constant("All categories"), "order_line__category", "order_line__subcategory"],
         values="revenue",
         color="margin",
         color_continuous_scale="RdYlGn",
@@ -154,7 +154,7 @@ def margin_treemap(subcategories: pd.DataFrame, symbol: str) -> go.Figure:
         hovertemplate=f"%{{label}}<br>Revenue: {fmt.money_hover('value', symbol)}"
         f"<br>Margin: %{{color:{fmt.PERCENT_D3}}}<extra></extra>"
     )
-    figure.update_traces(root_color="white")  # no dark frame around the categories
+    figure.update_traces(root_color="white")  # one named root, not a dark implied frame
     figure.update_coloraxes(colorbar_tickformat=".0%", colorbar_title_text="Margin")
     return figure.update_layout(margin=MARGIN)
 
