@@ -268,7 +268,7 @@ SKIPPED_RUNS = {"fx": (20,), "operations": (12, 11), "sentiment": ()}
 def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord]:
     """Daily publishes over the days before ``as_of`` (wall clock), each a few minutes after
     its loads, with a few skipped runs; row counts vary by a fixed rule."""
-    records, last = [], {}
+    records, last, totals = [], {}, dict.fromkeys(SOURCES, 0)
     for days_ago in range(HISTORY_DAYS - 1, 0, -1):
         checked_at = as_of - timedelta(days=days_ago)
         for source, (_, warn_hours) in sorted(SOURCES.items()):
@@ -276,18 +276,20 @@ def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord
                 rows = {"fx": 24, "operations": 120 + days_ago * 37 % 80}.get(
                     source, 3 + days_ago % 6
                 )
+                totals[source] += rows
                 last[source] = (checked_at - timedelta(minutes=5 + days_ago % 20), rows)
             loaded_at, rows = last[source]
             age = round((checked_at - loaded_at).total_seconds() / 3600, 2)
+            published = published_at - timedelta(days=days_ago)
             status = "fresh" if age <= warn_hours else "stale"
             records.append(
                 HealthRecord(
                     checked_at,
-                    published_at - timedelta(days=days_ago),
+                    published,
                     source,
                     loaded_at,
                     rows,
-                    0,
+                    totals[source],
                     warn_hours,
                     age,
                     status,
