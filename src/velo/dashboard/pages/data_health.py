@@ -100,9 +100,12 @@ def draw_history() -> None:
 
 def draw_test_issues() -> None:
     st.subheader("dbt tests failing or warning in the last build")
+    if data.sql_frame(ctx.version, "SELECT * FROM marts.dbt_build").empty:
+        st.info("No dbt build recorded in this serving DB.")
+        return
     issues = data.sql_frame(ctx.version, "SELECT * FROM marts.dbt_test_issues")
     if issues.empty:
-        st.success("None: every test of the last build passed (or no build was recorded).")
+        st.success("None: every test of the last build passed.")
         return
     st.dataframe(
         issues,
