@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from velo.dashboard.common import NO_DATA, NO_SALES
+from velo.dashboard.common import NO_DATA, NO_RATES, NO_SALES
 from velo.serving import publish
 from velo.settings import Settings
 
@@ -340,6 +340,20 @@ def test_a_range_before_the_fx_and_news_data_says_what_is_missing(app: AppTest) 
     assert f"{NO_DATA} No EUR/USD rates from 2013-06-24 to 2013-06-30." in messages
     assert f"{NO_DATA} No scored news from 2013-06-01 to 2013-06-30." in messages
     assert {"Revenue by US state", "Revenue by product category"} <= set(charts(app))
+
+
+def test_euros_without_any_fx_rates_fall_back_to_dollars(served: Settings) -> None:
+    with duckdb.connect(str(served.serving_path)) as con:
+        con.execute("DELETE FROM marts.fct_fx_rates_hourly")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.radio(key="_currency").set_value("EUR").run()
+    assert_clean(at)
+    assert NO_RATES in [warning.value for warning in at.sidebar.warning]
+    assert kpis(at)["Revenue, May 2014"].startswith("$")
+    assert kpis(at)["EUR/USD"] == "n/a"
+    assert f"{NO_DATA} No EUR/USD rates from 2014-06-24 to 2014-06-30." in [
+        info.value for info in at.info
+    ]
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ NO_SALES = (
     "No data for this selection: no sales match these dates, places and categories. "
     "Widen the date range or clear a filter in the sidebar."
 )
+NO_RATES = "No EUR/USD rates loaded yet: amounts are shown in USD."
 NO_SERVING_DB = "No serving database yet: run `make run` first (it builds and publishes the data)."
 
 
@@ -117,6 +118,9 @@ def sidebar(version: tuple[str, float]) -> PageContext:
         on_change=remember,
         args=("currency",),
     )
+    if currency == "EUR" and not data.has_fx_rates(version):
+        st.sidebar.warning(NO_RATES)
+        currency = "USD"
     st.sidebar.caption(
         f"Data as of {as_of:%Y-%m-%d} · serving DB published {fmt.timestamp(published, clock_kind)}"
     )

@@ -71,6 +71,11 @@ def eur_usd(version: tuple[str, float], as_of: date) -> dict[str, Any] | None:
     return answers.eur_usd(cursor(), as_of)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def has_fx_rates(version: tuple[str, float]) -> bool:
+    return answers.has_rows(cursor(), "fx")
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def sentiment(version: tuple[str, float], as_of: date) -> dict[str, Any] | None:
     return answers.sentiment(cursor(), as_of)
