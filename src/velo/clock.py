@@ -1,52 +1,45 @@
-"""The platform's notion of 'now'.
+"""The platform's notion of 'now', as a value.
 
-Real deployments use the wall clock. The simulated company keeps its own clock (in the
-operations DB's ``sim_state`` table, key ``now``) so that "last month", the FX API's latest rate
-and the news of the last 24 h all agree with the simulated business. An explicit ``clock`` setting
-(``VELO_CLOCK``) overrides both.
+An entry point (the CLI, the Dagster resources: :mod:`velo.runtime`) decides the clock once per
+command or run and stores it in ``settings.clock`` with its kind in ``settings.clock_kind``:
+
+- ``fixed``: the ``clock`` setting (``VELO_CLOCK``) or a ``--as-of`` date (end of that day);
+- ``simulated``: the simulated company's clock (it runs ahead of the wall clock after
+  ``velo sim tick``);
+- ``wall``: the wall clock (UTC) when the command started.
+
+Code below the entry points only calls :func:`now` and never reads the simulator.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
+if TYPE_CHECKING:
+    from velo.settings import Settings
 
-from velo.settings import Settings
-
-SIM_CLOCK_KEY = "now"
+FIXED, SIMULATED, WALL = "fixed", "simulated", "wall"
+# How answers, publish and the dashboard name each kind next to a time they show.
+CLOCK_LABELS = {
+    FIXED: "fixed clock",
+    SIMULATED: "simulated time",
+    WALL: "wall-clock time (UTC)",
+}
 
 
 def wall_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def read_sim_clock(ops_db_url: str) -> datetime | None:
-    """The simulated company's clock, or None when there is no simulated company there."""
-    from velo.simulator.schema import sim_state
-
-    if ops_db_url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        if not Path(ops_db_url.removeprefix("sqlite:///")).exists():
-            return None
-    engine = sa.create_engine(ops_db_url)
-    try:
-        with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("sim_state"):
-                return None
-            value = conn.execute(
-                sa.select(sim_state.c.value).where(sim_state.c.key == SIM_CLOCK_KEY)
-            ).scalar_one_or_none()
-    except sa.exc.OperationalError:
-        return None
-    finally:
-        engine.dispose()
-    return datetime.fromisoformat(value) if value else None
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59))
 
 
 def now(settings: Settings) -> datetime:
-    """The configured clock, else the simulated company's clock, else the wall clock (UTC)."""
-    if settings.clock is not None:
-        return settings.clock
-    return read_sim_clock(settings.ops_db_url) or wall_now()
+    """The clock an entry point resolved, else (a caller that resolved none) the wall clock."""
+    return settings.clock if settings.clock is not None else wall_now()
+
+
+def clock_label(settings: Settings) -> str:
+    return CLOCK_LABELS[settings.clock_kind]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from velo.clock import FIXED, WALL
 from velo.errors import UsageError
 
 ENV_PREFIX = "VELO_"
@@ -32,6 +33,9 @@ WAREHOUSE_KINDS = ("duckdb", "postgres", "snowflake")
 HTTP_URL_KEYS = frozenset(
     {"fx_api_url", "news_api_url", "slack_webhook_url", "dagster_url", "dashboard_url"}
 )
+
+
+RESOLVED = "resolved"  # field metadata: decided by the entry points, not configurable
 
 
 class ConfigError(UsageError):
@@ -59,12 +63,9 @@ class Settings:
     seed: int
     archive_after_days: int
     expire_after_days: int
-
-    def now(self) -> datetime:
-        """The platform's 'now': the configured clock, else the wall clock (UTC, naive)."""
-        if self.clock is not None:
-            return self.clock
-        return datetime.now(UTC).replace(tzinfo=None)
+    # Not a setting: which clock ``clock`` holds (velo.clock: FIXED | SIMULATED | WALL). Loading
+    # marks a configured clock FIXED; the entry points (velo.runtime) set the resolved one.
+    clock_kind: str = field(default=WALL, metadata={RESOLVED: True})
 
     @property
     def uses_simulated_apis(self) -> bool:
@@ -78,13 +79,17 @@ class Settings:
     def masked(self) -> dict[str, str]:
         """Every setting as text, secrets masked, for display and logs."""
         shown: dict[str, str] = {}
-        for f in fields(self):
+        for f in configurable_fields():
             value = getattr(self, f.name)
             text = "" if value is None else str(value)
             if f.name in SECRET_KEYS or f.name.endswith("_url"):
                 text = mask_secret(f.name, text)
             shown[f.name] = text
         return shown
+
+
+def configurable_fields() -> list[Field[Any]]:
+    return [f for f in fields(Settings) if not f.metadata.get(RESOLVED)]
 
 
 def mask_secret(name: str, value: str) -> str:
@@ -173,7 +178,7 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
         raise ConfigError(f"{CONFIG_FILE_ENV} points to {config_file}, which does not exist")
     from_file = _read_toml(config_file) if config_file.exists() else {}
 
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in configurable_fields()}
     for key in from_file:
         if key not in known:
             raise ConfigError(
@@ -199,7 +204,8 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
         values[key] = _absolute_path(values[key], cwd)
     values["landing_url"] = _absolute_local_url(values["landing_url"], cwd)
     values["ops_db_url"] = _absolute_sqlite_url(values["ops_db_url"], cwd)
-    return Settings(data_dir=data_dir, **values)
+    clock_kind = WALL if values["clock"] is None else FIXED
+    return Settings(data_dir=data_dir, clock_kind=clock_kind, **values)
 
 
 def _absolute_path(value: str, cwd: Path) -> Path:

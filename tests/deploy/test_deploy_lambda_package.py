@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from velo.deploy.lambda_package import build_lambda_packages, handler_path
-from velo.errors import UsageError
+from velo.errors import UsageError, VeloError
 
 # Imported with nothing but the extracted zip on sys.path (-S: no site-packages, -I: no env).
 IMPORT_CHECK = """
@@ -20,7 +20,7 @@ sys.path.insert(0, root)
 module_name, attribute = sys.argv[2].rsplit(".", 1)
 module = importlib.import_module(module_name)
 assert callable(getattr(module, attribute)), "handler is not callable"
-for name in ("vaderSentiment", "httpx", "fsspec", "s3fs", "sqlalchemy", module_name):
+for name in ("vaderSentiment", "httpx", "fsspec", "s3fs", module_name):
     found = importlib.import_module(name).__file__
     assert found.startswith(root), f"{name} came from {found}, not the zip"
 print("ok")
@@ -40,6 +40,27 @@ def test_zip_holds_the_handler_module_and_its_dependencies(sentiment_zip):
     assert any(name.startswith("vaderSentiment/") for name in names)
     assert not any("__pycache__" in name or name.startswith("bin/") for name in names)
     assert not any("dbt_project" in name for name in names)
+
+
+def test_zip_holds_only_what_the_function_imports(sentiment_zip):
+    names = zipfile.ZipFile(sentiment_zip).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert "sqlalchemy" not in tops and "SQLAlchemy" not in {t.split("-")[0] for t in tops}
+    for unused in ("simulator", "ingest", "warehouse", "serving", "dashboard", "orchestration"):
+        assert not any(name.startswith(f"velo/{unused}/") for name in names), unused
+    assert "velo/functions/notify_slack.py" not in names  # another function's module
+
+
+def test_a_function_importing_an_unmapped_library_is_refused(tmp_path):
+    source_root = tmp_path / "src"
+    functions = source_root / "velo" / "functions"
+    functions.mkdir(parents=True)
+    (source_root / "velo" / "__init__.py").write_text("")
+    (functions / "__init__.py").write_text("")
+    (functions / "sentiment.py").write_text("def handler(event, context):\n    import pandas\n")
+    (tmp_path / "constraints.txt").write_text("")
+    with pytest.raises(VeloError, match="imports pandas.*add it to DISTRIBUTIONS"):
+        build_lambda_packages(tmp_path / "dist", ["sentiment"], repo_root=tmp_path)
 
 
 def test_handler_imports_from_the_extracted_zip_alone(sentiment_zip, tmp_path):

@@ -11,7 +11,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from velo.deploy.lambda_package import FUNCTION_REQUIREMENTS
+from velo.functions import FUNCTIONS
 from velo.deploy.static_checks import run_checkov
 from velo.settings import load_settings
 
@@ -169,7 +169,7 @@ def test_every_lambda_points_at_an_existing_handler(parsed_files):
     [(_, function)] = find(parsed_files, "resource", "aws_lambda_function")
     assert function["for_each"] == "${local.lambda_functions}"
     names = set(local_value(parsed_files, "lambda_functions"))
-    assert names == set(FUNCTION_REQUIREMENTS)  # terraform deploys what make lambda-package builds
+    assert names == set(FUNCTIONS)  # terraform deploys what make lambda-package builds
     template = unquote(function["handler"])
     for name in sorted(names):
         module_name, attribute = template.replace("${each.key}", name).rsplit(".", 1)

@@ -102,9 +102,5 @@ def read_event(path: Path | None) -> dict[str, Any]:
 
 
 def invoke(name: str, event: dict[str, Any], settings: Settings) -> Any:
-    """Run one function here, with the simulated APIs running when the settings point at them."""
-    from velo.simulator.apis import running_apis
-
-    module = function_module(name)
-    with running_apis(settings) as live:
-        return module.run(event, live)
+    """Run one function here, with these settings (the caller started any simulated API)."""
+    return function_module(name).run(event, settings)

@@ -35,12 +35,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from velo.clock import SIM_CLOCK_KEY
 from velo.errors import UsageError, VeloError
 from velo.settings import Settings
 from velo.simulator import schema
 from velo.simulator.aw_readers import RawTable, find_table_file, read_table
 from velo.simulator.bulk import load_tables, rebuilt_database
+from velo.simulator.clock import SIM_CLOCK_KEY
 from velo.simulator.company import SOURCE_KEY, row_counts, write_state
 
 DATASET_DIR = Path("shared") / "datasets" / "adventureworks-2014"

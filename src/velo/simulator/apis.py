@@ -1,10 +1,11 @@
 """The simulated outside world over HTTP: an FX rates API and a news API on one FastAPI app.
 
 FX (Open Exchange Rates style) is served under ``/fx``, news (Alpha Vantage NEWS_SENTIMENT
-style) under ``/news``; see CONTRACTS.md for the formats. The server's "now" is
-``velo.clock.now(settings)`` evaluated per request, so nothing is ever later than the simulated
-company's clock. ``running_apis`` starts the app in a background thread on a free loopback port
-for the duration of a command or test.
+style) under ``/news``; see CONTRACTS.md for the formats. Nothing is ever later than the server's
+"now": the platform clock the entry point resolved (``settings.clock``), or, for a server given
+none (``velo sim serve``), the simulated company's clock as it moves, else the wall clock.
+``running_apis`` starts the app in a background thread on a free loopback port for the duration
+of a command or test.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,10 +26,11 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from velo import clock
+from velo.clock import wall_now
 from velo.errors import VeloError
 from velo.settings import SIMULATED_FX_API_URL, SIMULATED_NEWS_API_URL, Settings
 from velo.simulator import fx, news
+from velo.simulator.clock import following_sim_clock
 
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS = 30
@@ -78,7 +80,10 @@ def parse_int(value: str | None, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
-def fx_router(settings: Settings) -> APIRouter:
+Clock = Callable[[], datetime]
+
+
+def fx_router(settings: Settings, now: Clock) -> APIRouter:
     router = APIRouter()
     seed = settings.seed
 
@@ -86,7 +91,7 @@ def fx_router(settings: Settings) -> APIRouter:
     def latest(app_id: str | None = None) -> Any:
         if not key_matches(app_id, settings.fx_api_key):
             return fx_unauthorized()
-        hour = fx.hour_index(clock.now(settings))
+        hour = fx.hour_index(now())
         if hour < 0:
             return fx_error(404, "not_available", "No rates before 2010-01-01.")
         return fx_snapshot(seed, hour)
@@ -99,12 +104,12 @@ def fx_router(settings: Settings) -> APIRouter:
             wanted = date.fromisoformat(day)
         except ValueError:
             return fx_error(400, "invalid_date", f"'{day}' is not a date (YYYY-MM-DD).")
-        now = clock.now(settings)
-        if wanted > now.date() or wanted < fx.EPOCH.date():
+        today = now()
+        if wanted > today.date() or wanted < fx.EPOCH.date():
             return fx_error(404, "not_available", f"Historical rates for {day} are not available.")
         # A day's rates are those at 23:00; today's are the latest so far.
         closing = fx.hour_index(datetime.combine(wanted, datetime.min.time()) + timedelta(hours=23))
-        return fx_snapshot(seed, min(closing, fx.hour_index(now)))
+        return fx_snapshot(seed, min(closing, fx.hour_index(today)))
 
     @router.get("/hourly.json")
     def hourly(
@@ -112,8 +117,8 @@ def fx_router(settings: Settings) -> APIRouter:
     ) -> Any:
         if not key_matches(app_id, settings.fx_api_key):
             return fx_unauthorized()
-        now = clock.now(settings)
-        default_since = fx.hour_timestamp(fx.hour_index(now - timedelta(HOURLY_DEFAULT_DAYS)))
+        until = now()
+        default_since = fx.hour_timestamp(fx.hour_index(until - timedelta(HOURLY_DEFAULT_DAYS)))
         try:
             since_unix = parse_int(since, default_since)
             count = parse_int(limit, HOURLY_DEFAULT_LIMIT)
@@ -123,7 +128,7 @@ def fx_router(settings: Settings) -> APIRouter:
             return fx_error(400, "invalid_parameter", f"limit must be 1..{HOURLY_MAX_LIMIT}.")
         # `since` is exclusive: the first whole hour strictly after it.
         first = max(fx.hour_of_timestamp(since_unix) + 1, 0)
-        last_available = fx.hour_index(now)
+        last_available = fx.hour_index(until)
         last = min(first + count - 1, last_available)
         data = []
         if first <= last:
@@ -158,7 +163,7 @@ def parse_news_time(value: str) -> datetime:
     raise ValueError(value)
 
 
-def news_router(settings: Settings) -> APIRouter:
+def news_router(settings: Settings, now: Clock) -> APIRouter:
     router = APIRouter()
 
     @router.get("/query")
@@ -179,9 +184,9 @@ def news_router(settings: Settings) -> APIRouter:
             return news_error(f"Invalid API call: function {function!r} is not NEWS_SENTIMENT.")
         if sort not in NEWS_SORTS:
             return news_error(f"Invalid API call: sort must be one of {', '.join(NEWS_SORTS)}.")
-        now = clock.now(settings)
+        until = now()
         try:
-            end = min(parse_news_time(time_to), now) if time_to else now
+            end = min(parse_news_time(time_to), until) if time_to else until
             start = parse_news_time(time_from) if time_from else end - NEWS_WINDOW
             count = parse_int(limit, NEWS_DEFAULT_LIMIT)
         except ValueError as exc:
@@ -205,10 +210,19 @@ def news_router(settings: Settings) -> APIRouter:
 # --- The app and its servers ------------------------------------------------------------------
 
 
+def api_clock(settings: Settings) -> Clock:
+    """The server's 'now': the resolved platform clock, else the simulated clock as it moves."""
+    fixed = settings.clock
+    if fixed is not None:
+        return lambda: fixed
+    return following_sim_clock(settings.ops_db_url, otherwise=wall_now)
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Velo simulated outside world", docs_url=None, redoc_url=None)
-    app.include_router(fx_router(settings), prefix="/fx")
-    app.include_router(news_router(settings), prefix="/news")
+    now = api_clock(settings)
+    app.include_router(fx_router(settings, now), prefix="/fx")
+    app.include_router(news_router(settings, now), prefix="/news")
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from velo.clock import SIM_CLOCK_KEY
 from velo.errors import UsageError, VeloError
 from velo.settings import Settings
 from velo.simulator import catalog, schema
@@ -45,6 +44,7 @@ from velo.simulator.bulk import (
     shown_url,
     sqlite_path,
 )
+from velo.simulator.clock import SIM_CLOCK_KEY
 
 Batch = dict[str, Any]
 # sim_state key naming the real dataset a company was loaded from (absent when simulated)
@@ -459,14 +459,16 @@ def _daily_rate(days: np.ndarray, start_day: int) -> np.ndarray:
 
 
 def _arrivals(
-    rng: np.random.Generator, first_day: int, n_days: int, start_day: int, per_day: float
+    rng: np.random.Generator, first: int, last: int, start_day: int, per_day: float
 ) -> np.ndarray:
-    """Sorted arrival instants (unix seconds) over whole days, mostly in business hours."""
-    days = np.arange(first_day, first_day + n_days)
+    """Sorted arrival instants (unix seconds) from ``first`` to ``last`` (inclusive), mostly in
+    business hours: drawn for the whole days the range touches, then cut to it."""
+    days = np.arange(first // SECONDS_PER_DAY, last // SECONDS_PER_DAY + 1)
     counts = rng.poisson(per_day * _daily_rate(days, start_day))
     day = np.repeat(days, counts)
     hours = np.clip(rng.normal(14.0, 4.0, len(day)), 0.0, 23.999)
-    return np.sort(day * SECONDS_PER_DAY + (hours * 3600).astype(np.int64))
+    instants = np.sort(day * SECONDS_PER_DAY + (hours * 3600).astype(np.int64))
+    return instants[(instants >= first) & (instants <= last)]
 
 
 # --- orders --------------------------------------------------------------------------------------
@@ -671,10 +673,6 @@ class _SimState:
     now: datetime
     source: str | None = None  # the dataset a real company's data was loaded from
 
-    @property
-    def today(self) -> int:
-        return _seconds(self.now) // SECONDS_PER_DAY
-
 
 def _open_company(settings: Settings) -> tuple[sa.Engine, _SimState]:
     """An engine on an initialised operations DB and the simulator's state, or a clear error."""
@@ -740,7 +738,9 @@ def init_company(
     seed: int | None = None,
     as_of: date | None = None,
 ) -> dict[str, int | str]:
-    """(Re)create the operations DB with ``days`` of history ending at ``as_of`` (default today)."""
+    """(Re)create the operations DB with ``days`` of history ending at ``as_of``: that instant
+    (a datetime), the end of that day (a date), or by default the current instant (wall clock),
+    so a new company holds no order, price change or work order from the future."""
     if days < 1:
         raise UsageError(f"--days must be at least 1 (got {days})")
     if not scale > 0:
@@ -748,8 +748,7 @@ def init_company(
     seed = settings.seed if seed is None else seed
     if seed < 0:
         raise UsageError(f"--seed must not be negative (got {seed})")
-    as_of = as_of or datetime.now(UTC).date()
-    state, batches = _history(seed, days, scale, as_of)
+    state, batches = _history(seed, days, scale, _history_end(as_of))
 
     with rebuilt_database(settings.ops_db_url, schema.metadata) as conn:
         load_tables(conn, schema.metadata, batches)
@@ -758,19 +757,28 @@ def init_company(
     return {**counts, "now": state["now"], "seed": seed, "history_start": state["history_start"]}
 
 
+def _history_end(as_of: date | None) -> datetime:
+    if isinstance(as_of, datetime):
+        return as_of.replace(microsecond=0)
+    if as_of is not None:
+        return datetime.combine(as_of, datetime.max.time()).replace(microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
 def _history(
-    seed: int, days: int, scale: float, as_of: date
+    seed: int, days: int, scale: float, end: datetime
 ) -> tuple[dict[str, str], Iterator[tuple[str, Batch]]]:
-    """The simulator state and every row of a company with ``days`` of history up to ``as_of``.
+    """The simulator state and every row of a company with ``days`` of history up to ``end``
+    (the last of those days ends at ``end``).
 
     Rows come as (table, batch) pairs generated block by block of days, so memory stays bounded
     at any scale.
     """
-    rng = np.random.default_rng([seed, INIT_STREAM, _day_number(as_of), days, round(scale * 1e6)])
-    end_day = _day_number(as_of)
+    end_day = _day_number(end.date())
+    rng = np.random.default_rng([seed, INIT_STREAM, end_day, days, round(scale * 1e6)])
     start_day = end_day - days + 1
     start = start_day * SECONDS_PER_DAY
-    at = end_day * SECONDS_PER_DAY + SECONDS_PER_DAY - 1
+    at = _seconds(end)
     products = _products()
 
     # Products were launched one to two years before the history starts.
@@ -788,13 +796,15 @@ def _history(
         base_created = np.sort(rng.integers(start - 365 * SECONDS_PER_DAY, start, n_base))
         yield from _customers(rng, seed, np.arange(1, n_base + 1), base_created).items()
         next_ids = _NextIds(customer=n_base + 1, order=ORDER_ID_BASE, line=1, work_order=1)
-        for first_day in range(start_day, end_day + 1, BLOCK_DAYS):
-            n_days = min(BLOCK_DAYS, end_day + 1 - first_day)
-            placed = _arrivals(rng, first_day, n_days, start_day, ORDERS_PER_YEAR / 365 * scale)
+        for block_start in range(start, at + 1, BLOCK_DAYS * SECONDS_PER_DAY):
+            block_end = min(block_start + BLOCK_DAYS * SECONDS_PER_DAY - 1, at)
+            placed = _arrivals(
+                rng, block_start, block_end, start_day, ORDERS_PER_YEAR / 365 * scale
+            )
             batches, next_ids = _orders(rng, seed, placed, next_ids, list_prices, at)
             yield from batches
             started = _arrivals(
-                rng, first_day, n_days, start_day, WORK_ORDERS_PER_YEAR / 365 * scale
+                rng, block_start, block_end, start_day, WORK_ORDERS_PER_YEAR / 365 * scale
             )
             yield "work_order", _work_orders(rng, seed, started, next_ids.work_order, at)
             next_ids = replace(next_ids, work_order=next_ids.work_order + len(started))
@@ -821,10 +831,9 @@ def tick(settings: Settings, *, days: int = 1) -> dict[str, int | str]:
                 f"from {state.source}; `velo sim tick` only advances the simulated company"
             )
         for _ in range(days):
-            day = state.today + 1
+            now = state.now + timedelta(days=1)
             with engine.begin() as conn:
-                _simulate_day(conn, state, day, counts)
-                now = _moment(day * SECONDS_PER_DAY + SECONDS_PER_DAY - 1)
+                _simulate_day(conn, state, _seconds(state.now) + 1, _seconds(now), counts)
                 write_state(conn, {SIM_CLOCK_KEY: now.isoformat()})
             state = replace(state, now=now)
     finally:
@@ -857,11 +866,12 @@ def _load_history(conn: sa.Connection, table: sa.Table, value_column: str) -> Pr
     return PriceHistory(rows)
 
 
-def _simulate_day(conn: sa.Connection, state: _SimState, day: int, counts: Counter[str]) -> None:
-    """One business day: price changes, new customers and orders, order progress, work orders."""
-    rng = np.random.default_rng([state.seed, TICK_STREAM, day])
-    first = day * SECONDS_PER_DAY
-    at = first + SECONDS_PER_DAY - 1
+def _simulate_day(
+    conn: sa.Connection, state: _SimState, first: int, at: int, counts: Counter[str]
+) -> None:
+    """One business day, from instant ``first`` to ``at``: price changes, new customers and
+    orders, order progress, work orders."""
+    rng = np.random.default_rng([state.seed, TICK_STREAM, first])
     tables = schema.metadata.tables
 
     list_prices = _load_history(conn, schema.product_list_price_history, "list_price")
@@ -926,11 +936,11 @@ def _simulate_day(conn: sa.Connection, state: _SimState, day: int, counts: Count
     _finish_work_orders(conn, state.seed, at, counts)
     _move_customers(rng, conn, next_ids.customer - 1, state.scale, first, counts)
 
-    placed = _arrivals(rng, day, 1, state.start_day, ORDERS_PER_YEAR / 365 * state.scale)
+    placed = _arrivals(rng, first, at, state.start_day, ORDERS_PER_YEAR / 365 * state.scale)
     batches, _ = _orders(rng, state.seed, placed, next_ids, list_prices, at)
     for name, batch in batches:
         counts[f"{name} inserted"] += insert_batch(conn, tables[name], batch)
-    started = _arrivals(rng, day, 1, state.start_day, WORK_ORDERS_PER_YEAR / 365 * state.scale)
+    started = _arrivals(rng, first, at, state.start_day, WORK_ORDERS_PER_YEAR / 365 * state.scale)
     work = _work_orders(rng, state.seed, started, next_ids.work_order, at)
     counts["work_order inserted"] += insert_batch(conn, schema.work_order, work)
 
