@@ -68,7 +68,13 @@ def parse_date(value: str | None) -> date | None:
         raise typer.BadParameter(f"'{value}' is not a date (expected YYYY-MM-DD)") from None
 
 
-AsOf = Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD) to act as of; default today.")]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        help="Date (YYYY-MM-DD) to act as of, to the end of that day; default: the platform "
+        "clock (the `clock` setting, else the simulated company's clock, else now)."
+    ),
+]
 
 
 @app.command()
@@ -93,9 +99,13 @@ def sim_init(
     days: Annotated[int, typer.Option(min=1, help="Days of history to create.")] = 365,
     scale: Annotated[float, typer.Option(min=0.001, help="1 ≈ AdventureWorks size.")] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: setting `seed`).")] = None,
-    as_of: AsOf = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Date (YYYY-MM-DD): history ends at the end of that day; default: now."),
+    ] = None,
 ) -> None:
-    """Create the simulated company's operations database, history ending at --as-of."""
+    """Create the simulated company's operations database, its history ending now (wall clock)
+    or at the end of the --as-of day."""
     from velo.simulator.company import init_company
 
     with console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"):
@@ -176,11 +186,13 @@ IngestSource = Annotated[str, typer.Argument(help="operations, fx, sentiment or 
 def ingest(source: IngestSource = "all") -> None:
     """Load the source systems into the warehouse schema `raw` (dlt pipelines)."""
     from velo.ingest import SOURCES, IngestError, print_load_reports, run_ingest
+    from velo.runtime import platform
 
     if source != "all" and source not in SOURCES:
         raise typer.BadParameter(f"'{source}' is not one of all, {', '.join(SOURCES)}")
     try:
-        reports = run_ingest(load_settings(), SOURCES if source == "all" else [source])
+        with platform(load_settings()) as live:
+            reports = run_ingest(live, SOURCES if source == "all" else [source])
     except IngestError as exc:
         print_load_reports(console, exc.reports)
         raise
@@ -194,8 +206,10 @@ def lifecycle(
 ) -> None:
     """Landing-zone retention: archive old files (gzip), delete expired ones."""
     from velo.lifecycle import print_lifecycle, run_lifecycle
+    from velo.runtime import resolve_clock
 
-    print_lifecycle(console, run_lifecycle(load_settings(), dry_run=dry_run), dry_run=dry_run)
+    settings = resolve_clock(load_settings())
+    print_lifecycle(console, run_lifecycle(settings, dry_run=dry_run), dry_run=dry_run)
 
 
 @app.command("run")
@@ -296,9 +310,10 @@ def dbt_passthrough(ctx: typer.Context) -> None:
 @reports_errors
 def publish_serving() -> None:
     """Copy the marts into the read-only serving DB (atomic swap)."""
+    from velo.runtime import resolve_clock
     from velo.serving import publish
 
-    print_mapping("Serving DB published", publish(load_settings()).as_mapping())
+    print_mapping("Serving DB published", publish(resolve_clock(load_settings())).as_mapping())
 
 
 AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]
@@ -308,11 +323,12 @@ AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]
 @reports_errors
 def answers(as_of: AsOf = None, output: AnswerFormat = "table") -> None:
     """Answer the six questions from the serving DB (as of the platform clock by default)."""
+    from velo.runtime import resolve_clock
     from velo.serving.report import show_answers
 
     if output not in ("table", "json"):
         raise typer.BadParameter(f"'{output}' is not one of table, json")
-    show_answers(load_settings(), parse_date(as_of), output, console)
+    show_answers(resolve_clock(load_settings(), parse_date(as_of)), None, output, console)
 
 
 @app.command()
@@ -336,8 +352,11 @@ def functions_invoke(
     from pathlib import Path
 
     from velo.functions.local import invoke, read_event
+    from velo.runtime import platform
 
-    print_json(invoke(name, read_event(Path(event) if event else None), load_settings()))
+    payload = read_event(Path(event) if event else None)
+    with platform(load_settings()) as live:
+        print_json(invoke(name, payload, live))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -74,6 +74,8 @@ class Settings:
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
+        if "clock" in changes and "clock_kind" not in changes:  # a clock set in code is fixed
+            changes["clock_kind"] = WALL if changes["clock"] is None else FIXED
         return replace(self, **changes)
 
     def masked(self) -> dict[str, str]:
@@ -86,6 +88,18 @@ class Settings:
                 text = mask_secret(f.name, text)
             shown[f.name] = text
         return shown
+
+
+def served_api_url(settings: Settings, key: str) -> str:
+    """The API URL to call, or one clear error when it is still a simulated default: only the
+    entry points (the velo commands, the Dagster resources) start those APIs."""
+    url = str(getattr(settings, key))
+    if url in (SIMULATED_FX_API_URL, SIMULATED_NEWS_API_URL):
+        raise UsageError(
+            f"{key} is the simulated default {url}, served only while a velo command runs: run "
+            f"this through `velo` (e.g. `velo ingest`), or start `velo sim serve` and set {key}"
+        )
+    return url
 
 
 def configurable_fields() -> list[Field[Any]]:

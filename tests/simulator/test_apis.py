@@ -20,6 +20,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from velo.errors import VeloError
 from velo.settings import SIMULATED_API_KEY, Settings, load_settings
+from velo.simulator import clock as sim_clock
 from velo.simulator.apis import bound_socket, running_apis, serve_forever
 from velo.simulator.schema import sim_state
 from velo.testing.postgres import free_port
@@ -196,18 +197,45 @@ def test_wrong_or_missing_key_is_401(live: Settings) -> None:
         assert "Invalid API key" in response.json()["Information"]
 
 
-def test_server_now_follows_the_simulated_clock_per_request(tmp_path: Path) -> None:
-    db = tmp_path / "ops.db"
-    engine = sa.create_engine(f"sqlite:///{db}")
+def sim_clock_db(tmp_path: Path, now: str) -> sa.Engine:
+    """An operations DB holding only the simulated clock."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ops.db'}")
     sim_state.metadata.create_all(engine, tables=[sim_state])
     with engine.begin() as conn:
-        conn.execute(sa.insert(sim_state).values(key="now", value="2020-06-01T12:30:00"))
-    settings = make_settings(tmp_path, VELO_CLOCK="", VELO_OPS_DB_URL=f"sqlite:///{db}")
+        conn.execute(sa.insert(sim_state).values(key="now", value=now))
+    return engine
+
+
+def test_server_without_a_clock_follows_the_simulated_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `velo sim serve` is given no clock: it re-reads the simulated one (here on every request)
+    monkeypatch.setattr(sim_clock, "SIM_CLOCK_REFRESH_SECONDS", 0.0)
+    engine = sim_clock_db(tmp_path, "2020-06-01T12:30:00")
+    settings = make_settings(tmp_path, VELO_CLOCK="", VELO_OPS_DB_URL=str(engine.url))
     with running_apis(settings) as live:
         assert fx(live, "latest.json").json()["timestamp"] == unix(datetime(2020, 6, 1, 12))
         with engine.begin() as conn:
             conn.execute(sa.update(sim_state).values(value="2020-06-02T08:05:00"))
         assert fx(live, "latest.json").json()["timestamp"] == unix(datetime(2020, 6, 2, 8))
+    engine.dispose()
+
+
+def test_server_given_a_clock_never_answers_past_it(tmp_path: Path) -> None:
+    # the entry points resolve the clock once; a later simulated clock must not leak through
+    engine = sim_clock_db(tmp_path, "2030-01-01T00:00:00")
+    settings = make_settings(tmp_path, VELO_OPS_DB_URL=str(engine.url))
+    with running_apis(settings) as live:
+        assert fx(live, "latest.json").json()["timestamp"] == unix(
+            CLOCK.replace(minute=0, second=0)
+        )
+        hours = fx(live, "hourly.json", since=unix(CLOCK - timedelta(hours=5)), limit=100).json()
+        assert max(row["timestamp"] for row in hours["data"]) <= unix(CLOCK)
+        assert fx(live, f"historical/{(CLOCK + timedelta(days=1)).date()}.json").status_code == 404
+        feed = news(live, time_to="20300101T0000", limit=1000).json()["feed"]
+        assert feed and max(item["time_published"] for item in feed) <= CLOCK.strftime(
+            "%Y%m%dT%H%M%S"
+        )
     engine.dispose()
 
 

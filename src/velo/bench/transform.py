@@ -18,6 +18,7 @@ from typing import Any
 
 from velo.bench import bench_result, bench_settings, peak_rss_mb, timed
 from velo.ingest import run_ingest
+from velo.runtime import platform
 from velo.settings import Settings
 from velo.simulator.company import init_company, tick
 from velo.warehouse.runner import DbtResult, transform
@@ -30,12 +31,10 @@ NEWS_DAYS = 7
 def land_news(settings: Settings, as_of: date, days: int) -> None:
     """Run the sentiment function for the last `days` simulated days (landing-zone files)."""
     from velo.functions import sentiment
-    from velo.simulator.apis import running_apis
 
     end = datetime.combine(as_of, datetime.min.time()) + timedelta(hours=23, minutes=59)
-    with running_apis(settings) as live:
-        for back in range(days):
-            sentiment.run({"now": (end - timedelta(days=back)).isoformat()}, live, base_delay=0)
+    for back in range(days):
+        sentiment.run({"now": (end - timedelta(days=back)).isoformat()}, settings, base_delay=0)
 
 
 def prepare_company(
@@ -43,8 +42,9 @@ def prepare_company(
 ) -> None:
     """A simulated company loaded into raw the platform's way (operations, fx, sentiment)."""
     init_company(settings, days=days, scale=scale, seed=seed, as_of=as_of)
-    land_news(settings, as_of, news_days)
-    run_ingest(settings, ["operations", "fx", "sentiment"])
+    with platform(settings) as live:  # the benchmark is an entry point: the company's clock
+        land_news(live, as_of, news_days)
+        run_ingest(live, ["operations", "fx", "sentiment"])
 
 
 def run(scale: float) -> dict[str, Any]:
@@ -59,7 +59,8 @@ def run(scale: float) -> dict[str, Any]:
         )
         full_seconds, full = timed(lambda: transform(settings, echo=False))
         tick(settings, days=1)
-        run_ingest(settings, ["operations", "fx"])
+        with platform(settings) as live:
+            run_ingest(live, ["operations", "fx"])
         incremental_seconds, incremental = timed(lambda: transform(settings, echo=False))
         refresh_seconds, refresh = timed(lambda: transform(settings, full_refresh=True, echo=False))
         lines = order_lines(settings)

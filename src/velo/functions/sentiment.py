@@ -23,7 +23,7 @@ from velo.errors import UsageError, VeloError
 from velo.functions import label_for, settings_for_lambda
 from velo.functions.local import publish
 from velo.landing import write_text
-from velo.settings import Settings
+from velo.settings import Settings, served_api_url
 
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -100,7 +100,7 @@ def fetch_news(
 
     Errors name the URL without its query string, which carries the API key.
     """
-    url = f"{settings.news_api_url.rstrip('/')}/query"
+    url = f"{served_api_url(settings, 'news_api_url').rstrip('/')}/query"
     params = {
         "function": "NEWS_SENTIMENT",
         "apikey": settings.news_api_key,

@@ -29,7 +29,7 @@ from velo.ingest.common import (
     retrying_http_client,
     with_loaded_at,
 )
-from velo.settings import Settings
+from velo.settings import Settings, served_api_url
 
 FX_BASE = "EUR"
 HISTORY_DAYS = 400
@@ -120,8 +120,8 @@ def fx(settings: Settings, loaded_at: datetime, start: datetime, client: Client)
 def fx_source(
     settings: Settings, loaded_at: datetime, pipeline: dlt.Pipeline
 ) -> Iterator[PreparedSource]:
+    base = served_api_url(settings, "fx_api_url").rstrip("/")
     start = clock.now(settings) - timedelta(days=HISTORY_DAYS)
-    base = settings.fx_api_url.rstrip("/")
     client, attempts = retrying_http_client()
     source: DltSource = fx(settings, loaded_at, start, client)
     yield PreparedSource(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +23,7 @@ from rich.table import Table
 
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir
-from velo.settings import SIMULATED_FX_API_URL, Settings
+from velo.settings import Settings
 
 RAW_DATASET = "raw"
 SOURCES = ("operations", "fx", "sentiment")
@@ -215,16 +215,11 @@ def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[Loa
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     reports: list[LoadReport] = []
     failures: list[str] = []
-    with ExitStack() as stack:
-        if "fx" in sources and settings.fx_api_url == SIMULATED_FX_API_URL:
-            from velo.simulator.apis import running_apis
-
-            settings = stack.enter_context(running_apis(settings))
-        for name in sources:
-            try:
-                reports.append(ingest_one(settings, name, loaded_at))
-            except VeloError as exc:
-                failures.append(str(exc))
+    for name in sources:
+        try:
+            reports.append(ingest_one(settings, name, loaded_at))
+        except VeloError as exc:
+            failures.append(str(exc))
     if failures:
         raise IngestError(
             f"ingest failed for {len(failures)} source(s): " + "; ".join(failures), reports

@@ -1,8 +1,9 @@
 """What every orchestration module shares: the settings resource, retry policies, the pool.
 
 Assets get the platform's :class:`~velo.settings.Settings` as the ``velo`` resource. Its
-initialisation starts the simulated FX/news APIs when the settings still point at them (so a run
-launched from the Dagster UI talks to a live API) and yields the settings with their live URLs.
+initialisation is the run's entry point (:func:`velo.runtime.platform`): it decides the run's
+clock once and starts the simulated FX/news APIs when the settings still point at them (so a run
+launched from the Dagster UI talks to a live API), then yields the settings with both.
 """
 
 from collections.abc import Iterator
@@ -39,13 +40,14 @@ def is_full_refresh(context: dg.AssetExecutionContext) -> bool:
 
 
 def settings_resource(settings: Settings) -> dg.ResourceDefinition:
-    """The ``velo`` resource: these settings, with the simulated APIs running while a run lasts."""
+    """The ``velo`` resource: these settings with the run's clock, and the simulated APIs
+    running while the run lasts."""
 
-    @dg.resource(description="Velo settings (simulated APIs started when configured).")
+    @dg.resource(description="Velo settings (run clock decided, simulated APIs started).")
     def velo_settings(_context: dg.InitResourceContext) -> Iterator[Settings]:
-        from velo.simulator.apis import running_apis
+        from velo.runtime import platform
 
-        with running_apis(settings) as live:
+        with platform(settings) as live:
             yield live
 
     return velo_settings

@@ -1,9 +1,10 @@
 """`velo run`: the whole platform once, in-process through the same Dagster definitions.
 
-Start the simulated APIs, create the simulated company if there is none, then execute the
-``platform`` job (sentiment function -> loads -> dbt build with tests -> publish) and print the
-answers. ``tick_days`` then simulates further days one at a time: the ``demo_tick`` job, then the
-``platform`` job again (every load is incremental, the dbt build too). Each step is shown with its
+Create the simulated company if there is none, decide the clock, start the simulated APIs, then
+execute the ``platform`` job (sentiment function -> loads -> dbt build with tests -> publish) and
+print the answers. ``tick_days`` then simulates further days one at a time: the ``demo_tick`` job,
+then the ``platform`` job again on that day's clock (every load is incremental, the dbt build
+too). Each step is shown with its
 duration as Dagster reports it; the run's alerts go to Slack as the sensors would send them.
 """
 
@@ -13,8 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as day_time
+from datetime import date, timedelta
 from typing import TextIO
 
 import dagster as dg
@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.spinner import Spinner
 
+from velo.clock import FIXED
 from velo.errors import VeloError
 from velo.orchestration.alerts import (
     RunDigest,
@@ -33,6 +34,7 @@ from velo.orchestration.alerts import (
     user_message,
 )
 from velo.orchestration.resources import FULL_REFRESH_TAG
+from velo.runtime import platform, resolve_clock
 from velo.settings import Settings
 
 # Dagster's own console log is replaced by the progress display; its errors go to the run log.
@@ -60,14 +62,19 @@ class RunOutcome:
     seconds: float = 0.0
 
 
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day, day_time(23, 59, 59))
-
-
 def company_exists(settings: Settings) -> bool:
-    from velo.clock import read_sim_clock
+    from velo.simulator.clock import read_sim_clock
 
     return read_sim_clock(settings.ops_db_url) is not None
+
+
+def day_clock(settings: Settings, start: Settings, day: int) -> Settings:
+    """The settings for simulated day ``day`` (1, 2, …) of a run that started on ``start``'s clock:
+    a fixed clock moves on one day per day; any other is the simulated company's clock, read
+    again after its tick."""
+    if start.clock_kind == FIXED and start.clock is not None:
+        return start.with_overrides(clock=start.clock + timedelta(days=day))
+    return resolve_clock(settings)
 
 
 STEP_LABELS = {
@@ -243,13 +250,10 @@ def run_platform(
     own output goes to ``<state_dir>/logs/velo-run.log``; the console shows the steps.
     """
     from velo.serving.report import show_answers
-    from velo.simulator.apis import running_apis
 
     console = console or Console(file=sys.stdout)
     outcome = RunOutcome()
     started = time.perf_counter()
-    if as_of is not None:
-        settings = settings.with_overrides(clock=end_of_day(as_of))
     instance = dg.DagsterInstance.ephemeral()
     log_path = settings.state_dir / "logs" / "velo-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -260,31 +264,32 @@ def run_platform(
         redirect_stderr(log),
         quiet_library_logs(log),
     ):
-        with running_apis(settings) as live:
-            created = not company_exists(live)
-            if created:
-                from velo.simulator.company import init_company
+        created = not company_exists(settings)
+        if created:
+            from velo.simulator.company import init_company
 
-                with timed_step(console, outcome, f"create simulated company (scale {scale:g})"):
-                    init_company(live, days=history_days, scale=scale, seed=None, as_of=as_of)
-            if created or tick_days == 0:
+            with timed_step(console, outcome, f"create simulated company (scale {scale:g})"):
+                init_company(settings, days=history_days, scale=scale, seed=None, as_of=as_of)
+        start = resolve_clock(settings, as_of)  # the company's clock exists by now
+        clock = start
+        if created or tick_days == 0:
+            with platform(start) as live:
                 run_platform_job(live, instance, console, outcome, full_refresh=full_refresh)
-                full_refresh = False
+            full_refresh = False
         for day in range(1, tick_days + 1):
+            prefix = f"day {day}: "
+            simulate_day(settings, instance, console, outcome, prefix)
             # The simulated APIs answer up to the clock they were started with, so each day
             # starts them again on that day's clock.
-            if settings.clock is not None:
-                settings = settings.with_overrides(clock=settings.clock + timedelta(days=1))
-            prefix = f"day {day}: "
-            with running_apis(settings) as live:
-                simulate_day(live, instance, console, outcome, prefix)
+            clock = day_clock(settings, start, day)
+            with platform(clock) as live:
                 run_platform_job(
                     live, instance, console, outcome, prefix=prefix, full_refresh=full_refresh
                 )
             full_refresh = False
     outcome.seconds = time.perf_counter() - started
     if answers:
-        show_answers(live, None, "table", console)
+        show_answers(clock, None, "table", console)
     console.print(
         f"[bold green]Done in {outcome.seconds:.1f} s.[/bold green] Dashboard: `make dashboard` "
         f"(reads {settings.serving_path}); data in {settings.data_dir}; "

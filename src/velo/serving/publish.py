@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from velo.clock import now, wall_now
+from velo.clock import CLOCK_LABELS, now, wall_now
 from velo.errors import VeloError
 from velo.settings import Settings
 
@@ -51,12 +51,14 @@ SOURCES: dict[str, tuple[tuple[str, ...] | None, float]] = {
 class PublishReport:
     serving_path: Path
     published_at: datetime
+    clock_kind: str  # which clock published_at is on (velo.clock: fixed, simulated, wall)
     tables: dict[str, int] = field(default_factory=dict)  # marts table -> rows
 
     def as_mapping(self) -> dict[str, Any]:
         return {
             "serving DB": str(self.serving_path),
-            "published at": self.published_at.isoformat(sep=" "),
+            "published at": f"{self.published_at.isoformat(sep=' ')} "
+            f"({CLOCK_LABELS[self.clock_kind]})",
             **{f"marts.{name}": rows for name, rows in self.tables.items()},
         }
 
@@ -79,7 +81,7 @@ def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishRe
     finally:
         with suppress(FileNotFoundError):
             temp.unlink()
-    return PublishReport(target, published_at, tables)
+    return PublishReport(target, published_at, settings.clock_kind, tables)
 
 
 def build_serving_file(
@@ -119,7 +121,7 @@ def build_serving_file(
         write_data_health(con, wh, checked_at)
         write_health(con, settings, checked_at, published_at)
         write_dbt_build(con, settings)
-        write_publish_log(con, published_at, tables)
+        write_publish_log(con, published_at, settings.clock_kind, tables)
         tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
         con.execute(f'USE "{wh}"')
         con.execute("DETACH serving")  # flushes and closes the new file before the rename
@@ -273,15 +275,17 @@ def summarize_run_results(results: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def write_publish_log(
-    con: duckdb.DuckDBPyConnection, published_at: datetime, tables: dict[str, int]
+    con: duckdb.DuckDBPyConnection, published_at: datetime, clock_kind: str, tables: dict[str, int]
 ) -> None:
+    """When it was published: on the platform clock (``clock_kind``: fixed, simulated or wall,
+    so readers can say which) and on the wall clock."""
     con.execute(
-        f"CREATE TABLE {MARTS_SCHEMA}.publish_log (published_at TIMESTAMP, "
+        f"CREATE TABLE {MARTS_SCHEMA}.publish_log (published_at TIMESTAMP, clock_kind VARCHAR, "
         "published_wall_at TIMESTAMP, tables VARCHAR)"
     )
     con.execute(
-        f"INSERT INTO {MARTS_SCHEMA}.publish_log VALUES (?, ?, ?)",
-        [published_at, wall_now(), json.dumps(tables)],
+        f"INSERT INTO {MARTS_SCHEMA}.publish_log VALUES (?, ?, ?, ?)",
+        [published_at, clock_kind, wall_now(), json.dumps(tables)],
     )
 
 

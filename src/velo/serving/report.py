@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from velo.clock import now
+from velo.clock import WALL, clock_label, now, wall_now
 from velo.serving.answers import compute_answers
 from velo.serving.publish import open_serving
 from velo.settings import Settings
@@ -22,11 +22,12 @@ def show_answers(
     output: str = "table",
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Print the answers as of ``as_of`` (default: the platform clock's date); return them."""
+    """Print the answers as of ``as_of`` (default: the platform clock's date); return them, with
+    the clock they were computed on (``clock``)."""
     as_of = as_of or now(settings).date()
     con = open_serving(settings)
     try:
-        result = compute_answers(con, as_of)
+        result = {**compute_answers(con, as_of), "clock": clock_of(settings)}
     finally:
         con.close()
     if output == "json":
@@ -36,8 +37,30 @@ def show_answers(
     return result
 
 
+def clock_of(settings: Settings) -> dict[str, str]:
+    """Which clock the answers are on: its kind and label, its time, and the wall clock's."""
+    return {
+        "kind": settings.clock_kind,
+        "label": clock_label(settings),
+        "now": now(settings).isoformat(sep=" "),
+        "wall_now": wall_now().isoformat(sep=" "),
+    }
+
+
+def clock_line(clock: dict[str, str]) -> str:
+    """E.g. "simulated time 2026-12-02 04:40:12; wall clock 2026-11-30 04:41:03 UTC"."""
+    shown = f"{clock['label']} {clock['now']}"
+    if clock["kind"] == WALL:
+        return shown
+    return f"{shown}; wall clock {clock['wall_now']} UTC"
+
+
 def print_answer_tables(console: Console, result: dict[str, Any]) -> None:
-    console.print(f"[bold]Velo Cycles — answers as of {result['as_of']}[/bold]")
+    clock = result["clock"]
+    console.print(
+        f"[bold]Velo Cycles — answers as of {result['as_of']}[/bold] ({clock_line(clock)})",
+        highlight=False,
+    )
     months = Table(title="1. Revenue and profit (USD)")
     for column in ("period", "start", "end", "revenue", "profit"):
         months.add_column(column, justify="right" if column in ("revenue", "profit") else "left")
@@ -59,7 +82,10 @@ def print_answer_tables(console: Console, result: dict[str, Any]) -> None:
         console.print("2. EUR→USD: no FX rates yet")
     else:
         change = "n/a" if fx["change_24h"] is None else format(fx["change_24h"], "+.4f")
-        console.print(f"2. EUR→USD {fx['rate']:.4f} at {fx['at']} (24 h change: {change})")
+        console.print(
+            f"2. EUR→USD {fx['rate']:.4f} at {fx['at']} {clock['label']} (24 h change: {change})",
+            highlight=False,
+        )
     mood = result["sentiment"]
     console.print(
         "3. Sentiment: no news scored yet"
