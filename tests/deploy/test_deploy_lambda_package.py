@@ -59,7 +59,7 @@ def test_a_function_importing_an_unmapped_library_is_refused(tmp_path):
     (functions / "__init__.py").write_text("")
     (functions / "sentiment.py").write_text("def handler(event, context):\n    import pandas\n")
     (tmp_path / "constraints.txt").write_text("")
-    with pytest.raises(VeloError, match="imports pandas.*add it to DISTRIBUTIONS"):
+    with pytest.raises(VeloError, match=r"imports pandas.*add it to DISTRIBUTIONS"):
         build_lambda_packages(tmp_path / "dist", ["sentiment"], repo_root=tmp_path)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import hcl2
 import pytest
 
-from velo.functions import FUNCTIONS
 from velo.deploy.static_checks import run_checkov
+from velo.functions import FUNCTIONS
 from velo.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]

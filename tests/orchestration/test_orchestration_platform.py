@@ -2,17 +2,23 @@
 
 import hashlib
 import io
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
+import sqlalchemy as sa
 from rich.console import Console
 
+from velo.clock import wall_now
 from velo.errors import VeloError
 from velo.orchestration.definitions import build_definitions
 from velo.orchestration.run import run_platform
 from velo.orchestration.schedules import PLATFORM_JOB
 from velo.settings import Settings
+from velo.simulator.clock import read_sim_clock
+from velo.simulator.schema import sales_order_header
 
 pytestmark = pytest.mark.slow
 SCALE, DAYS = 0.02, 40
@@ -25,6 +31,17 @@ def quiet_console() -> Console:
 def run_alerts(slack) -> list[str]:
     """The run alerts posted (the sentiment function posts its own notifications too)."""
     return [text for text in slack.texts if "Velo run `" in text]
+
+
+def newest_order(settings: Settings) -> datetime:
+    engine = sa.create_engine(settings.ops_db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.func.max(sales_order_header.c.order_date))
+            ).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def digest(path: Path) -> str:
@@ -49,6 +66,11 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     full = first.rows_read[0]
     assert full["sales_order_header"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
 
+    # the new company's history ends at the current instant: nothing from the future
+    created_at = read_sim_clock(settings.ops_db_url)
+    assert created_at is not None and created_at <= wall_now()
+    assert newest_order(settings) <= created_at
+
     second = run_platform(settings, tick_days=1, console=quiet_console())
 
     # One platform run for the one day; it read only that day's rows.
@@ -60,6 +82,21 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
         (published,) = con.execute("select count(*) from marts.publish_log").fetchone()
     assert published == 1  # each publish swaps in a fresh file with its own log row
     assert len(run_alerts(slack)) == 2 and "succeeded" in run_alerts(slack)[1]
+
+    # A second simulated day: the answers say the clock is simulated time, two days ahead.
+    third = quiet_console()
+    run_platform(settings, tick_days=1, console=third)
+    shown = re.search(
+        r"simulated time (\S+ \S+); wall clock (\S+ \S+) UTC",
+        " ".join(third.file.getvalue().split()),
+    )
+    assert shown is not None, third.file.getvalue()
+    simulated, wall = (datetime.fromisoformat(text) for text in shown.groups())
+    assert simulated == created_at + timedelta(days=2)
+    assert timedelta(days=1, hours=12) < simulated - wall <= timedelta(days=2)
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        clock_kind = con.execute("select clock_kind from marts.publish_log").fetchone()[0]
+    assert clock_kind == "simulated"
 
 
 def test_failing_dbt_test_stops_publish_and_keeps_the_old_serving_db(
