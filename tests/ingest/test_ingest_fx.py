@@ -14,6 +14,7 @@ from ingest_helpers import raw_counts, raw_query, source_counts
 
 from velo.ingest import IngestError, run_ingest
 from velo.ingest.fx_rates import HISTORY_DAYS
+from velo.runtime import platform
 from velo.settings import Settings
 from velo.simulator.apis import running_apis
 
@@ -22,7 +23,8 @@ QUOTES = 6  # USD, GBP, CHF, CAD, AUD, JPY
 
 
 def ingest_fx(settings: Settings):
-    (report,) = run_ingest(settings, ["fx"])
+    with platform(settings) as live:  # as `velo ingest` does
+        (report,) = run_ingest(live, ["fx"])
     return report
 
 
@@ -123,3 +125,13 @@ def test_api_failure_is_retried_then_one_clear_error_and_others_still_run(
     # the operations pipeline ran all the same
     assert [report.source for report in caught.value.reports] == ["operations"]
     assert raw_counts(settings) == source_counts(settings)
+
+
+def test_the_simulated_default_url_outside_a_velo_command_is_one_clear_error(
+    settings: Settings,
+) -> None:
+    # only the entry points start the simulated APIs; a bare call must not hunt for sim.local
+    with pytest.raises(IngestError) as caught:
+        run_ingest(settings, ["fx"])
+    assert "fx_api_url is the simulated default" in str(caught.value)
+    assert "\n" not in str(caught.value)

@@ -87,9 +87,9 @@ def test_success_summary_and_stale_source_warning(settings, slack):
 
 
 def result_clock(settings: Settings):
-    from velo.clock import now
+    from velo.runtime import resolve_clock
 
-    return now(settings)
+    return resolve_clock(settings).clock  # the simulated company's clock
 
 
 def materialize_checks_only(

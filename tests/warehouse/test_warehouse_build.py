@@ -15,6 +15,7 @@ from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
 
 from velo.cli import app
 from velo.ingest import run_ingest
+from velo.runtime import platform
 from velo.settings import Settings
 from velo.simulator.company import tick
 from velo.warehouse.runner import DbtResult, dbt_target_dir, freshness, transform
@@ -362,7 +363,8 @@ def test_incremental_after_a_tick_equals_a_full_rebuild(
     settings, _ = built
     (before,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales")
     tick(settings, days=1)
-    run_ingest(settings, ["operations", "fx"])
+    with platform(settings) as live:
+        run_ingest(live, ["operations", "fx"])
     incremental = transform(settings)
     assert not incremental.failed
     (after,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales")

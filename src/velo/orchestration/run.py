@@ -4,8 +4,8 @@ Create the simulated company if there is none, decide the clock, start the simul
 execute the ``platform`` job (sentiment function -> loads -> dbt build with tests -> publish) and
 print the answers. ``tick_days`` then simulates further days one at a time: the ``demo_tick`` job,
 then the ``platform`` job again on that day's clock (every load is incremental, the dbt build
-too). Each step is shown with its
-duration as Dagster reports it; the run's alerts go to Slack as the sensors would send them.
+too). Each step is shown with its duration as Dagster reports it; the run's alerts go to Slack as
+the sensors would send them.
 """
 
 import logging

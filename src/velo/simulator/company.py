@@ -22,7 +22,7 @@ import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from velo.clock import wall_now
 from velo.errors import UsageError, VeloError
 from velo.settings import Settings
 from velo.simulator import catalog, schema
@@ -762,7 +763,7 @@ def _history_end(as_of: date | None) -> datetime:
         return as_of.replace(microsecond=0)
     if as_of is not None:
         return datetime.combine(as_of, datetime.max.time()).replace(microsecond=0)
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return wall_now()
 
 
 def _history(
