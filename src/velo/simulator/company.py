@@ -872,7 +872,8 @@ def _simulate_day(
 ) -> None:
     """One business day, from instant ``first`` to ``at``: price changes, new customers and
     orders, order progress, work orders."""
-    rng = np.random.default_rng([state.seed, TICK_STREAM, first])
+    # keyed by the day the window starts: a company's tick windows are 24 h apart, so one each
+    rng = np.random.default_rng([state.seed, TICK_STREAM, first // SECONDS_PER_DAY])
     tables = schema.metadata.tables
 
     list_prices = _load_history(conn, schema.product_list_price_history, "list_price")
