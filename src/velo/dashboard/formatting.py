@@ -9,14 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from velo.clock import CLOCK_LABELS
+
 SYMBOLS = {"USD": "$", "EUR": "€"}
-# Which clock a published time was taken from (publish_log.clock_kind) and how it is named.
-CLOCK_NAMES = {
-    "simulated": "simulated time",
-    "wall": "wall-clock time (UTC)",
-    "fixed": "fixed clock",
-}
-UNKNOWN_CLOCK = "platform clock"
+UNKNOWN_CLOCK = "platform clock"  # a serving DB published before publish_log.clock_kind
 
 # d3-format specifiers (Plotly) and their printf twins (Streamlit columns).
 MONEY_D3 = ",.0f"
@@ -67,7 +63,7 @@ def money_hover(field: str, symbol: str) -> str:
 
 
 def clock_name(kind: str | None) -> str:
-    return CLOCK_NAMES.get(kind or "", UNKNOWN_CLOCK)
+    return CLOCK_LABELS.get(kind or "", UNKNOWN_CLOCK)
 
 
 def timestamp(at: datetime | None, kind: str | None) -> str:
