@@ -27,6 +27,9 @@ DEFAULT_CONFIG_FILE = "velo.toml"
 SIMULATED_FX_API_URL = "http://sim.local/fx"
 SIMULATED_NEWS_API_URL = "http://sim.local/news"
 SIMULATED_API_KEY = "velo-sim-key"
+# Velo Cycles' ticker in the news feed's ticker_sentiment (its relevance weights our scores).
+COMPANY_TICKER = "VELO"
+SENTIMENT_SCORERS = ("finance", "vader")
 
 SECRET_KEYS = frozenset({"fx_api_key", "news_api_key", "slack_webhook_url"})
 WAREHOUSE_KINDS = ("duckdb", "postgres", "snowflake")
@@ -56,6 +59,8 @@ class Settings:
     fx_api_key: str
     news_api_url: str
     news_api_key: str
+    news_ticker: str
+    sentiment_scorer: str
     slack_webhook_url: str
     dagster_url: str
     dashboard_url: str
@@ -134,6 +139,8 @@ def _defaults(data_dir: Path) -> dict[str, Any]:
         "fx_api_key": SIMULATED_API_KEY,
         "news_api_url": SIMULATED_NEWS_API_URL,
         "news_api_key": SIMULATED_API_KEY,
+        "news_ticker": COMPANY_TICKER,
+        "sentiment_scorer": "finance",
         "slack_webhook_url": "",
         # where `velo dagster` and `velo dashboard` listen by default; each UI links to the other
         "dagster_url": "http://127.0.0.1:3000",
@@ -166,6 +173,8 @@ def _parse(key: str, raw: Any) -> Any:
             if raw not in WAREHOUSE_KINDS:
                 raise ValueError(f"must be one of {', '.join(WAREHOUSE_KINDS)}")
             return raw
+        if key == "sentiment_scorer" and raw not in SENTIMENT_SCORERS:
+            raise ValueError(f"must be one of {', '.join(SENTIMENT_SCORERS)}")
         if key in HTTP_URL_KEYS and raw and urlsplit(str(raw)).scheme not in ("http", "https"):
             raise ValueError("must be an http(s) URL")
         if not isinstance(raw, str):

@@ -1,17 +1,22 @@
 """Landing zone -> raw.sentiment: dlt's filesystem source over sentiment/**/*.jsonl.
 
 Files are picked up incrementally on their modification time and parsed here line by line, so a
-malformed line is quarantined (``quarantine/sentiment/<file>.<line>.json`` with file, line,
-reason and the raw text) while the good lines of the same file still load. Rows are merged on
-the article url, so a re-delivered file never duplicates an article.
+malformed line (not UTF-8, not JSON, not a record) is quarantined
+(``quarantine/sentiment/<file>.<line>.json`` with file, line, reason and the raw text; the raw
+bytes too, base64, when they are not UTF-8) while the good lines of the same file still load.
+Rows are merged on the article url, keeping the latest ``scored_at`` when a load holds an
+article twice (a re-scored history file next to the original), so a re-delivered file never
+duplicates an article. Timestamps with a UTC offset are converted to UTC.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -36,6 +41,8 @@ FILE_GLOB = "**/*.jsonl"
 CURSOR = "modification_date"
 FILES_RESOURCE = "sentiment_files"
 LABELS = frozenset({"positive", "neutral", "negative"})
+# Files landed before scorers were named were all scored by VADER.
+SCORER_BEFORE_NAMING = "vader"
 SENTIMENT_COLUMNS: dict[str, dict[str, Any]] = {
     "url": {"data_type": "text", "nullable": False},
     "title": {"data_type": "text"},
@@ -45,9 +52,19 @@ SENTIMENT_COLUMNS: dict[str, dict[str, Any]] = {
     "authors": {"data_type": "text"},
     "score": {"data_type": "double"},
     "label": {"data_type": "text"},
-    "scored_at": {"data_type": "timestamp", "timezone": False},
+    "scorer": {"data_type": "text"},
+    "scorer_version": {"data_type": "text"},
+    "scored_at": {"data_type": "timestamp", "timezone": False, "dedup_sort": "desc"},
+    "vendor_score": {"data_type": "double"},
+    "vendor_label": {"data_type": "text"},
+    "relevance": {"data_type": "double"},
+    "ticker_score": {"data_type": "double"},
+    "ticker_sentiment": {"data_type": "text"},
     "_source_file": {"data_type": "text"},
 }
+
+
+log = logging.getLogger(__name__)
 
 
 class BadLine(ValueError):
@@ -55,12 +72,25 @@ class BadLine(ValueError):
 
 
 def parse_timestamp(record: dict[str, Any], key: str) -> datetime:
+    """An ISO timestamp as naive UTC: an offset is converted, not dropped."""
     try:
-        return datetime.fromisoformat(str(record[key])).replace(tzinfo=None)
+        moment = datetime.fromisoformat(str(record[key]))
     except KeyError:
         raise BadLine(f"missing '{key}'") from None
     except ValueError:
         raise BadLine(f"'{key}' is not an ISO datetime: {record[key]!r}") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def optional_number(record: dict[str, Any], key: str) -> float | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadLine(f"'{key}' is not a number: {value!r}")
+    return float(value)
 
 
 def parse_line(text: str, source_file: str) -> dict[str, Any]:
@@ -91,23 +121,55 @@ def parse_line(text: str, source_file: str) -> dict[str, Any]:
         "authors": ", ".join(str(a) for a in authors),
         "score": float(score),
         "label": record["label"],
+        "scorer": str(record.get("scorer") or SCORER_BEFORE_NAMING),
+        "scorer_version": record.get("scorer_version"),
         "scored_at": parse_timestamp(record, "scored_at"),
+        "vendor_score": optional_number(record, "vendor_score"),
+        "vendor_label": record.get("vendor_label"),
+        "relevance": optional_number(record, "relevance"),
+        "ticker_score": optional_number(record, "ticker_score"),
+        "ticker_sentiment": json.dumps(record.get("ticker_sentiment") or []),
         "_source_file": source_file,
     }
 
 
 def quarantine_line(
-    settings: Settings, source_file: str, line_no: int, reason: str, raw: str
+    settings: Settings, source_file: str, line_no: int, reason: str, raw: bytes
 ) -> dict[str, Any]:
-    """Keep a bad line where a person can look at it; rerunning rewrites the same file."""
+    """Keep a bad line where a person can look at it; rerunning rewrites the same file.
+
+    ``raw`` is the line's text; bytes that are not UTF-8 show as escapes there and are kept
+    exactly in ``raw_base64``, so nothing is lost.
+    """
     fs, root = landing_fs(settings)
-    entry = {"file": source_file, "line": line_no, "reason": reason, "raw": raw}
+    entry: dict[str, Any] = {
+        "file": source_file,
+        "line": line_no,
+        "reason": reason,
+        "raw": raw.decode("utf-8", errors="backslashreplace"),
+    }
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        entry["raw_base64"] = base64.b64encode(raw).decode("ascii")
     name = source_file.removeprefix(SENTIMENT_DIR + "/")
-    path = f"{root}/{QUARANTINE_DIR}/{name}.{line_no}.json"
+    relative = f"{QUARANTINE_DIR}/{name}.{line_no}.json"
+    path = f"{root}/{relative}"
     fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
     with fs.open(path, "w") as fh:
         json.dump(entry, fh)
+    log.warning(
+        "sentiment: %s line %d quarantined (%s) to landing %s; fix or remove it there",
+        source_file, line_no, reason, relative,
+    )  # fmt: skip
     return entry
+
+
+def decoded(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadLine(f"not valid UTF-8 (byte {exc.start + 1} of the line)") from None
 
 
 def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
@@ -116,13 +178,12 @@ def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
     def rows(files: list[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
         for file in files:
             source_file = f"{SENTIMENT_DIR}/{file['relative_path']}"
-            text = file.read_bytes().decode("utf-8", errors="replace")
             parsed = []
-            for line_no, line in enumerate(text.splitlines(), start=1):
+            for line_no, line in enumerate(file.read_bytes().splitlines(), start=1):
                 if not line.strip():
                     continue
                 try:
-                    parsed.append(parse_line(line, source_file))
+                    parsed.append(parse_line(decoded(line), source_file))
                 except BadLine as exc:
                     quarantined.append(
                         quarantine_line(settings, source_file, line_no, str(exc), line)

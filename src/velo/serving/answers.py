@@ -124,21 +124,33 @@ def eur_usd(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | Non
 
 
 def sentiment(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | None:
-    """The latest day's label and score, the 30-day mean, and the trend of the last 7 days."""
+    """The latest day's label and score, the 30-day score, and the trend of the last 7 days.
+
+    Period scores weigh every article by its relevance (the semantic layer's ratio metric), so
+    a one-article day does not weigh as much as an eight-article day.
+    """
     frame = sentiment_days(con, as_of, days=30)
     if frame is None or frame.empty:
         return None
     latest = frame.iloc[-1]
-    mean_30d = float(frame.sentiment_score.mean())
-    recent = frame[frame.metric_time__day > pd.Timestamp(as_of - timedelta(days=7))]
-    delta = float(recent.sentiment_score.mean()) - mean_30d if not recent.empty else 0.0
+    mean_30d = period_sentiment(con, as_of, days=30)
+    recent = period_sentiment(con, as_of, days=7)
+    delta = recent - mean_30d if recent is not None and mean_30d is not None else 0.0
     trend = "up" if delta > TREND_THRESHOLD else "down" if delta < -TREND_THRESHOLD else "flat"
     return {
         "label": latest.sentiment_day__label,
         "score": round(float(latest.sentiment_score), 4),
-        "mean_30d": round(mean_30d, 4),
+        "mean_30d": None if mean_30d is None else round(mean_30d, 4),
         "trend": trend,
+        "scorer": latest.sentiment_day__scorer,
     }
+
+
+def period_sentiment(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> float | None:
+    window = m.Filters(as_of - timedelta(days=days - 1), as_of)
+    frame = m.query(con, m.SENTIMENT_PERIOD.metrics, (), window)
+    value = frame.sentiment_score.iloc[0] if not frame.empty else None
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def sentiment_days(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd.DataFrame | None:

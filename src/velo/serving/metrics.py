@@ -97,9 +97,11 @@ SALES_TOTALS = Shape(("revenue", "profit", "margin", "orders", "average_order_va
 FX_HOURLY = Shape(("eur_usd_rate",), ("metric_time__hour",))
 FX_DAILY = Shape(("eur_usd_rate",), (DAY,))
 SENTIMENT_DAILY = Shape(
-    ("sentiment_score", "article_count"),
-    (DAY, "sentiment_day__label", "sentiment_day__top_headline"),
+    ("sentiment_score", "vendor_sentiment_score", "article_count"),
+    (DAY, "sentiment_day__label", "sentiment_day__top_headline", "sentiment_day__scorer"),
 )
+# A period's sentiment weighs its articles (not a mean of daily means).
+SENTIMENT_PERIOD = Shape(("sentiment_score", "vendor_sentiment_score", "article_count"))
 QUERY_SHAPES: tuple[Shape, ...] = (
     MONTHLY_SALES,
     DAILY_SALES,
@@ -111,6 +113,7 @@ QUERY_SHAPES: tuple[Shape, ...] = (
     FX_HOURLY,
     FX_DAILY,
     SENTIMENT_DAILY,
+    SENTIMENT_PERIOD,
 )
 
 

@@ -67,6 +67,7 @@ STATUSES = [
     (5, "shipped"),
     (6, "cancelled"),
 ]
+SAMPLE_SCORER, SAMPLE_SCORER_VERSION = "velo-finance", "1.sample"
 HEADLINES = [
     ("Velo Cycles wins best road bike award", 0.7),
     ("Velo Cycles opens a new store in Seattle", 0.4),
@@ -221,17 +222,30 @@ def write_sentiment(con: duckdb.DuckDBPyConnection, as_of: date, seed: int) -> N
                    3 + CAST(hash(d, {seed}, 'k') % 6 AS INTEGER) AS article_count
             FROM range(60) AS r(d)
         )
-        SELECT d.sentiment_date,
-               round(h.score * 0.8 + ((hash(d.sentiment_date, {seed}) % 100) / 500.0 - 0.1), 4)
-                   AS mean_score,
-               CASE WHEN h.score * 0.8 >= 0.05 THEN 'positive'
-                    WHEN h.score * 0.8 <= -0.05 THEN 'negative' ELSE 'neutral' END AS label,
-               d.article_count,
-               CASE WHEN h.score >= 0 THEN h.title END AS top_positive_headline,
-               CASE WHEN h.score < 0 THEN h.title END AS top_negative_headline,
-               h.title AS top_headline
-        FROM days d JOIN headlines h ON h.n = d.pick
-        ORDER BY d.sentiment_date
+        , scored AS (
+            SELECT d.*, h.title, h.score,
+                   round(h.score * 0.8 + ((hash(d.sentiment_date, {seed}) % 100) / 500.0 - 0.1),
+                         4) AS mean_score,
+                   0.6 * d.article_count AS weight_sum
+            FROM days d JOIN headlines h ON h.n = d.pick
+        )
+        SELECT sentiment_date,
+               mean_score,
+               CASE WHEN score * 0.8 >= 0.05 THEN 'positive'
+                    WHEN score * 0.8 <= -0.05 THEN 'negative' ELSE 'neutral' END AS label,
+               article_count,
+               weight_sum,
+               mean_score * weight_sum AS score_weighted_sum,
+               round(mean_score * 0.7, 4) AS vendor_mean_score,
+               weight_sum AS vendor_weight_sum,
+               round(mean_score * 0.7, 4) * weight_sum AS vendor_score_weighted_sum,
+               '{SAMPLE_SCORER}' AS scorer,
+               '{SAMPLE_SCORER_VERSION}' AS scorer_version,
+               CASE WHEN score >= 0 THEN title END AS top_positive_headline,
+               CASE WHEN score < 0 THEN title END AS top_negative_headline,
+               title AS top_headline
+        FROM scored
+        ORDER BY sentiment_date
         """
     )
 

@@ -18,11 +18,24 @@ from typing import Any
 
 import numpy as np
 
+from velo.settings import COMPANY_TICKER
+
 EPOCH_DATE = date(2010, 1, 1)
 MIN_ITEMS, MAX_ITEMS = 3, 8
 STORY_CHANCE_PER_WEEK = 0.15
 STORY_SHARE = 0.7  # of a story day's items that belong to the story
 TONE_WEIGHTS = {"good": 0.45, "neutral": 0.3, "bad": 0.25}
+# The vendor's own (black-box) score: centred on the template's tone, with noise, so it mostly
+# agrees with the text and sometimes does not, as a real vendor's does.
+VENDOR_SCORE_MEAN = {"good": 0.3, "neutral": 0.02, "bad": -0.3}
+VENDOR_SCORE_SPREAD = 0.15
+# Alpha Vantage's buckets (its sentiment_score_definition): upper bounds, checked in order.
+VENDOR_LABELS = (
+    (-0.35, True, "Bearish"),
+    (-0.15, True, "Somewhat-Bearish"),
+    (0.15, False, "Neutral"),
+    (0.35, False, "Somewhat-Bullish"),
+)
 
 
 @dataclass(frozen=True)
@@ -301,6 +314,7 @@ PRODUCTS = (
     ("Velo Carbon wheelset", "wheelset"),
 )
 COMPETITORS = ("Summit Bikes", "Northwind Bicycles", "Apex Cycling", "Ridgeway Cycles")
+COMPETITOR_TICKERS = dict(zip(COMPETITORS, ("SMBK", "NWBC", "APXC", "RDGC"), strict=True))
 SUPPLIERS = ("Kanto Drivetrains", "Meridian Alloys", "Orbis Components", "Baltic Tyres")
 CITIES = ("Seattle", "Denver", "Austin", "Portland", "Chicago", "Toronto", "London", "Munich")
 AWARDS = (
@@ -402,9 +416,53 @@ def pick_template(rng: np.random.Generator, story: Story | None) -> Template:
     return options[rng.integers(len(options))]
 
 
+def vendor_label(score: float) -> str:
+    for bound, inclusive, label in VENDOR_LABELS:
+        if score < bound or (inclusive and score == bound):
+            return label
+    return "Bullish"
+
+
+def vendor_score(rng: np.random.Generator, centre: float) -> float:
+    return round(float(np.clip(rng.normal(centre, VENDOR_SCORE_SPREAD), -1, 1)), 6)
+
+
+def ticker_entry(ticker: str, relevance: float, score: float) -> dict[str, str]:
+    """One ticker_sentiment entry; Alpha Vantage sends these numbers as strings."""
+    return {
+        "ticker": ticker,
+        "relevance_score": f"{relevance:.6f}",
+        "ticker_sentiment_score": f"{score:.6f}",
+        "ticker_sentiment_label": vendor_label(score),
+    }
+
+
+def vendor_sentiment(rng: np.random.Generator, tone: str, text: str) -> dict[str, Any]:
+    """overall_sentiment_score/label and ticker_sentiment the way Alpha Vantage sends them.
+
+    Velo Cycles is always listed (the feed is queried for it), highly relevant when the text
+    names it; a competitor named in the text gets its own entry.
+    """
+    overall = vendor_score(rng, VENDOR_SCORE_MEAN[tone])
+    named = "Velo" in text
+    relevance = rng.uniform(0.5, 1.0) if named else rng.uniform(0.05, 0.3)
+    tickers = [ticker_entry(COMPANY_TICKER, relevance, vendor_score(rng, overall))]
+    tickers += [
+        ticker_entry(COMPETITOR_TICKERS[name], rng.uniform(0.1, 0.6), vendor_score(rng, 0.0))
+        for name in COMPETITORS
+        if name in text
+    ]
+    return {
+        "overall_sentiment_score": overall,
+        "overall_sentiment_label": vendor_label(overall),
+        "ticker_sentiment": tickers,
+    }
+
+
 @lru_cache(maxsize=8192)
 def _day_items(seed: int, day: date) -> tuple[tuple[datetime, dict[str, Any]], ...]:
     rng = day_rng(seed, 2, day.toordinal())
+    vendor_rng = day_rng(seed, 3, day.toordinal())  # its own stream: the texts stay as they were
     story = story_on(seed, day)
     count = int(rng.integers(MIN_ITEMS, MAX_ITEMS + 1))
     seconds = np.sort(rng.choice(86_400, size=count, replace=False))
@@ -433,6 +491,7 @@ def _day_items(seed: int, day: date) -> tuple[tuple[datetime, dict[str, Any]], .
             "category_within_source": "n/a",
             "source_domain": domain,
             "topics": topics,
+            **vendor_sentiment(vendor_rng, template.tone, f"{text['title']} {text['summary']}"),
         }
         items.append((published, item))
     return tuple(items)

@@ -1,5 +1,7 @@
--- Public sentiment about Velo Cycles per day: mean VADER score, its label, the number of
--- articles and the day's most positive, most negative and strongest (largest |score|) headline.
+-- Public sentiment about Velo Cycles per day, ours next to the news vendor's.
+-- Each article weighs by its relevance to the company (the feed's relevance_score for the
+-- company's ticker; 1 when the feed gives none), so the daily score is a relevance-weighted mean
+-- and, through the weighted sums, any longer period's score is too (not a mean of daily means).
 
 with
 
@@ -9,13 +11,17 @@ articles as (
 
 ),
 
-dated as (
+weighted as (
 
     select
         cast(published_at as date) as sentiment_date,
         title,
         score,
         url,
+        scorer,
+        scorer_version,
+        coalesce(vendor_company_score, vendor_score) as vendor_score,
+        coalesce(company_relevance, 1.0) as weight,
         row_number() over (
             partition by cast(published_at as date) order by score desc, url asc
         ) as positive_rank,
@@ -33,12 +39,17 @@ daily as (
 
     select
         sentiment_date,
-        avg(score) as mean_score,
+        sum(weight * score) as score_weighted_sum,
+        sum(weight) as weight_sum,
+        sum(weight * vendor_score) as vendor_score_weighted_sum,
+        sum(case when vendor_score is not null then weight end) as vendor_weight_sum,
         count(*) as article_count,
+        min(scorer) as scorer,
+        min(scorer_version) as scorer_version,
         max(case when positive_rank = 1 and score > 0 then title end) as top_positive_headline,
         max(case when negative_rank = 1 and score < 0 then title end) as top_negative_headline,
         max(case when strength_rank = 1 then title end) as top_headline
-    from dated
+    from weighted
     group by sentiment_date
 
 ),
@@ -47,14 +58,21 @@ final as (
 
     select
         sentiment_date,
-        mean_score,
+        score_weighted_sum / weight_sum as mean_score,
         article_count,
+        weight_sum,
+        score_weighted_sum,
+        vendor_score_weighted_sum / vendor_weight_sum as vendor_mean_score,
+        vendor_weight_sum,
+        vendor_score_weighted_sum,
+        scorer,
+        scorer_version,
         top_positive_headline,
         top_negative_headline,
         top_headline,
         case
-            when mean_score >= 0.05 then 'positive'
-            when mean_score <= -0.05 then 'negative'
+            when score_weighted_sum / weight_sum >= 0.05 then 'positive'
+            when score_weighted_sum / weight_sum <= -0.05 then 'negative'
             else 'neutral'
         end as label
     from daily
