@@ -26,7 +26,9 @@ app = typer.Typer(
 sim_app = typer.Typer(help="The simulated company and its outside world.", no_args_is_help=True)
 functions_app = typer.Typer(help="The serverless functions, run locally.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
+sentiment_app = typer.Typer(help="The finance sentiment scorer.", no_args_is_help=True)
 app.add_typer(functions_app, name="functions")
+app.add_typer(sentiment_app, name="sentiment")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -357,6 +359,78 @@ def functions_invoke(
     payload = read_event(Path(event) if event else None)
     with platform(load_settings()) as live:
         print_json(invoke(name, payload, live))
+
+
+@sentiment_app.command("train")
+@reports_errors
+def sentiment_train(
+    out: Annotated[
+        str | None, typer.Option(help="Artifact to write (default: the packaged model.json).")
+    ] = None,
+) -> None:
+    """Train the finance scorer on the packaged data; same data -> byte-identical artifact."""
+    from pathlib import Path
+
+    from velo.sentiment.model import ARTIFACT_PATH
+    from velo.sentiment.train import train
+
+    target = Path(out) if out else ARTIFACT_PATH
+    artifact = train(out=target)
+    console.print(f"wrote {target}: model {artifact['version']}, l2 {artifact['training']['l2']}")
+    print_evaluation(artifact["evaluation"])
+
+
+@sentiment_app.command("evaluate")
+@reports_errors
+def sentiment_evaluate(
+    data: Annotated[
+        str | None,
+        typer.Option(help="CSV with a header and columns text,label (default: the test split)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Accuracy, macro-F1 and confusion matrix of the model and of VADER on the same rows."""
+    from pathlib import Path
+
+    from velo.sentiment.datasets import all_examples, read_labelled_csv
+    from velo.sentiment.evaluate import evaluation
+    from velo.sentiment.model import load_model
+
+    if data:
+        examples = read_labelled_csv(Path(data))
+    else:
+        examples = [e for e in all_examples() if e.split == "test"]
+    result = evaluation(load_model(), examples)
+    if as_json:
+        print_json(result)
+    else:
+        print_evaluation(result)
+
+
+def print_evaluation(result: dict[str, Any]) -> None:
+    table = Table(title=f"sentiment model {result['model']['version']} vs VADER (test rows)")
+    for column in ("source", "rows", "model acc", "model macro-F1", "VADER acc", "VADER macro-F1"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for source, figures in [*result["sources"].items(), ("all", result)]:
+        model, vader = figures["model"], figures["vader"]
+        table.add_row(
+            source,
+            str(figures["rows"]),
+            f"{model['accuracy']:.3f}",
+            f"{model['macro_f1']:.3f}",
+            f"{vader['accuracy']:.3f}",
+            f"{vader['macro_f1']:.3f}",
+        )
+    console.print(table)
+    for scorer in ("model", "vader"):
+        confusion = Table(title=f"{scorer} confusion, all rows (rows: true, columns: predicted)")
+        labels = list(result[scorer]["confusion"])
+        confusion.add_column("true / predicted")
+        for label in labels:
+            confusion.add_column(label, justify="right")
+        for label, row in result[scorer]["confusion"].items():
+            confusion.add_row(label, *(str(row[other]) for other in labels))
+        console.print(confusion)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -3,6 +3,7 @@ determinism, auth, and the in-process server's lifecycle."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -28,6 +29,10 @@ from velo.testing.postgres import free_port
 CLOCK = datetime(2024, 3, 31, 17, 42, 10)
 QUOTES = {"USD", "GBP", "CHF", "CAD", "AUD", "JPY"}
 KEY = SIMULATED_API_KEY
+# Written from Alpha Vantage's documented NEWS_SENTIMENT response (no internet here): the keys,
+# which numbers come as JSON numbers (overall_sentiment_score) and which as strings (the rest).
+ALPHA_VANTAGE_FIXTURE = Path(__file__).with_name("fixtures") / "alpha_vantage_news_sentiment.json"
+VENDOR_LABELS = ("Bearish", "Somewhat-Bearish", "Neutral", "Somewhat-Bullish", "Bullish")
 
 
 def unix(moment: datetime) -> int:
@@ -167,6 +172,45 @@ def test_news_has_unique_urls_and_a_mix_of_good_and_bad_news(live: Settings) -> 
     assert sum(s >= 0.05 for s in scores) > len(feed) / 4
     assert sum(s <= -0.05 for s in scores) > len(feed) / 8
     assert any("recall" in item["title"].lower() for item in feed)
+
+
+def shape(value: Any) -> Any:
+    """The JSON shape of a value: dict keys with their shapes, a list's first element's shape."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return "null" if value is None else type(value).__name__
+
+
+def test_news_items_carry_the_vendor_sentiment_in_alpha_vantages_shape(live: Settings) -> None:
+    recorded = json.loads(ALPHA_VANTAGE_FIXTURE.read_text())
+    body = news(live, time_from="20240301T0000", time_to="20240331T0000", limit=1000).json()
+    expected_item = shape(recorded["feed"][0])
+    assert set(shape(body)) == set(shape(recorded))
+    for item in body["feed"]:
+        got = shape(item)
+        assert set(got) == set(expected_item)
+        for key in ("overall_sentiment_score", "overall_sentiment_label", "ticker_sentiment"):
+            assert got[key] == expected_item[key], key
+        score = item["overall_sentiment_score"]
+        assert -1 <= score <= 1 and item["overall_sentiment_label"] in VENDOR_LABELS
+        velo = item["ticker_sentiment"][0]
+        assert velo["ticker"] == live.news_ticker and 0 < float(velo["relevance_score"]) <= 1
+        assert velo["ticker_sentiment_label"] in VENDOR_LABELS
+    # the buckets of sentiment_score_definition, at their edges
+    labels = {i["overall_sentiment_score"]: i["overall_sentiment_label"] for i in body["feed"]}
+    for score, label in labels.items():
+        bucket = (
+            "Bearish" if score <= -0.35 else "Somewhat-Bearish" if score <= -0.15
+            else "Neutral" if score < 0.15 else "Somewhat-Bullish" if score < 0.35 else "Bullish"
+        )  # fmt: skip
+        assert label == bucket
+    # the vendor mostly agrees with the story's tone: recall days lean bearish
+    recalls = [i for i in body["feed"] if "recall" in i["title"].lower()]
+    others = [i for i in body["feed"] if "recall" not in i["title"].lower()]
+    mean = lambda items: sum(i["overall_sentiment_score"] for i in items) / len(items)  # noqa: E731
+    assert not recalls or mean(recalls) < mean(others)
 
 
 def test_two_servers_with_the_same_seed_give_the_same_answers(

@@ -96,6 +96,8 @@ def fx_line(rates: pd.DataFrame) -> go.Figure:
 
 
 def sentiment_line(days: pd.DataFrame) -> go.Figure:
+    """Our daily score; the title names the scorer(s) behind it (velo sentiment evaluate)."""
+    scorers = ", ".join(days.sentiment_day__scorer.dropna().unique())
     figure = px.line(
         days,
         x="metric_time__day",
@@ -103,7 +105,7 @@ def sentiment_line(days: pd.DataFrame) -> go.Figure:
         markers=True,
         custom_data=["sentiment_day__top_headline", "sentiment_day__label"],
         labels={"metric_time__day": "Day", "sentiment_score": "Sentiment (-1..1)"},
-        title="Public sentiment, daily, last 30 days",
+        title=f"Public sentiment, daily, last 30 days<br><sup>scored by {scorers}</sup>",
     )
     figure.update_traces(
         hovertemplate=f"%{{x|{fmt.DAY_D3}}}: %{{y:+.3f}} (%{{customdata[1]}})<br>%{{customdata[0]}}"

@@ -44,6 +44,10 @@ LAMBDA_PYTHON = "3.11"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Console scripts and caches are useless on Lambda.
 EXCLUDED_DIRS = frozenset({"bin", "__pycache__"})
+# Files a velo module reads at run time, packaged whenever the module is (paths under src/).
+MODULE_DATA: dict[str, tuple[str, ...]] = {
+    "velo/sentiment/model.py": ("velo/sentiment/model.json",),
+}
 COMPLETE_MARKER = ".complete"
 
 
@@ -78,6 +82,7 @@ def build_lambda_package(function: str, out_dir: Path, repo_root: Path = REPO_RO
     files = [
         *dependency_files(deps_dir),
         *((path, path.relative_to(source_root).as_posix()) for path in sources),
+        *data_files(sources, source_root),
     ]
     target = out_dir / f"{function}.zip"
     partial = target.with_suffix(".zip.partial")
@@ -89,6 +94,13 @@ def build_lambda_package(function: str, out_dir: Path, repo_root: Path = REPO_RO
             archive.writestr(info, path.read_bytes())
     partial.replace(target)  # never leave a half-written zip under the final name
     return target
+
+
+def data_files(sources: set[Path], source_root: Path) -> Iterator[tuple[Path, str]]:
+    """(file, name in zip) for the data the packaged modules read (MODULE_DATA)."""
+    for path in sources:
+        for name in MODULE_DATA.get(path.relative_to(source_root).as_posix(), ()):
+            yield source_root / name, name
 
 
 def imported_by(module: str, source_root: Path) -> tuple[set[Path], set[str]]:

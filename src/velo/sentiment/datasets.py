@@ -7,6 +7,9 @@ Sources (copies in ``training_data/``, provenance and licences in its README):
 - ``finentity``: FinEntity news paragraphs whose entities all carry the same label.
 - ``finentity_sentences``: the sentences of FinEntity paragraphs whose entities agree within the
   sentence; a sentence always lands in the split of its paragraph.
+- ``simulated_news``: every template of the simulated news API (``velo.simulator.news``), its
+  tone as the label; test only. These are the texts the platform scores by default, worded
+  unlike both training sets (press-release style about a bicycle maker).
 
 Splits are fixed by a hash of the text, so they never move between runs: ``train`` fits the
 weights, ``dev`` chooses the hyper-parameters, ``test`` is only ever scored (the figures in the
@@ -29,7 +32,8 @@ from velo.sentiment.model import LABELS
 DATA_DIR = Path(__file__).with_name("training_data")
 TWITTER_LABELS = {"0": "negative", "1": "positive", "2": "neutral"}
 FINENTITY_LABELS = {"Positive": "positive", "Negative": "negative", "Neutral": "neutral"}
-SOURCES = ("twitter", "finentity", "finentity_sentences")
+SOURCES = ("twitter", "finentity", "finentity_sentences")  # trained on; simulated_news is not
+TONE_LABELS = {"good": "positive", "bad": "negative", "neutral": "neutral"}
 # Share of FinEntity paragraphs per split (by text hash); tweets have their own test file.
 TEST_SHARE, DEV_SHARE = 0.25, 0.15
 TWITTER_DEV_SHARE = 0.15
@@ -92,8 +96,32 @@ def sentence_examples(content: str, entities: list[dict], split: str) -> Iterato
             yield Example(sentence.strip(), labels.pop(), "finentity_sentences", split)
 
 
+def simulated_news_examples(seed: int = 0) -> Iterator[Example]:
+    """Each news template once, filled in, as the sentiment function scores it (title. summary)."""
+    from datetime import date
+
+    import numpy as np
+
+    from velo.simulator import news
+
+    rng = np.random.default_rng(seed)
+    templates = [*news.TEMPLATES, *(t for story in news.STORIES.values() for t in story)]
+    for n, template in enumerate(templates):
+        text = news.fill(template, rng, date(2024, 1 + n % 12, 15), n % len(news.PRODUCTS))
+        yield Example(
+            f"{text['title']}. {text['summary']}",
+            TONE_LABELS[template.tone],
+            "simulated_news",
+            "test",
+        )
+
+
 def all_examples(data_dir: Path = DATA_DIR) -> list[Example]:
-    return [*twitter_examples(data_dir), *finentity_examples(data_dir)]
+    return [
+        *twitter_examples(data_dir),
+        *finentity_examples(data_dir),
+        *simulated_news_examples(),
+    ]
 
 
 def read_labelled_csv(path: Path) -> list[Example]:

@@ -181,7 +181,12 @@ def train(data_dir: Path = DATA_DIR, out: Path = ARTIFACT_PATH) -> dict[str, Any
     l2, dev_scores = select_l2(examples)
     artifact = train_model([e for e in examples if e.split != "test"], l2)
     artifact["training"]["dev_macro_f1_by_l2"] = {str(k): v for k, v in dev_scores.items()}
-    test = [e for e in examples if e.split == "test"]
-    artifact["evaluation"] = evaluation(FinanceModel(artifact), test)
-    out.write_text(json.dumps(artifact, separators=(",", ":")) + "\n", encoding="utf-8")
+    artifact["evaluation"] = evaluation(
+        FinanceModel(artifact), [e for e in examples if e.split == "test"]
+    )
+    write_artifact(artifact, out)
     return artifact
+
+
+def write_artifact(artifact: dict[str, Any], out: Path) -> None:
+    out.write_text(json.dumps(artifact, separators=(",", ":")) + "\n", encoding="utf-8")

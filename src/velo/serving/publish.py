@@ -121,6 +121,7 @@ def build_serving_file(
         write_data_health(con, wh, checked_at)
         write_health(con, settings, checked_at, published_at)
         write_dbt_build(con, settings)
+        write_sentiment_model(con)
         write_publish_log(con, published_at, settings.clock_kind, tables)
         tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
         con.execute(f'USE "{wh}"')
@@ -243,6 +244,35 @@ def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute(
         f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         summarize_run_results(results),
+    )
+
+
+def write_sentiment_model(con: duckdb.DuckDBPyConnection) -> None:
+    """The packaged sentiment model's version and its held-out figures next to VADER's, per
+    source (``velo sentiment evaluate``'s default rows, computed when the model was trained)."""
+    from velo.sentiment.model import read_artifact
+
+    con.execute(
+        f"CREATE TABLE {MARTS_SCHEMA}.sentiment_model (model_version VARCHAR, source VARCHAR, "
+        "test_rows INTEGER, model_accuracy DOUBLE, model_macro_f1 DOUBLE, vader_accuracy DOUBLE, "
+        "vader_macro_f1 DOUBLE)"
+    )
+    artifact = read_artifact()
+    evaluation = artifact["evaluation"]
+    rows = [
+        (
+            artifact["version"],
+            source,
+            figures["rows"],
+            figures["model"]["accuracy"],
+            figures["model"]["macro_f1"],
+            figures["vader"]["accuracy"],
+            figures["vader"]["macro_f1"],
+        )
+        for source, figures in [*evaluation["sources"].items(), ("all", evaluation)]
+    ]
+    con.executemany(
+        f"INSERT INTO {MARTS_SCHEMA}.sentiment_model VALUES (?, ?, ?, ?, ?, ?, ?)", rows
     )
 
 

@@ -1,5 +1,6 @@
 """Data health: per source last load, freshness and rows, their last 30 days; the last dbt
-build and its failing or warning tests; when the serving DB was published; the Dagster UI."""
+build and its failing or warning tests; when the serving DB was published; the Dagster UI; the
+sentiment scorer behind the served scores and its held-out evaluation."""
 
 from __future__ import annotations
 
@@ -117,8 +118,30 @@ def draw_test_issues() -> None:
     )
 
 
+def draw_sentiment_scorer() -> None:
+    st.subheader("Sentiment scorer")
+    scorers = data.sql_frame(
+        ctx.version,
+        "SELECT scorer || ' ' || coalesce(scorer_version, '') AS scorer, count(*) AS days, "
+        "min(sentiment_date) AS first_day, max(sentiment_date) AS last_day "
+        "FROM marts.fct_sentiment_daily GROUP BY ALL ORDER BY last_day",
+    )
+    for row in scorers.itertuples():
+        span = f"{row.days} days, {row.first_day} to {row.last_day}"
+        st.markdown(f"Served scores by **{row.scorer}**: {span}.")
+    model = data.sql_frame(ctx.version, "SELECT * FROM marts.sentiment_model ORDER BY source")
+    if model.empty:
+        return
+    st.caption(
+        f"Finance model {model.model_version.iloc[0]} vs VADER on held-out rows never used "
+        "for training (`velo sentiment evaluate`)."
+    )
+    st.dataframe(model.drop(columns="model_version"), hide_index=True, key="sentiment_model")
+
+
 draw_summary()
 draw_dagster_link()
 draw_sources()
 draw_history()
 draw_test_issues()
+draw_sentiment_scorer()
