@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import threading
@@ -18,14 +19,20 @@ from conftest import CLOCK, WEBHOOK_SECRET_PATH, Webhook
 
 from velo.errors import UsageError, VeloError
 from velo.functions import sentiment
+from velo.sentiment.model import load_model
+from velo.sentiment.scorers import vader
 from velo.settings import Settings
 from velo.testing.postgres import free_port
 
 RUN_FILE = "sentiment/dt=2024-03-31/sentiment_20240331T235959Z.jsonl"
 RECORD_KEYS = {
     "url", "title", "summary", "source", "time_published", "authors", "topics", "score", "label",
-    "scored_at",
+    "scorer", "scorer_version", "scored_at", "vendor_score", "vendor_label", "ticker_sentiment",
+    "relevance", "ticker_score",
 }  # fmt: skip
+ALPHA_VANTAGE_FIXTURE = (
+    Path(__file__).parents[1] / "simulator" / "fixtures" / "alpha_vantage_news_sentiment.json"
+)
 
 
 def landing_file(settings: Settings, relative: str) -> Path:
@@ -47,15 +54,15 @@ def test_writes_scored_jsonl_for_the_last_24_hours(live: Settings) -> None:
     ).json()["feed"]
     assert {r["url"] for r in records} == {item["url"] for item in expected}
     assert result["item_count"] == len(records) >= 3
+    model = load_model()
     for record in records:
         assert set(record) == RECORD_KEYS
+        assert (record["scorer"], record["scorer_version"]) == (model.name, model.version)
+        prediction = model.predict(f"{record['title']}. {record['summary']}")
+        assert (record["score"], record["label"]) == (prediction.score, prediction.label)
         assert -1 <= record["score"] <= 1
-        expected_label = (
-            "positive" if record["score"] >= 0.05
-            else "negative" if record["score"] <= -0.05
-            else "neutral"
-        )  # fmt: skip
-        assert record["label"] == expected_label
+        assert -1 <= record["vendor_score"] <= 1 and record["vendor_label"]
+        assert 0 < record["relevance"] <= 1 and record["ticker_sentiment"][0]["ticker"] == "VELO"
         published = datetime.fromisoformat(record["time_published"])
         assert CLOCK - timedelta(hours=24) <= published <= CLOCK
         assert record["scored_at"] == CLOCK.isoformat()
@@ -183,3 +190,60 @@ def test_secrets_never_reach_the_logs(
     assert "not posted: answered HTTP 500" in caplog.text
     assert live.news_api_key not in caplog.text
     assert WEBHOOK_SECRET_PATH not in caplog.text
+
+
+def test_vader_stays_selectable_and_labels_its_scores(live: Settings) -> None:
+    result = sentiment.run({}, live.with_overrides(sentiment_scorer="vader"))
+
+    baseline = vader()
+    for record in read_records(landing_file(live, result["file"])):
+        assert (record["scorer"], record["scorer_version"]) == ("vader", baseline.version)
+        text = f"{record['title']}. {record['summary']}"
+        assert record["score"] == baseline.analyzer.polarity_scores(text)["compound"]
+        expected_label = (
+            "positive" if record["score"] >= 0.05
+            else "negative" if record["score"] <= -0.05
+            else "neutral"
+        )  # fmt: skip
+        assert record["label"] == expected_label
+
+
+def test_a_scorer_change_rescores_the_landing_history_once(live: Settings) -> None:
+    old = live.with_overrides(sentiment_scorer="vader")
+    for day in (3, 2):
+        sentiment.run({"now": f"{CLOCK - timedelta(days=day):%Y-%m-%dT%H:%M:%S}"}, old)
+    history = {
+        r["url"] for p in landing_file(live, "sentiment").rglob("*.jsonl") for r in read_records(p)
+    }
+    # one older file already archived by the lifecycle (gzip) is re-scored too
+    archived = next(landing_file(live, "sentiment").rglob("*.jsonl"))
+    target = landing_file(live, f"archive/{archived.relative_to(landing_file(live, ''))}.gz")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(gzip.compress(archived.read_bytes()))
+    archived.unlink()
+
+    result = sentiment.run({}, live)  # the finance model now
+
+    model = load_model()
+    assert result["rescored_count"] == len(history)
+    (rescored,) = landing_file(live, "sentiment").rglob("rescored_*.jsonl")
+    records = read_records(rescored)
+    assert {r["url"] for r in records} == history
+    for record in records:
+        assert (record["scorer"], record["scorer_version"]) == (model.name, model.version)
+        assert record["scored_at"] == CLOCK.isoformat()
+        assert record["score"] == model.predict(f"{record['title']}. {record['summary']}").score
+    marker = json.loads(landing_file(live, sentiment.SCORER_MARKER).read_text())
+    assert marker == {"scorer": model.name, "scorer_version": model.version}
+    assert sentiment.run({}, live)["rescored_count"] == 0  # same scorer: nothing to redo
+
+
+def test_vendor_scores_are_kept_as_alpha_vantage_sends_them() -> None:
+    feed = json.loads(ALPHA_VANTAGE_FIXTURE.read_text())["feed"]
+    first, second = sentiment.score_items(feed, load_model(), "AAPL", scored_at=CLOCK)
+
+    assert first["vendor_score"] == 0.243611 and first["vendor_label"] == "Somewhat-Bullish"
+    assert (first["relevance"], first["ticker_score"]) == (0.861279, 0.312874)
+    assert first["ticker_sentiment"] == feed[0]["ticker_sentiment"]
+    assert second["vendor_score"] == -0.382144
+    assert second["relevance"] is None and second["ticker_score"] is None  # AAPL not listed
