@@ -104,6 +104,10 @@ def test_overview_charts_equal_the_marts(app: AppTest, served: Settings) -> None
     sentiment = found["Public sentiment, daily, last 30 days"]["data"][0]
     assert len(values(sentiment["y"])) == 30
     assert "customdata" in sentiment  # the day's top headline on hover
+    (scorer,) = marts(served, "SELECT DISTINCT scorer || ' ' || scorer_version AS s FROM "
+                      "marts.fct_sentiment_daily").s  # fmt: skip
+    axis = found["Public sentiment, daily, last 30 days"]["layout"]["yaxis"]["title"]["text"]
+    assert axis.endswith(f"scored by {scorer}")
 
 
 def test_filters_change_every_number(app: AppTest, served: Settings) -> None:

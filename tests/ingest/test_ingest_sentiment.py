@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ingest_helpers import raw_query
 
 from velo.ingest import run_ingest
@@ -116,3 +120,46 @@ def test_malformed_lines_are_quarantined_and_good_lines_load(settings: Settings)
     assert reasons[2].startswith("'label' is not one of")
     assert reasons[3] == "not a JSON object but list"
     assert entries[0]["raw"] == '{"url": "https://news.example/broken", "title": '
+
+
+def test_utc_offsets_are_converted_and_a_rescored_copy_wins_in_one_load(settings: Settings) -> None:
+    late_evening = {**article(1), "time_published": "2024-03-30T23:30:00-05:00"}
+    write_jsonl(settings, "dt=2024-03-30/sentiment_20240330T230000Z.jsonl", [late_evening])
+    rescored = {
+        **late_evening, "score": -0.4, "label": "negative", "scorer": "velo-finance",
+        "scorer_version": "1.test", "scored_at": "2024-04-02T00:00:00Z",
+    }  # fmt: skip
+    write_jsonl(settings, "dt=2024-04-02/rescored_20240402T000000Z.jsonl", [rescored])
+
+    assert ingest_sentiment(settings).rows_read == {"sentiment": 2}
+    assert raw_query(
+        settings,
+        "select time_published, score, scorer, scorer_version, scored_at from raw.sentiment",
+    ) == [
+        (
+            datetime(2024, 3, 31, 4, 30),  # 23:30 at UTC-5 is 04:30 UTC the next day
+            -0.4,
+            "velo-finance",
+            "1.test",
+            datetime(2024, 4, 2),
+        )
+    ]
+
+
+def test_invalid_utf8_is_quarantined_without_losing_a_byte(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_jsonl(settings, "dt=2024-03-30/sentiment_20240330T140000Z.jsonl", [article(1)])
+    bad = json.dumps(article(2)).encode().replace(b"Headline 2", b"Headline \xff\xfe 2")
+    path.write_bytes(path.read_bytes() + bad + b"\n" + json.dumps(article(3)).encode() + b"\n")
+
+    with caplog.at_level(logging.WARNING, logger="velo.ingest.sentiment"):
+        report = ingest_sentiment(settings)
+
+    assert report.quarantined == 1 and report.rows_read == {"sentiment": 2}
+    (entry_file,) = (Path(settings.landing_url) / "quarantine" / "sentiment").rglob("*.json")
+    entry = json.loads(entry_file.read_text())
+    assert entry["line"] == 2 and entry["reason"].startswith("not valid UTF-8")
+    assert base64.b64decode(entry["raw_base64"]) == bad
+    (line,) = [r.getMessage() for r in caplog.records if "quarantined" in r.getMessage()]
+    assert "sentiment_20240330T140000Z.jsonl line 2" in line and "fix or remove" in line

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
@@ -235,7 +235,16 @@ def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection, served_as_of: 
     mood = result["sentiment"]
     assert mood["label"] == days.label.iloc[-1]
     assert mood["score"] == round(days.mean_score.iloc[-1], 4)
-    assert mood["mean_30d"] == round(days.mean_score.mean(), 4)
+    weighted = sql(
+        con,
+        "SELECT sum(score_weighted_sum) / sum(weight_sum) AS score FROM marts.fct_sentiment_daily "
+        "WHERE sentiment_date BETWEEN ? AND ?",
+        served_as_of - timedelta(days=29),
+        served_as_of,
+    ).score[0]
+    # every article weighs the same, not every day: not the mean of the daily means
+    assert mood["mean_30d"] == round(weighted, 4) != round(days.mean_score.mean(), 4)
+    assert mood["scorer"].startswith("velo-finance ")
     assert mood["trend"] in ("up", "down", "flat")
 
 

@@ -16,6 +16,7 @@ from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
 from velo.cli import app
 from velo.ingest import run_ingest
 from velo.runtime import platform
+from velo.sentiment.model import load_model
 from velo.settings import Settings
 from velo.simulator.company import tick
 from velo.warehouse.runner import DbtResult, dbt_target_dir, freshness, transform
@@ -52,11 +53,18 @@ CONTRACT_COLUMNS = {
     "fct_sentiment_daily": [
         "sentiment_date",
         "mean_score",
-        "label",
         "article_count",
+        "weight_sum",
+        "score_weighted_sum",
+        "vendor_mean_score",
+        "vendor_weight_sum",
+        "vendor_score_weighted_sum",
+        "scorer",
+        "scorer_version",
         "top_positive_headline",
         "top_negative_headline",
         "top_headline",
+        "label",
     ],
 }
 
@@ -250,6 +258,12 @@ def test_fx_and_sentiment_marts(built: tuple[Settings, DbtResult]) -> None:
     )
     assert days and all(label in ("positive", "neutral", "negative") for label, _, _ in days)
     assert all(count >= 1 and headline for _, count, headline in days)
+    scorers = warehouse_rows(
+        settings,
+        "select distinct scorer, scorer_version, vendor_mean_score is not null "
+        "from marts.fct_sentiment_daily",
+    )
+    assert scorers == [("velo-finance", load_model().version, True)]
 
 
 def test_every_mart_and_column_is_described_under_contract(

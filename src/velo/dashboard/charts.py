@@ -104,8 +104,11 @@ def sentiment_line(days: pd.DataFrame) -> go.Figure:
         y="sentiment_score",
         markers=True,
         custom_data=["sentiment_day__top_headline", "sentiment_day__label"],
-        labels={"metric_time__day": "Day", "sentiment_score": "Sentiment (-1..1)"},
-        title=f"Public sentiment, daily, last 30 days<br><sup>scored by {scorers}</sup>",
+        labels={
+            "metric_time__day": "Day",
+            "sentiment_score": f"Sentiment (-1..1), scored by {scorers}",
+        },
+        title="Public sentiment, daily, last 30 days",
     )
     figure.update_traces(
         hovertemplate=f"%{{x|{fmt.DAY_D3}}}: %{{y:+.3f}} (%{{customdata[1]}})<br>%{{customdata[0]}}"
