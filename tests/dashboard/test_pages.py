@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from velo.dashboard.common import NO_DATA, NO_RATES, NO_SALES
+from velo.sentiment.model import read_artifact
 from velo.serving import publish
 from velo.settings import Settings
 
@@ -210,6 +211,21 @@ def test_data_health_page(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None
     assert any("not running" in caption.value for caption in app.caption)
     assert not app.get("link_button")
     assert "No dbt build recorded" in [info.value for info in app.info][-1]
+    # the scorer behind the served scores, and the packaged model's held-out figures
+    artifact = read_artifact()
+    shown = " ".join(element.value for element in [*app.markdown, *app.caption])
+    assert "Served scores by **velo-finance 1.sample**" in shown
+    assert artifact["version"] in shown
+    (evaluation,) = [
+        frame.value.set_index("source")
+        for frame in app.dataframe
+        if "model_macro_f1" in frame.value.columns
+    ]
+    assert evaluation.loc["all", "model_macro_f1"] == artifact["evaluation"]["model"]["macro_f1"]
+    assert (
+        evaluation.loc["finentity", "vader_accuracy"]
+        == (artifact["evaluation"]["sources"]["finentity"]["vader"]["accuracy"])
+    )
 
 
 def test_data_health_links_the_running_dagster_ui(
