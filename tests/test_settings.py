@@ -43,6 +43,7 @@ def test_timezone_aware_clock_is_normalised_to_naive_utc(tmp_path: Path):
         ({"VELO_SEED": "many"}, "", "setting 'seed' has a malformed value"),
         ({"VELO_WAREHOUSE": "oracle"}, "", "must be one of duckdb, postgres, snowflake"),
         ({"VELO_FX_API_URL": "ftp://x"}, "", "must be an http(s) URL"),
+        ({"VELO_SENTIMENT_SCORER": "bert"}, "", "must be one of finance, vader"),
         ({"VELO_CLOCK": "yesterday"}, "", "setting 'clock' has a malformed value"),
         ({}, "seed = [", "is not valid TOML"),
         ({"VELO_CONFIG": "/nonexistent/velo.toml"}, "", "does not exist"),

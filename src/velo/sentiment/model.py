@@ -17,7 +17,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +48,19 @@ def features(text: str) -> dict[str, int]:
     grams = [f"w:{token}" for token in tokens]
     grams += [f"b:{a} {b}" for a, b in itertools.pairwise(tokens)]
     for token in tokens:
-        if len(token) < 3 or token.startswith("_"):
-            continue
-        padded = f"<{token}>"
-        grams += [f"c:{padded[i : i + n]}" for n in CHAR_NGRAMS for i in range(len(padded) - n + 1)]
+        grams += char_grams(token)
     for gram in grams:
         counts[gram] = counts.get(gram, 0) + 1
     return counts
+
+
+@lru_cache(maxsize=65536)
+def char_grams(token: str) -> tuple[str, ...]:
+    """In-word character n-grams of a token (cached: news repeats its words)."""
+    if len(token) < 3 or token.startswith("_"):
+        return ()
+    padded = f"<{token}>"
+    return tuple(f"c:{padded[i : i + n]}" for n in CHAR_NGRAMS for i in range(len(padded) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -80,16 +86,17 @@ class FinanceModel:
         }
 
     def predict(self, text: str) -> Prediction:
-        logits = list(self.bias)
         found = []
+        vocabulary = self.vocabulary
         for feature, count in features(text).items():
-            entry = self.vocabulary.get(feature)
+            entry = vocabulary.get(feature)
             if entry is not None:
                 found.append(((1.0 + math.log(count)) * entry[0], entry[1]))
         norm = math.sqrt(sum(value * value for value, _ in found)) or 1.0
-        for value, weights in found:
-            for k, weight in enumerate(weights):
-                logits[k] += value / norm * weight
+        logits = [
+            bias + sum(value * weights[k] for value, weights in found) / norm
+            for k, bias in enumerate(self.bias)
+        ]
         top = max(logits)
         exps = [math.exp(logit - top) for logit in logits]
         total = sum(exps)

@@ -58,11 +58,9 @@ final as (
 
     select
         sentiment_date,
-        score_weighted_sum / weight_sum as mean_score,
         article_count,
         weight_sum,
         score_weighted_sum,
-        vendor_score_weighted_sum / vendor_weight_sum as vendor_mean_score,
         vendor_weight_sum,
         vendor_score_weighted_sum,
         scorer,
@@ -70,6 +68,8 @@ final as (
         top_positive_headline,
         top_negative_headline,
         top_headline,
+        score_weighted_sum / weight_sum as mean_score,
+        vendor_score_weighted_sum / vendor_weight_sum as vendor_mean_score,
         case
             when score_weighted_sum / weight_sum >= 0.05 then 'positive'
             when score_weighted_sum / weight_sum <= -0.05 then 'negative'
