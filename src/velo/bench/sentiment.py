@@ -80,8 +80,21 @@ def score_file(scorer_name: str, items_path: Path) -> dict[str, Any]:
         "score_s": round(seconds, 3),
         "score_cpu_s": round(cpu_seconds, 3),  # wall time includes waiting for a shared CPU
         "items_per_s": round(len(records) / seconds, 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_mb": round(own_peak_rss_mb(), 1),
     }
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS since exec (VmHWM). getrusage's maxrss would not do: Linux keeps
+    it across exec, so a child would report its parent's peak at fork time."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return peak_rss_mb()
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return peak_rss_mb()
 
 
 if __name__ == "__main__":
