@@ -23,6 +23,10 @@ assert callable(getattr(module, attribute)), "handler is not callable"
 for name in ("vaderSentiment", "httpx", "fsspec", "s3fs", module_name):
     found = importlib.import_module(name).__file__
     assert found.startswith(root), f"{name} came from {found}, not the zip"
+if module_name == "velo.functions.sentiment":  # the finance model scores without numpy
+    from velo.sentiment.model import load_model
+    assert load_model().predict("Shares plunge after profit warning").label == "negative"
+    assert "numpy" not in sys.modules
 print("ok")
 """
 
@@ -40,6 +44,8 @@ def test_zip_holds_the_handler_module_and_its_dependencies(sentiment_zip):
     assert any(name.startswith("vaderSentiment/") for name in names)
     assert not any("__pycache__" in name or name.startswith("bin/") for name in names)
     assert not any("dbt_project" in name for name in names)
+    assert "velo/sentiment/model.json" in names
+    assert not any("training_data" in name for name in names)
 
 
 def test_zip_holds_only_what_the_function_imports(sentiment_zip):
