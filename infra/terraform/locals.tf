@@ -21,7 +21,7 @@ locals {
   # may write (least privilege); queue: the SQS queue that triggers it ("" = not queue-driven).
   lambda_functions = {
     sentiment = {
-      description    = "Daily: scores the news with VADER and lands JSONL in the landing zone"
+      description    = "Daily: scores the news (finance model, or VADER by setting) and lands JSONL in the landing zone"
       timeout        = 120
       memory_size    = 512
       landing_prefix = "sentiment/"
