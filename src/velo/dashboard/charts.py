@@ -96,7 +96,7 @@ def fx_line(rates: pd.DataFrame) -> go.Figure:
 
 
 def sentiment_line(days: pd.DataFrame) -> go.Figure:
-    """Our daily score; the title names the scorer(s) behind it (velo sentiment evaluate)."""
+    """Our daily score; the y-axis title names the scorer(s) behind it."""
     scorers = ", ".join(days.sentiment_day__scorer.dropna().unique())
     figure = px.line(
         days,
