@@ -21,11 +21,13 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/velo run
 
-# The browser tests drive the Debian Chromium; installed here when missing (needs root/apt).
+# The browser tests drive the Debian Chromium; installed here when missing (apt, with sudo
+# unless already root).
 CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(CHROMIUM):
-	apt-get update && apt-get install -y chromium chromium-driver
+	$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from rich.console import Console
 from rich.table import Table
 
@@ -78,15 +79,24 @@ def warehouse_destination(settings: Settings) -> Any:
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         return dlt.destinations.duckdb(str(settings.warehouse_path))
     if settings.warehouse == "postgres":
-        return dlt.destinations.postgres(credentials=plain_postgres_url(settings.warehouse_url))
+        return dlt.destinations.postgres(credentials=postgres_credentials(settings.warehouse_url))
     # Snowflake: a snowflake:// URL from settings, else dlt's own configuration (env/secrets).
     return dlt.destinations.snowflake(credentials=settings.warehouse_url or None)
 
 
-def plain_postgres_url(url: str) -> str:
-    """dlt wants postgresql://…; accept SQLAlchemy's postgresql+psycopg://… as well."""
+def postgres_credentials(url: str) -> PostgresCredentials:
+    """dlt's credentials for ``postgresql[+driver]://user[:password]@host:port/db``.
+
+    dlt wants the plain scheme, and treats a URL without a password as incomplete
+    configuration (``ConfigFieldMissingException``); a server with trust or peer
+    authentication needs none, so an absent password is an empty one.
+    """
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme.split("+")[0], *parts[1:]))
+    credentials = PostgresCredentials()
+    credentials.parse_native_representation(urlunsplit((parts.scheme.split("+")[0], *parts[1:])))
+    if credentials.password is None:
+        credentials.password = ""
+    return credentials
 
 
 def make_pipeline(settings: Settings, source_name: str) -> dlt.Pipeline:
