@@ -178,7 +178,7 @@ class SnowflakeReader(ArrowReader):
         except ImportError:
             raise VeloError(
                 "warehouse = snowflake: publishing needs the Snowflake connector: "
-                "pip install 'velo[snowflake]'"
+                "pip install snowflake-connector-python"
             ) from None
         self.where = mask_secret("warehouse_url", url)
         try:
