@@ -161,8 +161,9 @@ def source_health(
     # One statement every warehouse accepts: newest load, all rows, rows of the newest load.
     ((last, total, last_rows),) = reader.rows(
         f"WITH loads AS ({union}), newest AS (SELECT max(_loaded_at) AS loaded_at FROM loads) "
-        "SELECT newest.loaded_at, (SELECT count(*) FROM loads), "
-        "(SELECT count(*) FROM loads WHERE loads._loaded_at = newest.loaded_at) FROM newest"
+        "SELECT newest.loaded_at, (SELECT count(*) FROM loads) AS total_rows, "
+        "(SELECT count(*) FROM loads WHERE loads._loaded_at = newest.loaded_at) AS last_rows "
+        "FROM newest"
     )
     if last is None:
         return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")

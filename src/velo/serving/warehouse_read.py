@@ -131,18 +131,19 @@ class ArrowReader:
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         table = self.arrow(sql).read_all()
-        return [tuple(row.values()) for row in table.to_pylist()]
+        # By position: result columns may share a name (two count(*) are both "count").
+        return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
     def table_ref(self, schema: str, table: str) -> str:
         return f"{schema}.{table}"
 
     def copy(self, schema: str, table: str) -> None:
         batches = self.arrow(f"SELECT * FROM {self.table_ref(schema, table)}")
-        self.serving.register("incoming_batches", batches)
-        try:
-            self.serving.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM incoming_batches")
-        finally:
-            self.serving.unregister("incoming_batches")
+        # A cursor of its own: DuckDB refuses to register a view on a connection whose last
+        # result (the caller's row count) was not fetched to the end.
+        with self.serving.cursor() as cursor:
+            cursor.register("incoming_batches", batches)
+            cursor.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM incoming_batches")
 
     def failed(self, exc: BaseException) -> VeloError:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
