@@ -93,7 +93,7 @@ class FakeSnowflake:
         return subprocess.run(
             [str(dbt), *args, "--target", "snowflake", "--project-dir", str(project_dir),
              "--profiles-dir", str(project_dir)],
-            capture_output=True, text=True, check=False, env=env, timeout=1800,
+            capture_output=True, text=True, check=False, env=env, timeout=900,
         )  # fmt: skip
 
 
