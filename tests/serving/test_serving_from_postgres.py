@@ -68,6 +68,11 @@ def runs(
     }
 
 
+def business(answers: dict) -> dict:
+    """The answers without the clock that computed them (its wall time differs per call)."""
+    return {key: value for key, value in answers.items() if key != "clock"}
+
+
 def served_rows(settings: Settings, sql: str) -> list[tuple]:
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -92,7 +97,7 @@ def test_answers_equal_duckdbs_to_the_cent(runs) -> None:
         kind: show_answers(settings, AS_OF, "table", Console(file=io.StringIO()))
         for kind, (settings, _) in runs.items()
     }
-    assert answers["postgres"] == answers["duckdb"]
+    assert business(answers["postgres"]) == business(answers["duckdb"])
     assert all(value is not None for value in answers["postgres"].values())
 
 
@@ -104,7 +109,7 @@ def test_velo_answers_reads_what_postgres_published(runs) -> None:
     )
     assert result.exit_code == 0, result.output
     reference = show_answers(runs["duckdb"][0], AS_OF, "table", Console(file=io.StringIO()))
-    assert json.loads(result.output) == json.loads(json.dumps(reference))
+    assert business(json.loads(result.output)) == business(json.loads(json.dumps(reference)))
 
 
 def test_data_health_counts_the_postgres_raw_tables(runs) -> None:
