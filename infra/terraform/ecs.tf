@@ -161,14 +161,14 @@ locals {
 
   dagster_environment = [
     for name, value in {
-      VELO_WAREHOUSE    = var.warehouse
-      VELO_LANDING_URL  = local.landing_url
-      VELO_FX_API_URL   = var.fx_api_url
-      VELO_NEWS_API_URL = var.news_api_url
+      VELO_WAREHOUSE      = var.warehouse
+      VELO_LANDING_URL    = local.landing_url
+      VELO_FX_API_URL     = var.fx_api_url
+      VELO_NEWS_API_URL   = var.news_api_url
       DAGSTER_PG_HOST     = aws_db_instance.ops.address
       DAGSTER_PG_DB       = "dagster"
       DAGSTER_PG_USERNAME = local.dagster_db_user
-      PGSSLMODE         = "require" # RDS enforces TLS (rds.force_ssl)
+      PGSSLMODE           = "require" # RDS enforces TLS (rds.force_ssl)
       # dbt's snowflake target (src/velo/warehouse/dbt_project/profiles.yml)
       SNOWFLAKE_ACCOUNT   = var.snowflake_account
       SNOWFLAKE_USER      = var.snowflake_user

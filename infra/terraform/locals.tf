@@ -22,25 +22,25 @@ locals {
   # triggers it ("" = not queue-driven).
   lambda_functions = {
     sentiment = {
-      description    = "Daily: scores the news (finance model, or VADER by setting) and lands JSONL in the landing zone"
-      timeout        = 120
-      memory_size    = 512
+      description     = "Daily: scores the news (finance model, or VADER by setting) and lands JSONL in the landing zone"
+      timeout         = 120
+      memory_size     = 512
       landing_prefix  = "sentiment/"
       landing_actions = ["s3:PutObject", "s3:GetObject"]
       queue           = ""
     }
     notify_archive = {
-      description    = "Archives every sentiment notification into the landing zone"
-      timeout        = 30
-      memory_size    = 256
+      description     = "Archives every sentiment notification into the landing zone"
+      timeout         = 30
+      memory_size     = 256
       landing_prefix  = "notifications/"
       landing_actions = ["s3:PutObject"] # writes each notification, never reads one back
       queue           = "notify_archive"
     }
     notify_slack = {
-      description    = "Posts every sentiment notification to Slack"
-      timeout        = 30
-      memory_size    = 256
+      description     = "Posts every sentiment notification to Slack"
+      timeout         = 30
+      memory_size     = 256
       landing_prefix  = ""
       landing_actions = []
       queue           = "notify_slack"
