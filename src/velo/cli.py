@@ -15,6 +15,7 @@ from rich.table import Table
 
 from velo.bench import BENCHMARKS
 from velo.errors import VeloError
+from velo.locking import writer_lock
 from velo.settings import load_settings
 
 app = typer.Typer(
@@ -108,10 +109,12 @@ def sim_init(
     or at the end of the --as-of day."""
     from velo.simulator.company import init_company
 
-    with console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"):
-        summary = init_company(
-            load_settings(), days=days, scale=scale, seed=seed, as_of=parse_date(as_of)
-        )
+    settings = load_settings()
+    with (
+        writer_lock(settings, "velo sim init"),
+        console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"),
+    ):
+        summary = init_company(settings, days=days, scale=scale, seed=seed, as_of=parse_date(as_of))
     print_mapping("Velo Cycles operations database", summary)
 
 
@@ -121,8 +124,9 @@ def sim_tick(days: Annotated[int, typer.Option(min=1, help="Days to advance.")] 
     """Advance the business: new customers and orders, status changes, price changes."""
     from velo.simulator.company import tick
 
-    with console.status(f"Simulating {days} more day(s)…"):
-        result = tick(load_settings(), days=days)
+    settings = load_settings()
+    with writer_lock(settings, "velo sim tick"), console.status(f"Simulating {days} more day(s)…"):
+        result = tick(settings, days=days)
     print_mapping("Simulated days", result)
 
 
@@ -190,8 +194,9 @@ def ingest(source: IngestSource = "all") -> None:
 
     if source != "all" and source not in SOURCES:
         raise typer.BadParameter(f"'{source}' is not one of all, {', '.join(SOURCES)}")
+    settings = load_settings()
     try:
-        with platform(load_settings()) as live:
+        with writer_lock(settings, "velo ingest"), platform(settings) as live:
             reports = run_ingest(live, SOURCES if source == "all" else [source])
     except IngestError as exc:
         print_load_reports(console, exc.reports)
@@ -209,7 +214,9 @@ def lifecycle(
     from velo.runtime import resolve_clock
 
     settings = resolve_clock(load_settings())
-    print_lifecycle(console, run_lifecycle(settings, dry_run=dry_run), dry_run=dry_run)
+    with writer_lock(settings, "velo lifecycle"):
+        report = run_lifecycle(settings, dry_run=dry_run)
+    print_lifecycle(console, report, dry_run=dry_run)
 
 
 @app.command("run")
@@ -223,13 +230,15 @@ def run_platform(
     """Run the whole platform once through Dagster, then print the answers."""
     from velo.orchestration.run import run_platform as run
 
-    run(
-        load_settings(),
-        tick_days=tick_days,
-        full_refresh=full_refresh,
-        as_of=parse_date(as_of),
-        scale=scale,
-    )
+    settings = load_settings()
+    with writer_lock(settings, "velo run"):
+        run(
+            settings,
+            tick_days=tick_days,
+            full_refresh=full_refresh,
+            as_of=parse_date(as_of),
+            scale=scale,
+        )
 
 
 @app.command("dagster")
@@ -280,7 +289,10 @@ def transform(
     from velo.warehouse.runner import print_build
     from velo.warehouse.runner import transform as run_transform
 
-    print_build(console, run_transform(load_settings(), full_refresh=full_refresh, select=select))
+    settings = load_settings()
+    with writer_lock(settings, "velo transform"):
+        result = run_transform(settings, full_refresh=full_refresh, select=select)
+    print_build(console, result)
 
 
 @app.command()
@@ -313,7 +325,10 @@ def publish_serving() -> None:
     from velo.runtime import resolve_clock
     from velo.serving import publish
 
-    print_mapping("Serving DB published", publish(resolve_clock(load_settings())).as_mapping())
+    settings = resolve_clock(load_settings())
+    with writer_lock(settings, "velo publish"):
+        report = publish(settings)
+    print_mapping("Serving DB published", report.as_mapping())
 
 
 AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]
