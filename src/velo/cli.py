@@ -331,6 +331,19 @@ def publish_serving() -> None:
     print_mapping("Serving DB published", report.as_mapping())
 
 
+@app.command()
+@reports_errors
+def reconcile(as_of: AsOf = None) -> None:
+    """Recompute the headline figures from the operations DB; exit 1 if the serving DB differs."""
+    from velo.serving.reconcile import print_differences
+    from velo.serving.reconcile import reconcile as compare
+
+    day, compared, found = compare(load_settings(), parse_date(as_of))
+    print_differences(console, day, compared, found)
+    if found:
+        raise typer.Exit(1)
+
+
 AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]
 
 

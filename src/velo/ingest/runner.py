@@ -38,6 +38,7 @@ class LoadReport:
     new_columns: dict[str, list[str]] = field(default_factory=dict)
     quarantined: int = 0
     seconds: float = 0.0
+    reconciled: str = ""  # operations: what the reconciliation with the source repaired
 
 
 class IngestError(VeloError):
@@ -199,7 +200,12 @@ def ingest_one(settings: Settings, name: str, loaded_at: datetime) -> LoadReport
         pipeline = make_pipeline(settings, name)
         finish_pending(pipeline)
         with source_factory(name)(settings, loaded_at, pipeline) as prepared:
-            return run_pipeline(name, pipeline, prepared)
+            report = run_pipeline(name, pipeline, prepared)
+        if name == "operations":
+            from velo.ingest.reconcile import reconcile_raw
+
+            report.reconciled = reconcile_raw(settings, loaded_at).summary()
+        return report
     except VeloError as exc:  # raised before dlt ran: it names what failed already
         raise VeloError(f"{name}: {exc}") from exc
     except Exception as exc:
@@ -239,5 +245,7 @@ def print_load_reports(console: Console, reports: Sequence[LoadReport]) -> None:
         caption = f"rows loaded: {report.rows_loaded}"
         if report.quarantined:
             caption += f"; quarantined lines: {report.quarantined}"
+        if report.reconciled:
+            caption += f"\n{report.reconciled}"
         table.caption = caption
         console.print(table)
