@@ -187,8 +187,15 @@ IngestSource = Annotated[str, typer.Argument(help="operations, fx, sentiment or 
 
 @app.command()
 @reports_errors
-def ingest(source: IngestSource = "all") -> None:
-    """Load the source systems into the warehouse schema `raw` (dlt pipelines)."""
+def ingest(
+    source: IngestSource = "all",
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Drop raw and reload (keeps FX/sentiment history)."),
+    ] = False,
+) -> None:
+    """Load the source systems into the warehouse schema `raw` (dlt pipelines); the operations
+    load ends with the reconciliation with the source (deletes, changes without a bump)."""
     from velo.ingest import SOURCES, IngestError, print_load_reports, run_ingest
     from velo.runtime import platform
 
@@ -197,7 +204,9 @@ def ingest(source: IngestSource = "all") -> None:
     settings = load_settings()
     try:
         with writer_lock(settings, "velo ingest"), platform(settings) as live:
-            reports = run_ingest(live, SOURCES if source == "all" else [source])
+            reports = run_ingest(
+                live, SOURCES if source == "all" else [source], full_refresh=full_refresh
+            )
     except IngestError as exc:
         print_load_reports(console, exc.reports)
         raise

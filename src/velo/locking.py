@@ -1,6 +1,6 @@
 """One writer at a time: a run lock in ``state_dir`` held by every command that writes.
 
-``velo run``, ``ingest``, ``transform``, ``publish``, ``reconcile-raw`` and the simulator's
+``velo run``, ``ingest``, ``transform``, ``publish``, ``lifecycle`` and the simulator's
 ``init``/``tick`` take it; a second writer waits up to ``wait_seconds`` for the first to finish,
 then gives up with one line naming the holder. The lock is an advisory ``flock`` on
 ``<state_dir>/velo.lock`` (released by the OS when the holder dies, so a crash never leaves it
@@ -32,10 +32,12 @@ def lock_path(settings: Settings) -> Path:
 
 @contextmanager
 def writer_lock(
-    settings: Settings, command: str, wait_seconds: float = DEFAULT_WAIT_SECONDS
+    settings: Settings, command: str, wait_seconds: float | None = None
 ) -> Iterator[None]:
-    """Hold the run lock for ``command``; VeloError after ``wait_seconds`` if another holds it."""
+    """Hold the run lock for ``command``; VeloError after ``wait_seconds`` (default
+    DEFAULT_WAIT_SECONDS) if another process holds it."""
     path = lock_path(settings)
+    wait_seconds = DEFAULT_WAIT_SECONDS if wait_seconds is None else wait_seconds
     if path in _held:
         _held[path] += 1
         try:

@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, tuple[str, float]] = {
     "ingest": ("velo.bench.ingest", 1.0),
     "transform": ("velo.bench.transform", 1.0),
     "dashboard": ("velo.bench.dashboard", 1.0),
+    "reconcile": ("velo.bench.reconcile", 1.0),
 }
 
 T = TypeVar("T")

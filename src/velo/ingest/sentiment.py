@@ -4,10 +4,14 @@ Files are picked up incrementally on their modification time and parsed here lin
 malformed line is quarantined (``quarantine/sentiment/<file>.<line>.json`` with file, line,
 reason and the raw text) while the good lines of the same file still load. Rows are merged on
 the article url, so a re-delivered file never duplicates an article.
+
+The files `velo lifecycle` archived (``archive/sentiment/**/*.jsonl.gz``) are read too: a full
+refresh, which forgets the cursor, reloads every article still kept, not only the recent ones.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,11 +32,14 @@ from velo.ingest.common import (
     with_loaded_at,
 )
 from velo.landing import landing_fs
+from velo.lifecycle import ARCHIVE_DIR
 from velo.settings import Settings
 
 SENTIMENT_DIR = "sentiment"
 QUARANTINE_DIR = "quarantine/sentiment"
-FILE_GLOB = "**/*.jsonl"
+# Listed from the landing root: live files and their gzipped archive copies.
+FILE_GLOB = "**/*.jsonl*"
+FILE_PREFIXES = (f"{SENTIMENT_DIR}/", f"{ARCHIVE_DIR}/{SENTIMENT_DIR}/")
 CURSOR = "modification_date"
 FILES_RESOURCE = "sentiment_files"
 LABELS = frozenset({"positive", "neutral", "negative"})
@@ -110,13 +117,27 @@ def quarantine_line(
     return entry
 
 
+def file_text(source_file: str, content: bytes) -> str:
+    """A file's text; archived files (``.gz``) are decompressed first."""
+    if source_file.endswith(".gz"):
+        try:
+            content = gzip.decompress(content)
+        except (OSError, EOFError) as exc:
+            raise BadLine(f"archived file is not readable gzip ({exc})") from None
+    return content.decode("utf-8", errors="replace")
+
+
 def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
     """A transformer: listed files -> parsed rows; bad lines go to quarantine and are counted."""
 
     def rows(files: list[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
         for file in files:
-            source_file = f"{SENTIMENT_DIR}/{file['relative_path']}"
-            text = file.read_bytes().decode("utf-8", errors="replace")
+            source_file = file["relative_path"]
+            try:
+                text = file_text(source_file, file.read_bytes())
+            except BadLine as exc:
+                quarantined.append(quarantine_line(settings, source_file, 0, str(exc), ""))
+                continue
             parsed = []
             for line_no, line in enumerate(text.splitlines(), start=1):
                 if not line.strip():
@@ -141,10 +162,11 @@ def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
 def files_resource(settings: Settings) -> DltResource:
     fs, _ = landing_fs(settings)
     files = filesystem(
-        bucket_url=f"{settings.landing_url.rstrip('/')}/{SENTIMENT_DIR}",
+        bucket_url=settings.landing_url.rstrip("/"),
         credentials=fs,
         file_glob=FILE_GLOB,
     ).with_name(FILES_RESOURCE)
+    files.add_filter(lambda item: item["relative_path"].startswith(FILE_PREFIXES))
     files.apply_hints(incremental=dlt.sources.incremental(CURSOR))
     return files
 

@@ -146,6 +146,11 @@ def source_figures(settings: Settings, as_of: date) -> Figures:
 def served_figures(settings: Settings, as_of: date) -> Figures:
     with open_serving(settings) as con:
         rows = con.execute(SERVING_LINES_SQL, [as_of + timedelta(days=1)]).fetchall()
+    return obt_sales_figures(rows, as_of)
+
+
+def obt_sales_figures(rows: Iterable[tuple], as_of: date) -> Figures:
+    """The figures of marts.obt_sales rows (SERVING_LINES_SQL's columns), from any warehouse."""
     return figures(
         (
             (as_day(day), country, state, category, qty, float(revenue), float(profit or 0))
