@@ -18,10 +18,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 import sqlalchemy as sa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
@@ -31,6 +32,7 @@ from velo.ingest.operations import (
     CURSOR_COLUMN,
     SOURCE_NAME,
     connect_ops_db,
+    numbers_as_real,
     operations,
     primary_key,
     reflect_company_tables,
@@ -38,8 +40,7 @@ from velo.ingest.operations import (
 from velo.settings import Settings
 from velo.simulator import schema
 
-Key = tuple[Any, ...]  # a primary key as comparable() values
-Row = tuple[int, Key]  # a row's checksum and its primary key as its side holds it
+ARROW_CHUNK_ROWS = 500_000
 
 
 @dataclass
@@ -64,37 +65,95 @@ class RepairReport:
             f"{name}: {t.deleted} deleted, {t.reread} re-read"
             + (f" ({t.future_dated} dated after the platform clock)" if t.future_dated else "")
             for name, t in self.tables.items()
-            if t.deleted or t.reread
+            if t.deleted or t.reread or t.future_dated
         ]
         body = "; ".join(parts) if parts else "raw matches the operations DB"
         return f"reconciled {self.rows_compared:,} rows in {self.seconds:.1f} s: {body}"
 
 
-def comparable(value: Any) -> Any:
-    """One value as both sides hold it: numbers at the warehouse's 4 decimals, instants as naive
-    UTC (raw may hold them with a time zone), booleans as 0/1 (SQLite has no boolean)."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, Decimal | float):
-        return round(float(value), 4)
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.replace(microsecond=0)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    return value
+def connectorx_url(engine: sa.Engine) -> str:
+    """The engine's URL without the SQLAlchemy driver (``postgresql+psycopg`` -> ``postgresql``),
+    as ConnectorX wants it (dlt's own conversion)."""
+    url = engine.url._replace(drivername=engine.url.get_backend_name())
+    return url.render_as_string(hide_password=False)
 
 
-def checksums(rows: Iterable[Sequence[Any]], key_width: int) -> dict[Key, Row]:
-    """Comparable key -> (checksum of the row's comparable values, key as held); keys first."""
-    return {
-        tuple(comparable(k) for k in row[:key_width]): (
-            hash(tuple(comparable(v) for v in row[key_width:])),
-            tuple(row[:key_width]),
-        )
-        for row in rows
-    }
+def source_arrow(engine: sa.Engine, table: sa.Table, columns: list[str]) -> pa.Table:
+    """The table's columns read by ConnectorX into Arrow, the way the load reads them."""
+    import connectorx
+
+    selected = sa.select(table)
+    if engine.dialect.name == "sqlite":
+        selected = numbers_as_real(selected, table)
+    by_name = {column.name: column for column in selected.selected_columns}
+    query = sa.select(*(by_name[name] for name in columns)).select_from(table)
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    return connectorx.read_sql(connectorx_url(engine), sql, return_type="arrow")
+
+
+def raw_arrow(client: Any, table: str, columns: list[str]) -> pa.Table:
+    qualified = client.make_qualified_table_name(table)
+    with client.execute_query(f"select {', '.join(columns)} from {qualified}") as cursor:
+        # In chunks: dlt's one-shot DuckDB path calls a method DuckDB 2 no longer has.
+        chunks = list(cursor.iter_arrow(chunk_size=ARROW_CHUNK_ROWS))
+    if not chunks:
+        return pa.table({name: pa.array([], pa.null()) for name in columns})
+    return pa.concat_tables(chunks)
+
+
+def comparable(column: str, duckdb_type: str) -> str:
+    """A column as both sides hold it: numbers at the warehouse's 4 decimals, instants as naive
+    UTC to the second (raw may hold them with a time zone), dates as instants, booleans as 0/1
+    (SQLite has no boolean)."""
+    kind = duckdb_type.upper()
+    if kind.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")):
+        return f"round(cast({column} as double), 4)"
+    if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"date_trunc('second', timezone('UTC', {column}))"
+    if kind.startswith("TIMESTAMP") or kind == "DATE":
+        return f"date_trunc('second', cast({column} as timestamp))"
+    if kind == "BOOLEAN":
+        return f"cast({column} as integer)"
+    return column
+
+
+def fingerprints(
+    con: duckdb.DuckDBPyConnection, name: str, data: pa.Table, keys: list[str]
+) -> None:
+    """View ``name``: the original key columns, their comparable values (n0, n1, …) and a
+    checksum of the other columns' comparable values."""
+    con.register(f"{name}_rows", data)
+    types = dict(
+        con.execute(f"select column_name, column_type from (describe {name}_rows)").fetchall()
+    )
+    normalised = {column: comparable(f'"{column}"', types[column]) for column in data.column_names}
+    values = [normalised[c] for c in data.column_names if c not in keys] or ["0"]
+    con.execute(
+        f"create or replace temp view {name} as select "
+        + ", ".join(f'"{k}"' for k in keys)
+        + ", "
+        + ", ".join(f"{normalised[k]} as n{i}" for i, k in enumerate(keys))
+        + f", hash({', '.join(values)}) as checksum from {name}_rows"
+    )
+
+
+def compare(source: pa.Table, raw: pa.Table, keys: list[str]) -> tuple[list[tuple], list[tuple]]:
+    """(raw keys gone from the source, source keys missing from raw or different), each as its
+    side holds them."""
+    with duckdb.connect() as con:
+        fingerprints(con, "source", source, keys)
+        fingerprints(con, "loaded", raw, keys)
+        same_key = " and ".join(f"a.n{i} = b.n{i}" for i in range(len(keys)))
+        columns = ", ".join(f'a."{k}"' for k in keys)
+        gone = con.execute(
+            f"select {columns} from loaded a where not exists "
+            f"(select 1 from source b where {same_key})"
+        ).fetchall()
+        stale = con.execute(
+            f"select {columns} from source a where not exists "
+            f"(select 1 from loaded b where {same_key} and a.checksum = b.checksum)"
+        ).fetchall()
+    return gone, stale
 
 
 def compared_columns(source: sa.Table, raw_columns: Iterable[str]) -> list[str]:
@@ -102,19 +161,6 @@ def compared_columns(source: sa.Table, raw_columns: Iterable[str]) -> list[str]:
     keys = primary_key(source.name)
     present = set(raw_columns)
     return keys + [c.name for c in source.columns if c.name in present and c.name not in keys]
-
-
-def source_checksums(conn: sa.Connection, table: sa.Table, columns: list[str]) -> dict[Key, Row]:
-    result = conn.execution_options(stream_results=True).execute(
-        sa.select(*(table.c[name] for name in columns))
-    )
-    return checksums(result, len(primary_key(table.name)))
-
-
-def raw_checksums(client: Any, table: str, columns: list[str]) -> dict[Key, Row]:
-    qualified = client.make_qualified_table_name(table)
-    rows = client.execute_sql(f"select {', '.join(columns)} from {qualified}")
-    return checksums(rows, len(primary_key(table)))
 
 
 def delete_from_raw(client: Any, table: str, keys: Sequence[tuple[Any, ...]]) -> None:
@@ -126,10 +172,9 @@ def delete_from_raw(client: Any, table: str, keys: Sequence[tuple[Any, ...]]) ->
         client.execute_sql(f"delete from {qualified} where {match}", *key)
 
 
-def future_dated(conn: sa.Connection, table: sa.Table, clock: datetime) -> set[Key]:
-    columns = [table.c[name] for name in primary_key(table.name)]
-    rows = conn.execute(sa.select(*columns).where(table.c[CURSOR_COLUMN] > clock))
-    return {tuple(comparable(v) for v in row) for row in rows}
+def future_dated(conn: sa.Connection, table: sa.Table, clock: datetime) -> int:
+    query = sa.select(sa.func.count()).select_from(table).where(table.c[CURSOR_COLUMN] > clock)
+    return int(conn.execute(query).scalar_one())
 
 
 def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> RepairReport:
@@ -154,22 +199,21 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
                     continue
                 table = metadata.tables[name]
                 columns = compared_columns(table, set(raw_tables[name]["columns"]) - {LOADED_AT})
-                source = source_checksums(conn, table, columns)
                 try:
-                    loaded = raw_checksums(client, name, columns)
+                    loaded = raw_arrow(client, name, columns)
                 except DatabaseUndefinedRelation:
                     continue
-                gone = [loaded[k][1] for k in loaded.keys() - source.keys()]
-                stale = {k for k, row in source.items() if loaded.get(k, (None,))[0] != row[0]}
-                report.rows_compared += len(source)
+                source = source_arrow(engine, table, columns)
+                gone, stale = compare(source, loaded, primary_key(name))
+                report.rows_compared += source.num_rows
                 report.tables[name] = TableRepair(
                     deleted=len(gone),
                     reread=len(stale),
-                    future_dated=len(future_dated(conn, table, clock) & stale),
+                    future_dated=future_dated(conn, table, clock),
                 )
                 delete_from_raw(client, name, gone)
                 if stale:
-                    reread[name] = [source[k][1] for k in stale]
+                    reread[name] = stale
         if reread:
             pipeline.run(
                 operations(engine, metadata, loaded_at, set(), repair_keys=reread)
