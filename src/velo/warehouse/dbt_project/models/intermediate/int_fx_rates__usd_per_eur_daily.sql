@@ -26,11 +26,11 @@ final as (
 
     select
         rate_date,
+        usd_per_eur,
         case
             when rate_date > min(rate_date) over () then rate_date
         end as valid_from,
-        lead(rate_date) over (order by rate_date) as valid_to,
-        usd_per_eur
+        lead(rate_date) over (order by rate_date) as valid_to
     from daily
 
 )
