@@ -3,9 +3,9 @@ writer at a time, and a full refresh that keeps what cannot be fetched again."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from velo.ingest import run_ingest
 from velo.lifecycle import run_lifecycle
 from velo.locking import lock_path, writer_lock
 from velo.orchestration.serving import build_serving_asset
-from velo.serving import open_serving, publish
+from velo.serving import publish
 from velo.serving.publish import dbt_run_results_path
 from velo.serving.sample import build_sample_warehouse
 from velo.settings import Settings
@@ -39,38 +39,26 @@ FAILED_BUILD = {
 PASSED_BUILD = {"results": [FAILED_BUILD["results"][0], FAILED_BUILD["results"][2]]}
 
 
-def record_build(settings: Settings, results: dict) -> None:
-    target = Path(settings.state_dir) / "dbt" / "target"
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "run_results.json").write_text(json.dumps(results))
-    assert dbt_run_results_path(settings) == target / "run_results.json"
-
-
-def served_tables(settings: Settings) -> str:
-    with open_serving(settings) as con:
-        return con.execute("select tables from marts.publish_log").fetchone()[0]
-
-
 @pytest.fixture
-def warehouse(settings: Settings) -> Settings:
+def warehouse(settings: Settings, record_dbt_build: Callable[[Settings, dict], None]) -> Settings:
     """A warehouse with marts (the sample) and a serving DB published from it after a passed
     build; then a build that failed an error-severity test."""
     settings = settings.with_overrides(clock=AS_OF)
     build_sample_warehouse(Path(settings.warehouse_path), AS_OF.date(), scale=0.01)
-    record_build(settings, PASSED_BUILD)
+    record_dbt_build(settings, PASSED_BUILD)
     publish(settings)
-    record_build(settings, FAILED_BUILD)
+    record_dbt_build(settings, FAILED_BUILD)
     return settings
 
 
 def test_publish_refuses_after_a_failed_test_and_keeps_the_served_file(
-    warehouse: Settings,
+    warehouse: Settings, record_dbt_build: Callable[[Settings, dict], None]
 ) -> None:
     before = Path(warehouse.serving_path).read_bytes()
     with pytest.raises(VeloError, match="not_null_fct_sales_order_lines_product_key"):
         publish(warehouse)
     assert Path(warehouse.serving_path).read_bytes() == before
-    record_build(warehouse, PASSED_BUILD)  # a warn-severity test does not block
+    record_dbt_build(warehouse, PASSED_BUILD)  # a warn-severity test does not block
     publish(warehouse)
 
 
