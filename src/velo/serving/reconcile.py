@@ -35,6 +35,15 @@ STATUSES_SEED = DBT_PROJECT_DIR / "seeds" / "order_statuses.csv"
 
 # The operations DB's tables and columns, in this one query (plain SQL, SQLite and PostgreSQL).
 SOURCE_LINES_SQL = """
+with costs as (
+    select
+        product_id,
+        start_date,
+        standard_cost,
+        lead(start_date) over (partition by product_id order by start_date) as next_start,
+        row_number() over (partition by product_id order by start_date) as n
+    from product_cost_history
+)
 select
     h.order_date,
     h.status,
@@ -44,18 +53,16 @@ select
     d.order_qty,
     d.unit_price,
     d.unit_price_discount,
-    coalesce(
-        (select c.standard_cost from product_cost_history c
-         where c.product_id = d.product_id and c.start_date <= h.order_date
-         order by c.start_date desc limit 1),
-        (select c.standard_cost from product_cost_history c
-         where c.product_id = d.product_id
-         order by c.start_date limit 1),
-        p.standard_cost
-    ) as unit_cost
+    coalesce(c.standard_cost, p.standard_cost) as unit_cost
 from sales_order_detail d
 join sales_order_header h on h.sales_order_id = d.sales_order_id
 join product p on p.product_id = d.product_id
+left join costs c
+    on c.product_id = d.product_id
+    and (
+        (c.start_date <= h.order_date and (c.next_start is null or h.order_date < c.next_start))
+        or (c.n = 1 and h.order_date < c.start_date)
+    )
 left join product_subcategory ps on ps.product_subcategory_id = p.product_subcategory_id
 left join product_category pc on pc.product_category_id = ps.product_category_id
 left join address a on a.address_id = h.ship_to_address_id
