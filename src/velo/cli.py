@@ -344,10 +344,11 @@ def publish_serving() -> None:
 @reports_errors
 def reconcile(as_of: AsOf = None) -> None:
     """Recompute the headline figures from the operations DB; exit 1 if the serving DB differs."""
+    from velo.runtime import resolve_clock
     from velo.serving.reconcile import print_differences
     from velo.serving.reconcile import reconcile as compare
 
-    day, compared, found = compare(load_settings(), parse_date(as_of))
+    day, compared, found = compare(resolve_clock(load_settings(), parse_date(as_of)))
     print_differences(console, day, compared, found)
     if found:
         raise typer.Exit(1)

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from velo.clock import read_sim_clock
 from velo.settings import Settings
 from velo.simulator import schema
+from velo.simulator.clock import read_sim_clock
 from velo.simulator.company import tick
 
 FUTURE = datetime(2099, 1, 1)

@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from changes import EDITS, apply
 from warehouse_helpers import create_company, settings_in
 
-from velo.clock import now
 from velo.ingest import run_ingest
+from velo.runtime import resolve_clock
 from velo.serving.publish import publish
 from velo.serving.reconcile import (
     SERVING_LINES_SQL,
@@ -91,13 +91,14 @@ def run_changes(
     settings: Settings,
     full_refresh_copy: Callable[[], Rows],
     incremental_marts: Callable[[], Rows],
-    served_differences: Callable[[], list],
+    served_differences: Callable[[Settings], list],
 ) -> None:
     rng = random.Random(SEED)
     for kinds in change_plan(SEED):
         step = apply(settings, rng, kinds)
-        incremental_run(settings)
-        assert served_differences() == [], f"served figures differ after {step}"
+        live = resolve_clock(settings)  # the simulated company's clock, as an entry point does
+        incremental_run(live)
+        assert served_differences(live) == [], f"served figures differ after {step}"
         assert_same_marts(incremental_marts(), full_refresh_copy(), step)
 
 
@@ -113,9 +114,9 @@ def test_duckdb_incremental_equals_full_refresh_and_source(tmp_path: Path) -> No
         transform(full, full_refresh=True, echo=False)
         return duckdb_marts(full)
 
-    def served_differences() -> list:
-        publish(settings)
-        return reconcile(settings)[2]
+    def served_differences(live: Settings) -> list:
+        publish(live)
+        return reconcile(live)[2]
 
     run_changes(settings, full_refresh_copy, lambda: duckdb_marts(settings), served_differences)
 
@@ -145,8 +146,8 @@ def test_postgres_incremental_equals_full_refresh_and_source(
         transform(full, full_refresh=True, echo=False)
         return postgres_marts(url)
 
-    def served_differences() -> list:
-        as_of: date = now(settings).date()
+    def served_differences(live: Settings) -> list:
+        as_of: date = live.clock.date()
         engine = sa.create_engine(pg_url)
         try:
             with engine.connect() as conn:
@@ -154,7 +155,7 @@ def test_postgres_incremental_equals_full_refresh_and_source(
                 rows = conn.execute(sa.text(sql), {"until": as_of + timedelta(days=1)}).all()
         finally:
             engine.dispose()
-        return differences(source_figures(settings, as_of), obt_sales_figures(rows, as_of))
+        return differences(source_figures(live, as_of), obt_sales_figures(rows, as_of))
 
     run_changes(settings, full_refresh_copy, lambda: postgres_marts(pg_url), served_differences)
 

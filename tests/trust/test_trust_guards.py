@@ -20,6 +20,7 @@ from velo.ingest import run_ingest
 from velo.lifecycle import run_lifecycle
 from velo.locking import lock_path, writer_lock
 from velo.orchestration.serving import build_serving_asset
+from velo.runtime import platform
 from velo.serving import publish
 from velo.serving.publish import dbt_run_results_path
 from velo.serving.sample import build_sample_warehouse
@@ -165,9 +166,11 @@ def test_full_refresh_rereads_archived_sentiment(settings: Settings) -> None:
 
 def test_full_refresh_keeps_all_fx_history_ever_loaded(settings: Settings) -> None:
     first = settings.with_overrides(clock=datetime(2024, 3, 31, 12))
-    run_ingest(first, ["fx"])
+    with platform(first) as live:
+        run_ingest(live, ["fx"])
     earliest = raw_value(first, "select min(rate_at) from raw.fx_rates")
     later = first.with_overrides(clock=datetime(2024, 3, 31, 12) + timedelta(days=20))
-    run_ingest(later, ["fx"], full_refresh=True)
+    with platform(later) as live:
+        run_ingest(live, ["fx"], full_refresh=True)
     assert raw_value(later, "select min(rate_at) from raw.fx_rates") == earliest
     assert raw_value(later, "select max(rate_at) from raw.fx_rates") == datetime(2024, 4, 20, 12)
