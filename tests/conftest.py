@@ -3,10 +3,12 @@ sample serving DB."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +62,16 @@ def served(settings: Settings) -> Settings:
     settings = settings.with_overrides(clock=datetime.combine(SERVED_AS_OF, time(23)))
     publish_sample(settings, SERVED_AS_OF, scale=0.05)
     return settings
+
+
+@pytest.fixture
+def record_dbt_build() -> Callable[[Settings, dict[str, Any]], None]:
+    """Write a dbt build's run_results.json where publish() reads it (its gate)."""
+    from velo.warehouse.runner import dbt_target_dir
+
+    def record(settings: Settings, results: dict[str, Any]) -> None:
+        target = dbt_target_dir(settings)
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "run_results.json").write_text(json.dumps(results))
+
+    return record

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from velo.bench import BENCHMARKS
 from velo.errors import VeloError
+from velo.locking import writer_lock
 from velo.settings import load_settings
 
 app = typer.Typer(
@@ -110,10 +111,12 @@ def sim_init(
     or at the end of the --as-of day."""
     from velo.simulator.company import init_company
 
-    with console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"):
-        summary = init_company(
-            load_settings(), days=days, scale=scale, seed=seed, as_of=parse_date(as_of)
-        )
+    settings = load_settings()
+    with (
+        writer_lock(settings, "velo sim init"),
+        console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"),
+    ):
+        summary = init_company(settings, days=days, scale=scale, seed=seed, as_of=parse_date(as_of))
     print_mapping("Velo Cycles operations database", summary)
 
 
@@ -123,8 +126,9 @@ def sim_tick(days: Annotated[int, typer.Option(min=1, help="Days to advance.")] 
     """Advance the business: new customers and orders, status changes, price changes."""
     from velo.simulator.company import tick
 
-    with console.status(f"Simulating {days} more day(s)…"):
-        result = tick(load_settings(), days=days)
+    settings = load_settings()
+    with writer_lock(settings, "velo sim tick"), console.status(f"Simulating {days} more day(s)…"):
+        result = tick(settings, days=days)
     print_mapping("Simulated days", result)
 
 
@@ -185,16 +189,26 @@ IngestSource = Annotated[str, typer.Argument(help="operations, fx, sentiment or 
 
 @app.command()
 @reports_errors
-def ingest(source: IngestSource = "all") -> None:
-    """Load the source systems into the warehouse schema `raw` (dlt pipelines)."""
+def ingest(
+    source: IngestSource = "all",
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Drop raw and reload (keeps FX/sentiment history)."),
+    ] = False,
+) -> None:
+    """Load the source systems into the warehouse schema `raw` (dlt pipelines); the operations
+    load ends with the reconciliation with the source (deletes, changes without a bump)."""
     from velo.ingest import SOURCES, IngestError, print_load_reports, run_ingest
     from velo.runtime import platform
 
     if source != "all" and source not in SOURCES:
         raise typer.BadParameter(f"'{source}' is not one of all, {', '.join(SOURCES)}")
+    settings = load_settings()
     try:
-        with platform(load_settings()) as live:
-            reports = run_ingest(live, SOURCES if source == "all" else [source])
+        with writer_lock(settings, "velo ingest"), platform(settings) as live:
+            reports = run_ingest(
+                live, SOURCES if source == "all" else [source], full_refresh=full_refresh
+            )
     except IngestError as exc:
         print_load_reports(console, exc.reports)
         raise
@@ -211,7 +225,9 @@ def lifecycle(
     from velo.runtime import resolve_clock
 
     settings = resolve_clock(load_settings())
-    print_lifecycle(console, run_lifecycle(settings, dry_run=dry_run), dry_run=dry_run)
+    with writer_lock(settings, "velo lifecycle"):
+        report = run_lifecycle(settings, dry_run=dry_run)
+    print_lifecycle(console, report, dry_run=dry_run)
 
 
 @app.command("run")
@@ -225,13 +241,15 @@ def run_platform(
     """Run the whole platform once through Dagster, then print the answers."""
     from velo.orchestration.run import run_platform as run
 
-    run(
-        load_settings(),
-        tick_days=tick_days,
-        full_refresh=full_refresh,
-        as_of=parse_date(as_of),
-        scale=scale,
-    )
+    settings = load_settings()
+    with writer_lock(settings, "velo run"):
+        run(
+            settings,
+            tick_days=tick_days,
+            full_refresh=full_refresh,
+            as_of=parse_date(as_of),
+            scale=scale,
+        )
 
 
 @app.command("dagster")
@@ -282,7 +300,10 @@ def transform(
     from velo.warehouse.runner import print_build
     from velo.warehouse.runner import transform as run_transform
 
-    print_build(console, run_transform(load_settings(), full_refresh=full_refresh, select=select))
+    settings = load_settings()
+    with writer_lock(settings, "velo transform"):
+        result = run_transform(settings, full_refresh=full_refresh, select=select)
+    print_build(console, result)
 
 
 @app.command()
@@ -315,7 +336,24 @@ def publish_serving() -> None:
     from velo.runtime import resolve_clock
     from velo.serving import publish
 
-    print_mapping("Serving DB published", publish(resolve_clock(load_settings())).as_mapping())
+    settings = resolve_clock(load_settings())
+    with writer_lock(settings, "velo publish"):
+        report = publish(settings)
+    print_mapping("Serving DB published", report.as_mapping())
+
+
+@app.command()
+@reports_errors
+def reconcile(as_of: AsOf = None) -> None:
+    """Recompute the headline figures from the operations DB; exit 1 if the serving DB differs."""
+    from velo.runtime import resolve_clock
+    from velo.serving.reconcile import print_differences
+    from velo.serving.reconcile import reconcile as compare
+
+    day, compared, found = compare(resolve_clock(load_settings(), parse_date(as_of)))
+    print_differences(console, day, compared, found)
+    if found:
+        raise typer.Exit(1)
 
 
 AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]

@@ -210,7 +210,8 @@ def test_new_source_column_loads_and_is_reported(company: Settings) -> None:
         conn.execute(sa.text("alter table product add column weight_kg numeric(8, 2)"))
         conn.execute(
             sa.text(
-                "update product set weight_kg = 8.5, modified_date = '2030-01-01 00:00:00' "
+                "update product set weight_kg = 8.5, modified_date = "
+                "datetime((select value from sim_state where key = 'now')) "
                 "where product_id = (select min(product_id) from product)"
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from velo.errors import VeloError
 from velo.serving import open_serving, publish
 from velo.serving.publish import summarize_run_results
 from velo.settings import Settings
+
+
+@pytest.fixture
+def served(served: Settings, record_dbt_build: Callable[[Settings, dict], None]) -> Settings:
+    """The sample, published; then a passed dbt build recorded, so it may be published again."""
+    record_dbt_build(served, {"results": []})
+    return served
 
 
 def test_publish_copies_marts_health_and_log(served: Settings) -> None:

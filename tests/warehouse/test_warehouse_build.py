@@ -10,16 +10,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
 
 from velo.cli import app
+from velo.errors import VeloError
 from velo.ingest import run_ingest
 from velo.runtime import platform
 from velo.sentiment.model import load_model
+from velo.serving.publish import publish
 from velo.settings import Settings
 from velo.simulator.company import tick
-from velo.warehouse.runner import DbtResult, dbt_target_dir, freshness, transform
+from velo.warehouse.runner import DbtResult, TransformError, dbt_target_dir, freshness, transform
 
 CONTRACT_COLUMNS = {
     "obt_sales": [
@@ -318,7 +321,7 @@ def test_freshness_reports_each_raw_table(
     assert stale["sentiment.sentiment"].status == "pass"
 
 
-def test_bad_input_is_reported_with_its_keys_never_dropped(
+def test_bad_input_fails_the_build_with_its_keys_never_dropped_nor_published(
     built: tuple[Settings, DbtResult], tmp_path: Path
 ) -> None:
     settings = copy_warehouse(built[0], tmp_path / "bad")
@@ -340,25 +343,31 @@ def test_bad_input_is_reported_with_its_keys_never_dropped(
             "from raw.sales_order_header where sales_order_id = ?",
             [order_id],
         )
-    result = transform(settings)
-    warned = {node.name: node for node in result.warned}
+    with pytest.raises(TransformError) as caught:
+        transform(settings)
+    result = caught.value.result
+    failed = {node.name: node for node in result.failed}
+    # A served number would be wrong: errors. An unknown address only warns.
     expected = {
         "not_null_fct_sales_order_lines_product_key",
-        "velo_utils_non_negative_fct_sales_order_lines_quantity",
+        "not_null_fct_sales_order_lines_unit_cost",
+        "velo_utils_positive_fct_sales_order_lines_quantity",
         "assert_each_order_line_finds_one_product_version",
     }
-    assert expected <= set(warned), sorted(warned)
-    assert "fct_sales_order_lines_ship_to_address_key_known" in warned
-    stored = warned["assert_each_order_line_finds_one_product_version"].relation_name
+    assert expected <= set(failed), sorted(failed)
+    assert "fct_sales_order_lines_ship_to_address_key_known" in {n.name for n in result.warned}
+    stored = failed["assert_each_order_line_finds_one_product_version"].relation_name
     assert stored and warehouse_rows(settings, f"select sales_order_detail_id from {stored}") == [
         (990001,)
     ]
     kept = warehouse_rows(
         settings,
-        "select quantity, revenue, product_key from marts.obt_sales "
+        "select quantity, revenue, product_key from marts.fct_sales_order_lines "
         "where sales_order_detail_id = 990001",
     )
     assert kept == [(-2, Decimal("-20.0000"), None)]
+    with pytest.raises(VeloError, match="the serving DB was left as it was"):
+        publish(settings)
 
 
 def test_transform_without_raw_fails_with_one_clear_line(tmp_path: Path) -> None:

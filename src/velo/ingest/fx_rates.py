@@ -4,7 +4,8 @@
 incremental cursor is the hour's ``timestamp`` (the first run starts ``HISTORY_DAYS`` before now:
 long enough that the sales history and the 12-month ranking window can be shown in EUR), so a
 second run asks only for hours after the last one loaded. Each hour is unpivoted into one row
-per quote currency.
+per quote currency. A full refresh (which forgets the cursor and drops raw.fx_rates) starts at
+the earliest hour ever loaded when that is older, so it never loses history.
 """
 
 from __future__ import annotations
@@ -116,12 +117,33 @@ def fx(settings: Settings, loaded_at: datetime, start: datetime, client: Client)
     return with_loaded_at(hours | rates, loaded_at)
 
 
+def earliest_loaded(pipeline: dlt.Pipeline) -> datetime | None:
+    """The earliest hour in raw.fx_rates (read before a full refresh drops it), if any."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    if not pipeline.default_schema_name:
+        return None
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name("fx_rates")
+            rows = client.execute_sql(f"select min(rate_at) from {table}")
+    except DatabaseUndefinedRelation:
+        return None
+    value = rows[0][0] if rows else None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
 @contextmanager
 def fx_source(
     settings: Settings, loaded_at: datetime, pipeline: dlt.Pipeline
 ) -> Iterator[PreparedSource]:
     base = served_api_url(settings, "fx_api_url").rstrip("/")
     start = clock.now(settings) - timedelta(days=HISTORY_DAYS)
+    earliest = earliest_loaded(pipeline)
+    if earliest is not None:  # `since` is exclusive: start just before the earliest hour
+        start = min(start, earliest - timedelta(seconds=1))
     client, attempts = retrying_http_client()
     source: DltSource = fx(settings, loaded_at, start, client)
     yield PreparedSource(

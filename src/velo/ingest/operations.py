@@ -6,20 +6,26 @@ replaced. ``sim_state`` (the simulator's bookkeeping) is never read.
 
 A changing table without a cursor yet (its first load) is read in full and *replaced* rather
 than merged: the result is the same, without staging and deduplicating every row.
+
+Rows modified after the platform clock (a typo such as 2099) are left out of the incremental
+read, so the cursor never moves past the clock and later changes are still read; the
+reconciliation step (:mod:`velo.ingest.reconcile`) loads them, by key, and reports them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import dlt
 import sqlalchemy as sa
 from dlt.extract import DltResource, DltSource
 from dlt.sources.sql_database import TableBackend, sql_table
 
+from velo.clock import now
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, with_loaded_at
 from velo.settings import Settings, mask_secret
@@ -83,6 +89,38 @@ def numbers_as_real(query: sa.Select, table: sa.Table) -> sa.Select:
     return query.with_only_columns(*columns)
 
 
+QueryAdapter = Callable[[sa.Select, sa.Table], sa.Select]
+
+
+def query_adapter(
+    engine: sa.Engine,
+    backend: TableBackend,
+    cursor_cap: datetime | None,
+    only_keys: Collection[tuple[Any, ...]] | None,
+) -> QueryAdapter:
+    """The SELECT as read: numbers as REAL for ConnectorX on SQLite, rows modified up to
+    ``cursor_cap`` (incremental reads), or only the rows with ``only_keys`` (repairs)."""
+    real_numbers = backend == "connectorx" and engine.dialect.name == "sqlite"
+
+    def adapt(query: sa.Select, table: sa.Table) -> sa.Select:
+        if real_numbers:
+            query = numbers_as_real(query, table)
+        if cursor_cap is not None:
+            query = query.where(table.c[CURSOR_COLUMN] <= cursor_cap)
+        if only_keys is not None:
+            query = query.where(key_in(table, only_keys))
+        return query
+
+    return adapt
+
+
+def key_in(table: sa.Table, keys: Collection[tuple[Any, ...]]) -> sa.ColumnElement[bool]:
+    columns = [table.c[name] for name in primary_key(table.name)]
+    if len(columns) == 1:
+        return columns[0].in_([key[0] for key in keys])
+    return sa.tuple_(*columns).in_(list(keys))
+
+
 def tables_without_cursor(pipeline: dlt.Pipeline) -> set[str]:
     """Changing tables never loaded before, per the pipeline's incremental state.
 
@@ -106,9 +144,13 @@ def table_resource(
     first_load: bool,
     backend: TableBackend,
     chunk_size: int,
+    cursor_cap: datetime | None = None,
+    only_keys: Collection[tuple[Any, ...]] | None = None,
 ) -> DltResource:
     if name in schema.REFERENCE_TABLES:
         incremental, disposition = None, "replace"
+    elif only_keys is not None:  # a repair: these rows again, whatever their cursor says
+        incremental, disposition, cursor_cap = None, "merge", None
     else:
         # Open range: the SQL reads only rows changed after the last cursor (strictly greater),
         # so an unchanged source reads 0 rows and dlt needs no boundary deduplication.
@@ -122,8 +164,8 @@ def table_resource(
         chunk_size=chunk_size,
         backend=backend,
         backend_kwargs={"return_type": "arrow_stream"} if backend == "connectorx" else None,
-        query_adapter_callback=(
-            numbers_as_real if backend == "connectorx" and engine.dialect.name == "sqlite" else None
+        query_adapter_callback=query_adapter(
+            engine, backend, None if incremental is None else cursor_cap, only_keys
         ),
         reflection_level="full",
         write_disposition=disposition,
@@ -139,9 +181,22 @@ def operations(
     first_loads: set[str],
     backend: TableBackend = DEFAULT_BACKEND,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    cursor_cap: datetime | None = None,
+    repair_keys: dict[str, Collection[tuple[Any, ...]]] | None = None,
 ) -> Iterator[DltResource]:
-    for name in schema.COMPANY_TABLES:
-        resource = table_resource(engine, metadata, name, name in first_loads, backend, chunk_size)
+    """Every company table, read incrementally up to ``cursor_cap``; or, with ``repair_keys``,
+    only those tables' rows with those keys (the reconciliation's re-reads)."""
+    for name in schema.COMPANY_TABLES if repair_keys is None else repair_keys:
+        resource = table_resource(
+            engine,
+            metadata,
+            name,
+            name in first_loads,
+            backend,
+            chunk_size,
+            cursor_cap,
+            None if repair_keys is None else repair_keys[name],
+        )
         yield with_loaded_at(resource, loaded_at)
 
 
@@ -158,7 +213,7 @@ def operations_source(
         metadata = reflect_company_tables(engine, settings.ops_db_url)
         first_loads = tables_without_cursor(pipeline)
         source: DltSource = operations(
-            engine, metadata, loaded_at, first_loads, backend, chunk_size
+            engine, metadata, loaded_at, first_loads, backend, chunk_size, now(settings)
         )
         yield PreparedSource(source=source, where=describe_db(settings.ops_db_url))
     finally:

@@ -39,6 +39,7 @@ class LoadReport:
     new_columns: dict[str, list[str]] = field(default_factory=dict)
     quarantined: int = 0
     seconds: float = 0.0
+    reconciled: str = ""  # operations: what the reconciliation with the source repaired
 
 
 class IngestError(VeloError):
@@ -156,10 +157,13 @@ def normalized_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return data_row_counts(info.row_counts if info else {})
 
 
-def run_pipeline(name: str, pipeline: dlt.Pipeline, prepared: PreparedSource) -> LoadReport:
+def run_pipeline(
+    name: str, pipeline: dlt.Pipeline, prepared: PreparedSource, full_refresh: bool = False
+) -> LoadReport:
     started = time.perf_counter()
     before = known_columns(pipeline)
-    info: LoadInfo = pipeline.run(prepared.source)
+    # A full refresh drops the source's raw tables and incremental state first (as Dagster's).
+    info: LoadInfo = pipeline.run(prepared.source, refresh="drop_sources" if full_refresh else None)
     info.raise_on_failed_jobs()
     rows_read = extracted_row_counts(pipeline)
     rows_loaded = normalized_row_counts(pipeline)
@@ -203,13 +207,24 @@ def failure_reason(exc: BaseException, prepared: PreparedSource | None) -> str:
     return text.strip().splitlines()[0]
 
 
-def ingest_one(settings: Settings, name: str, loaded_at: datetime) -> LoadReport:
+def ingest_one(
+    settings: Settings,
+    name: str,
+    loaded_at: datetime,
+    reconcile: bool = True,
+    full_refresh: bool = False,
+) -> LoadReport:
     prepared: PreparedSource | None = None
     try:
         pipeline = make_pipeline(settings, name)
         finish_pending(pipeline)
         with source_factory(name)(settings, loaded_at, pipeline) as prepared:
-            return run_pipeline(name, pipeline, prepared)
+            report = run_pipeline(name, pipeline, prepared, full_refresh)
+        if name == "operations" and reconcile:
+            from velo.ingest.reconcile import reconcile_raw
+
+            report.reconciled = reconcile_raw(settings, loaded_at).summary()
+        return report
     except VeloError as exc:  # raised before dlt ran: it names what failed already
         raise VeloError(f"{name}: {exc}") from exc
     except Exception as exc:
@@ -217,8 +232,18 @@ def ingest_one(settings: Settings, name: str, loaded_at: datetime) -> LoadReport
         raise VeloError(f"{name}{where}: {failure_reason(exc, prepared)}") from exc
 
 
-def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[LoadReport]:
-    """Run the named sources in order; raise one IngestError naming every source that failed."""
+def run_ingest(
+    settings: Settings,
+    sources: Sequence[str] = SOURCES,
+    *,
+    reconcile: bool = True,
+    full_refresh: bool = False,
+) -> list[LoadReport]:
+    """Run the named sources in order; raise one IngestError naming every source that failed.
+
+    The operations load ends with the reconciliation with the source (``reconcile``; off only
+    to measure the load alone). ``full_refresh`` reloads each source from scratch: FX from the
+    earliest hour ever loaded, sentiment from the live and the archived landing files."""
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise VeloError(f"unknown ingest source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
@@ -227,7 +252,7 @@ def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[Loa
     failures: list[str] = []
     for name in sources:
         try:
-            reports.append(ingest_one(settings, name, loaded_at))
+            reports.append(ingest_one(settings, name, loaded_at, reconcile, full_refresh))
         except VeloError as exc:
             failures.append(str(exc))
     if failures:
@@ -249,5 +274,7 @@ def print_load_reports(console: Console, reports: Sequence[LoadReport]) -> None:
         caption = f"rows loaded: {report.rows_loaded}"
         if report.quarantined:
             caption += f"; quarantined lines: {report.quarantined}"
+        if report.reconciled:
+            caption += f"\n{report.reconciled}"
         table.caption = caption
         console.print(table)

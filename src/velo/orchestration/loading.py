@@ -104,6 +104,7 @@ def load_with_dagster_dlt(
             reason = failure_reason(exc, prepared)
             raise VeloError(f"{source_name} ({prepared.where}): {reason}") from exc
         rows_read = extracted_row_counts(pipeline)
+        reconciled = reconcile_after_load(context, settings, source_name, loaded_at)
         for result in results:
             table = result.asset_key.path[-1]
             yield dg.MaterializeResult(
@@ -112,8 +113,23 @@ def load_with_dagster_dlt(
                     **(result.metadata or {}),
                     "rows_read": dg.MetadataValue.int(rows_read.get(table, 0)),
                     "quarantined": dg.MetadataValue.int(len(prepared.quarantined)),
+                    **reconciled,
                 },
             )
+
+
+def reconcile_after_load(
+    context: dg.AssetExecutionContext, settings: Settings, source_name: str, loaded_at: datetime
+) -> dict[str, str]:
+    """The operations load ends with the reconciliation with the source (deletes, un-bumped
+    changes); what it repaired goes to the log and the tables' metadata."""
+    if source_name != "operations":
+        return {}
+    from velo.ingest.reconcile import reconcile_raw
+
+    summary = reconcile_raw(settings, loaded_at).summary()
+    context.log.info(summary)
+    return {"reconciled": summary}
 
 
 def build_load_assets(

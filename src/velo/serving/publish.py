@@ -40,6 +40,8 @@ OPTIONAL_MARTS = (
     "dim_date",
     "metricflow_time_spine",
 )
+# run_results.json statuses that block publishing: a node that errored, a test that failed.
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Source -> (raw tables, hours after which it counts as stale). Same thresholds as dbt's freshness.
 SOURCES: dict[str, tuple[tuple[str, ...] | None, float]] = {
     "operations": (None, 26.0),  # None: every raw table except the two below
@@ -64,8 +66,15 @@ class PublishReport:
         }
 
 
-def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishReport:
-    """Copy ``marts`` (default: required + present optional ones) and the data-health tables."""
+def publish(
+    settings: Settings, marts: Sequence[str] | None = None, *, require_passed_build: bool = True
+) -> PublishReport:
+    """Copy ``marts`` (default: required + present optional ones) and the data-health tables.
+
+    Only after a dbt build whose every error-severity test passed (``require_passed_build``;
+    off only for warehouses dbt did not build, such as the sample): every way of publishing
+    (`velo publish`, `velo run`, a Dagster job, materialising serving_db alone) comes here.
+    """
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -73,6 +82,8 @@ def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishRe
     published_at = now(settings)
     try:
         with open_reader(settings, temp) as reader:
+            if require_passed_build:
+                check_build_passed(settings)
             tables = build_serving_file(settings, reader, marts, published_at)
         os.replace(temp, target)
     finally:
@@ -181,6 +192,33 @@ def source_health(
         round(age, 2),
         status,
     )
+
+
+def check_build_passed(settings: Settings) -> None:
+    """VeloError unless the last dbt build (its run_results.json) has no error and no failed
+    error-severity test (warn-severity tests report ``warn``, which passes)."""
+    path = dbt_run_results_path(settings)
+    if path is None:
+        raise VeloError(
+            "no dbt build recorded: run `velo transform` before publishing "
+            "(the serving DB was left as it was)"
+        )
+    try:
+        results = json.loads(path.read_text()).get("results", [])
+    except (OSError, ValueError):
+        raise VeloError(f"the last dbt build's results ({path}) cannot be read") from None
+    failed = [node_name(item) for item in results if item.get("status") in FAILED_STATUSES]
+    if failed:
+        raise VeloError(
+            f"the last dbt build failed {len(failed)} node(s)/test(s) ({', '.join(failed[:5])}): "
+            "the serving DB was left as it was — fix the data or model, then `velo transform`"
+        )
+
+
+def node_name(result: dict[str, Any]) -> str:
+    """A run result's node name: unique_id is <type>.<package>.<name>[.<hash>]."""
+    parts = str(result.get("unique_id", "?")).split(".")
+    return parts[2] if len(parts) > 2 else parts[-1]
 
 
 def dbt_run_results_path(settings: Settings) -> Path | None:

@@ -136,8 +136,10 @@ def dbt_profiles_dir(settings: Settings) -> Path:
 
 
 def dbt_vars_args(settings: Settings) -> list[str]:
-    """Extra ``--vars`` for every build; the project's defaults suffice today."""
-    return []
+    """Extra ``--vars`` for every build: the platform's clock (incremental lookback anchor)."""
+    from velo.clock import now
+
+    return ["--vars", json.dumps({"platform_now": now(settings).isoformat(sep=" ")})]
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
