@@ -32,6 +32,7 @@ from velo.orchestration.resources import (
     WAREHOUSE_POOL,
     is_full_refresh,
     retry_policy,
+    step_errors,
 )
 from velo.settings import Settings
 
@@ -102,7 +103,7 @@ def load_with_dagster_dlt(
             results = list(run)
         except Exception as exc:
             reason = failure_reason(exc, prepared)
-            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from exc
+            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from None
         rows_read = extracted_row_counts(pipeline)
         for result in results:
             table = result.asset_key.path[-1]
@@ -145,7 +146,8 @@ def build_load_assets(
     def load(
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[dg.MaterializeResult]:
-        yield from load_with_dagster_dlt(context, dlt, velo, source_name)
+        with step_errors(source_name):
+            yield from load_with_dagster_dlt(context, dlt, velo, source_name)
 
     return load
 
@@ -215,6 +217,9 @@ def build_freshness_check(source_name: str, freshness: Freshness) -> dg.AssetChe
         required_resource_keys={SETTINGS_KEY},
     )
     def fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return evaluate_freshness(getattr(context.resources, SETTINGS_KEY), source_name, freshness)
+        with step_errors(f"freshness of {RAW}.{freshness.table}"):
+            return evaluate_freshness(
+                getattr(context.resources, SETTINGS_KEY), source_name, freshness
+            )
 
     return fresh

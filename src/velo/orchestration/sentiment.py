@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
-from velo.orchestration.resources import API_MAX_RETRIES, retry_policy
+from velo.orchestration.resources import API_MAX_RETRIES, retry_policy, step_errors
 from velo.settings import Settings
 
 SOURCE = "sentiment"
@@ -40,9 +40,10 @@ def build_function_asset() -> dg.AssetsDefinition:
         from velo.ingest.sentiment import loaded_until
 
         event: dict[str, Any] = {"source": "velo.orchestration"}
-        if loaded_until(velo) is None:
-            event["window_hours"] = BACKFILL_DAYS * 24
-        result: dict[str, Any] = run(event, velo) or {}
+        with step_errors("sentiment function"):
+            if loaded_until(velo) is None:
+                event["window_hours"] = BACKFILL_DAYS * 24
+            result: dict[str, Any] = run(event, velo) or {}
         return dg.MaterializeResult(
             metadata={k: v for k, v in result.items() if isinstance(v, int | float | str)}
         )
