@@ -36,7 +36,7 @@ def run(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
         try:
             archive(record, message_id, settings)
         except (ValueError, OSError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
-            log.error("could not archive message %r: %s", message_id[:140], scrub(str(exc))[:300])
+            log.error("could not archive message %s: %s", message_id[:140], scrub(str(exc))[:300])
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
 

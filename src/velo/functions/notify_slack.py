@@ -44,7 +44,7 @@ def run(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
             message_id = message_id_of(record)
             problem = post(client, settings.slack_webhook_url, record)
             if problem:
-                log.error("slack webhook: message %r not posted: %s", message_id[:140], problem)
+                log.error("slack webhook: message %s not posted: %s", message_id[:140], problem)
                 failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
 
