@@ -128,8 +128,13 @@ def remember_secrets(settings: Settings) -> None:
     """Tell the scrubbing point which values of these settings are secrets."""
     remember([settings.fx_api_key, settings.news_api_key])
     remember(secret_parts_of_url(settings.slack_webhook_url, whole=True))
-    for url in (settings.ops_db_url, settings.warehouse_url, settings.fx_api_url,
-                settings.news_api_url, settings.landing_url):
+    for url in (
+        settings.ops_db_url,
+        settings.warehouse_url,
+        settings.fx_api_url,
+        settings.news_api_url,
+        settings.landing_url,
+    ):
         remember(secret_parts_of_url(url))
 
 

@@ -68,7 +68,8 @@ def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishRe
     """Copy ``marts`` (default: required + present optional ones) and the data-health tables."""
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    remove_stale_temp_files(target)
+    temp = temp_path(target, os.getpid())
     temp.unlink(missing_ok=True)
     published_at = now(settings)
     try:
@@ -79,6 +80,30 @@ def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishRe
         with suppress(FileNotFoundError):
             temp.unlink()
     return PublishReport(target, published_at, settings.clock_kind, tables)
+
+
+def temp_path(target: Path, pid: int) -> Path:
+    """Where the publish of process ``pid`` builds the new file before swapping it in."""
+    return target.with_name(f".{target.name}.{pid}.tmp")
+
+
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove what a killed publish left (its temp file and DuckDB's WAL of it); a temp file of
+    a process still alive is a publish in progress and stays."""
+    for path in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid = path.name.removeprefix(f".{target.name}.").split(".")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def build_serving_file(
