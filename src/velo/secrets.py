@@ -177,6 +177,9 @@ class ScrubbingWriter:
             self.pending = ""
         self.target.flush()
 
+    def close(self) -> None:
+        self.flush()
+
     def isatty(self) -> bool:
         return False
 

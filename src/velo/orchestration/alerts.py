@@ -152,7 +152,8 @@ def send_alerts(settings: Settings, digest: RunDigest) -> list[str]:
     """Post a run's alert messages; return them (posted or not, for display)."""
     messages = messages_to_post(digest)
     for text in messages:
-        post_slack(settings, text)
+        if not post_slack(settings, text):
+            break  # no webhook, or it is down: one logged failure per run, not one per message
     return messages
 
 
