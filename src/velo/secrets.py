@@ -24,7 +24,7 @@ from typing import TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 MASK = "****"
-MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary text
+MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words (patterns still apply)
 
 KEY_PARAMS = (
     "app_id|apikey|api_key|api-key|key|access_key|access_token|token|auth|password|passwd|pwd"
@@ -111,9 +111,8 @@ def scrubbed_errors(
     except passthrough:
         raise
     except VeloError as exc:
-        error = type(exc).__new__(type(exc))
-        error.args = (scrub(str(exc)),)
-        raise error from None
+        exc.args = (scrub(str(exc)),)
+        raise exc from None  # a cause or context (the failing request, say) is not kept
     except Exception as exc:
         prefix = f"{what}: " if what else ""
         raise VeloError(prefix + one_line(exc)) from None

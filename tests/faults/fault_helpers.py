@@ -151,13 +151,16 @@ def ops_url(data_dir: Path) -> str:
 
 
 def source_keys(data_dir: Path) -> dict[str, set[tuple]]:
+    """Each table's primary keys, typed by the schema (SQLite keeps dates as text)."""
     engine = sa.create_engine(ops_url(data_dir))
     try:
         with engine.connect() as conn:
             return {
                 name: {
                     tuple(row)
-                    for row in conn.execute(sa.text(f"select {', '.join(key)} from {name}"))
+                    for row in conn.execute(
+                        sa.select(*(schema.metadata.tables[name].c[column] for column in key))
+                    )
                 }
                 for name, key in source_tables().items()
             }
