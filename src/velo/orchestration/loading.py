@@ -23,6 +23,7 @@ from velo.errors import VeloError
 from velo.ingest.runner import (
     extracted_row_counts,
     failure_reason,
+    finish_pending,
     make_pipeline,
     source_factory,
 )
@@ -93,6 +94,10 @@ def load_with_dagster_dlt(
     # `velo ingest`; otherwise dagster-dlt drops it and restores it from the destination on
     # every run, which costs seconds per source.
     pipeline.config.restore_from_destination = False
+    # dagster-dlt drops pending packages before it runs; a killed run's package already moved
+    # the incremental cursor, so dropping it would lose its rows: load it first, as `velo
+    # ingest` does.
+    finish_pending(pipeline)
     with source_factory(source_name)(settings, loaded_at, pipeline) as prepared:
         try:
             # A full refresh drops the source's raw tables and incremental state first.
