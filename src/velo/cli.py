@@ -67,7 +67,7 @@ def reports_errors(func: F) -> F:
         except (click.exceptions.ClickException, click.exceptions.Exit, typer.Exit):
             raise
         except VeloError as exc:
-            report_error(exc, secrets.scrub(str(exc)))
+            report_error(exc, secrets.scrub(explain_fault(exc) or str(exc)))
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
             hint = "" if explain_fault(exc) else " (run with --debug for the traceback)"

@@ -25,6 +25,7 @@ OS_ERROR_HINTS = {
     errno.EROFS: "the file system is read-only: point the setting at a writable directory",
     errno.ENOENT: "create it or fix the setting that names it (`velo config` shows them)",
     errno.ENOTDIR: "a file stands where a directory is expected: fix the path setting",
+    errno.EEXIST: "a file stands where a directory is expected: fix the path setting",
     errno.EISDIR: "a directory stands where a file is expected: fix the path setting",
     errno.ENOSPC: DISK_FULL_HINT,
     errno.EFBIG: DISK_FULL_HINT,
@@ -44,7 +45,10 @@ def explain_fault(exc: BaseException) -> str | None:
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     lowered = text.lower()
-    if "file too large" in lowered or "no space left" in lowered or "disk is full" in lowered:
+    if any(
+        sign in lowered
+        for sign in ("file too large", "no space left", "disk is full", "disk i/o error")
+    ):
         return f"{first} — {DISK_FULL_HINT}"
     if "permission denied" in lowered or "read-only file system" in lowered:
         return f"{first} — {OS_ERROR_HINTS[errno.EACCES]}"
