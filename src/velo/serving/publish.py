@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,8 +76,8 @@ def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishRe
             tables = build_serving_file(settings, reader, marts, published_at)
         os.replace(temp, target)
     finally:
-        with suppress(FileNotFoundError):
-            temp.unlink()
+        for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # DuckDB's WAL of it too
+            leftover.unlink(missing_ok=True)
     return PublishReport(target, published_at, settings.clock_kind, tables)
 
 
