@@ -4,50 +4,26 @@ reference every faulted path must end equal to)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fault_helpers import (
+
+from faults.fault_helpers import (
     BASE_DAY,
     COMPANY,
+    DOWN_WEBHOOK_PATH,
     NEXT_DAY,
+    BaseRun,
+    Reference,
     copy_data,
+    dead_url,
     marts_digest,
     serving_digest,
     start_velo,
     velo,
     velo_ok,
 )
-
-DOWN_WEBHOOK_PATH = "/services/T0FAULT/B0FAULT/webhook-down-s3cret"
-
-
-def dead_url() -> str:
-    """A loopback URL nothing listens on (connection refused at once)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
-@dataclass
-class BaseRun:
-    data: Path
-    returncode: int
-    output: str
-    run_log: str
-
-
-@dataclass
-class Reference:
-    data: Path
-    marts: dict
-    old_serving: dict
-    new_serving: dict
-    timeline: list[tuple[float, str]]  # (seconds since start, printed line)
 
 
 @pytest.fixture(scope="session")

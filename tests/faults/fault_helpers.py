@@ -9,6 +9,7 @@ import queue
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -141,6 +142,36 @@ def pump(stream: IO[str], run: LiveRun) -> None:
     for line in stream:
         run.lines.put((time.monotonic() - run.started, line.rstrip("\n")))
     run.lines.put((time.monotonic() - run.started, None))  # type: ignore[arg-type]
+
+
+# --- shared fixtures' results ---
+
+DOWN_WEBHOOK_PATH = "/services/T0FAULT/B0FAULT/webhook-down-s3cret"
+
+
+def dead_url() -> str:
+    """A loopback URL nothing listens on (connection refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@dataclass
+class BaseRun:
+    data: Path
+    returncode: int
+    output: str
+    run_log: str
+
+
+@dataclass
+class Reference:
+    data: Path
+    marts: dict
+    old_serving: dict
+    new_serving: dict
+    timeline: list[tuple[float, str]]  # (seconds since start, printed line)
 
 
 # --- checks ---------------------------------------------------------------------------------

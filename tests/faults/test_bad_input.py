@@ -14,9 +14,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BaseRun
-from fault_helpers import VELO, copy_data, serving_digest, temp_files, velo, velo_env
 
+from faults.fault_helpers import (
+    VELO,
+    BaseRun,
+    copy_data,
+    serving_digest,
+    temp_files,
+    velo,
+    velo_env,
+)
 from velo.errors import VeloError
 from velo.functions import sentiment as sentiment_function
 from velo.ingest import IngestError, run_ingest

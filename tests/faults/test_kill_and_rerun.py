@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from conftest import Reference
-from fault_helpers import (
+from faults.fault_helpers import (
     NEXT_DAY,
+    Reference,
     copy_data,
     marts_digest,
     raw_problems,

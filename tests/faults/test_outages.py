@@ -7,11 +7,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-from conftest import DOWN_WEBHOOK_PATH, BaseRun, Reference, dead_url
-from fault_helpers import (
+
+from faults.fault_helpers import (
+    DOWN_WEBHOOK_PATH,
     NEXT_DAY,
     ONE_HTTP_ATTEMPT,
+    BaseRun,
+    Reference,
     copy_data,
+    dead_url,
     raw_problems,
     serving_digest,
     temp_files,

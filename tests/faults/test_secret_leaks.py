@@ -18,9 +18,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from fault_helpers import all_files
 from rich.console import Console
 
+from faults.fault_helpers import all_files
 from velo.errors import VeloError
 from velo.functions import sentiment as sentiment_function
 from velo.orchestration import resources
