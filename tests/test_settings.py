@@ -73,3 +73,13 @@ def test_secrets_are_masked(tmp_path: Path):
 def test_motherduck_warehouse_path_is_kept_as_given(tmp_path: Path):
     settings = load_settings(env={"VELO_WAREHOUSE_PATH": "md:velo"}, cwd=tmp_path)
     assert str(settings.warehouse_path) == "md:velo"
+
+
+def test_passwords_in_url_queries_are_masked(tmp_path: Path):
+    env = {
+        "VELO_WAREHOUSE_URL": "postgresql://velo@db:5432/wh?password=q-secret&sslmode=require",
+        "VELO_OPS_DB_URL": "postgresql+psycopg://db/ops?user=velo&password=o-secret",
+    }
+    shown = load_settings(env=env, cwd=tmp_path).masked()
+    assert shown["warehouse_url"] == "postgresql://velo@db:5432/wh?password=****&sslmode=require"
+    assert shown["ops_db_url"] == "postgresql+psycopg://db/ops?user=velo&password=****"

@@ -5,16 +5,20 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from velo import secrets
 from velo.bench import BENCHMARKS
-from velo.errors import VeloError
+from velo.errors import VeloError, explain_fault
 from velo.locking import writer_lock
 from velo.settings import load_settings
 
@@ -37,18 +41,48 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Options:
+    debug = False  # --debug: tracebacks (scrubbed) after the error line
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the (scrubbed) traceback of an error.")
+    ] = False,
+) -> None:
+    """Velo Analytics: the local-first analytics platform of Velo Cycles."""
+    Options.debug = debug
+    secrets.install()
+
+
 def reports_errors(func: F) -> F:
-    """Turn a VeloError into one line on stderr and its exit code, never a traceback."""
+    """Any failure -> one scrubbed line on stderr and a non-zero exit; a traceback only with
+    --debug. A VeloError says what to do itself; an environment fault (files, disk, a damaged
+    database) is explained by :func:`velo.errors.explain_fault`."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (click.exceptions.ClickException, click.exceptions.Exit, typer.Exit):
+            raise
         except VeloError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            report_error(exc, secrets.scrub(explain_fault(exc) or str(exc)))
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            hint = "" if explain_fault(exc) else " (run with --debug for the traceback)"
+            report_error(exc, secrets.one_line(exc) + hint)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def report_error(exc: BaseException, line: str) -> None:
+    if Options.debug:
+        trace = "".join(traceback.format_exception(exc))
+        err_console.print(secrets.scrub(trace), highlight=False, markup=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:

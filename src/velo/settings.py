@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from velo.clock import FIXED, WALL
 from velo.errors import UsageError
+from velo.secrets import MASK, remember, scrub, secret_parts_of_url
 
 ENV_PREFIX = "VELO_"
 CONFIG_FILE_ENV = "VELO_CONFIG"
@@ -112,18 +113,29 @@ def configurable_fields() -> list[Field[Any]]:
 
 
 def mask_secret(name: str, value: str) -> str:
-    """Hide secrets: keys entirely, URLs' passwords and (for webhooks) their path."""
+    """Hide secrets: keys entirely, webhooks' path, URLs' passwords and key-like parameters."""
     if not value:
         return value
     if name.endswith("_key"):
-        return "****"
+        return MASK
     parts = urlsplit(value)
     if name == "slack_webhook_url" and parts.scheme:
-        return urlunsplit((parts.scheme, parts.netloc, "/****", "", ""))
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return value
+        return urlunsplit((parts.scheme, parts.netloc, "/" + MASK, "", ""))
+    return scrub(value)
+
+
+def remember_secrets(settings: Settings) -> None:
+    """Tell the scrubbing point which values of these settings are secrets."""
+    remember([settings.fx_api_key, settings.news_api_key])
+    remember(secret_parts_of_url(settings.slack_webhook_url, whole=True))
+    for url in (
+        settings.ops_db_url,
+        settings.warehouse_url,
+        settings.fx_api_url,
+        settings.news_api_url,
+        settings.landing_url,
+    ):
+        remember(secret_parts_of_url(url))
 
 
 def _defaults(data_dir: Path) -> dict[str, Any]:
@@ -228,7 +240,9 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     values["landing_url"] = _absolute_local_url(values["landing_url"], cwd)
     values["ops_db_url"] = _absolute_sqlite_url(values["ops_db_url"], cwd)
     clock_kind = WALL if values["clock"] is None else FIXED
-    return Settings(data_dir=data_dir, clock_kind=clock_kind, **values)
+    settings = Settings(data_dir=data_dir, clock_kind=clock_kind, **values)
+    remember_secrets(settings)
+    return settings
 
 
 def _absolute_path(value: str, cwd: Path) -> Path:

@@ -143,3 +143,21 @@ def test_a_source_not_loaded_within_its_window_is_stale(served: Settings) -> Non
     assert health["fx"][0] == "stale" and health["fx"][1] > 2
     assert health["sentiment"] == ("never loaded", None, 0)
     assert health["operations"][0] == "fresh"
+
+
+def test_publish_removes_temp_files_of_dead_publishes_only(served: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names no live process now
+    folder = Path(served.serving_path).parent
+    name = Path(served.serving_path).name
+    stale = [folder / f".{name}.{dead.pid}.tmp", folder / f".{name}.{dead.pid}.tmp.wal"]
+    in_progress = folder / f".{name}.{os.getppid()}.tmp"  # a live process's publish
+    for path in [*stale, in_progress]:
+        path.write_bytes(b"partial")
+    publish(served)
+    assert [path.exists() for path in stale] == [False, False]
+    assert in_progress.exists()

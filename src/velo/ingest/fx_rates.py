@@ -1,6 +1,8 @@
 """FX API -> raw.fx_rates: dlt's rest_api source over the hourly endpoint, incremental + append.
 
-``GET {fx_api_url}/hourly.json?app_id=KEY&since=<unix>`` pages forward by ``next_since``; the
+``GET {fx_api_url}/hourly.json?since=<unix>`` (the key in the ``Authorization: Token KEY`` header,
+as Open Exchange Rates accepts it, so no URL, error or dlt trace ever holds it) pages forward by
+``next_since``; the
 incremental cursor is the hour's ``timestamp`` (the first run starts ``HISTORY_DAYS`` before now:
 long enough that the sales history and the 12-month ranking window can be shown in EUR), so a
 second run asks only for hours after the last one loaded. Each hour is unpivoted into one row
@@ -44,6 +46,43 @@ FX_COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+def checked_hourly_page(response: Response, *args: Any, **kwargs: Any) -> Response:
+    """A 200 answer must be the documented page (else a malformed body would load 0 rows)."""
+    problem = hourly_page_problem(response)
+    if problem:
+        where = response.url.split("?")[0]
+        raise VeloError(
+            f"FX API GET {where} answered HTTP 200 but {problem}: check that fx_api_url "
+            "points at an Open-Exchange-Rates-style API"
+        )
+    return response
+
+
+def hourly_page_problem(response: Response) -> str | None:
+    """What is wrong with an hourly page's body: {"base", "data": [{"timestamp", "rates"}]}."""
+    try:
+        body = response.json()
+    except ValueError:
+        snippet = " ".join(response.text[:60].split())
+        return f"not JSON ({snippet!r})" if snippet else "an empty body"
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__}, not an object"
+    data = body.get("data")
+    if not isinstance(data, list):
+        return "no 'data' list"
+    for hour in data:
+        if not (
+            isinstance(hour, dict)
+            and isinstance(hour.get("timestamp"), int)
+            and isinstance(hour.get("rates"), dict)
+            and all(isinstance(rate, int | float) for rate in hour["rates"].values())
+        ):
+            return f"an hour that is not {{timestamp: int, rates: {{quote: number}}}}: {hour!r:.80}"
+    if not isinstance(body.get("next_since"), int | None):
+        return "a 'next_since' that is not an integer"
+    return None
+
+
 class HourlyPaginator(JSONResponseCursorPaginator):
     """Pages on ``next_since``; refuses pages quoted in another base than the one we store."""
 
@@ -63,6 +102,7 @@ def hourly_resource(settings: Settings, client: Client, start: datetime) -> DltR
     config: dict[str, Any] = {
         "client": {
             "base_url": settings.fx_api_url.rstrip("/") + "/",
+            "headers": {"Authorization": f"Token {settings.fx_api_key}"},
             "paginator": HourlyPaginator(),
             "session": client.session,
         },
@@ -73,8 +113,8 @@ def hourly_resource(settings: Settings, client: Client, start: datetime) -> DltR
                 "endpoint": {
                     "path": "hourly.json",
                     "data_selector": "data",
+                    "response_actions": [{"status_code": 200, "action": checked_hourly_page}],
                     "params": {
-                        "app_id": settings.fx_api_key,
                         "limit": PAGE_HOURS,
                         "since": {
                             "type": "incremental",

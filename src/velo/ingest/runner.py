@@ -24,6 +24,7 @@ from rich.table import Table
 
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir
+from velo.secrets import one_line, scrub
 from velo.settings import Settings
 
 RAW_DATASET = "raw"
@@ -202,9 +203,7 @@ def failure_reason(exc: BaseException, prepared: PreparedSource | None) -> str:
     while cause.__cause__ is not None:
         cause = cause.__cause__
     explained = prepared.explain(cause) if prepared else None
-    plain = str(cause) if isinstance(cause, VeloError) else f"{type(cause).__name__}: {cause}"
-    text = explained or plain
-    return text.strip().splitlines()[0]
+    return scrub(explained.strip().splitlines()[0]) if explained else one_line(cause)
 
 
 def ingest_one(
@@ -226,10 +225,10 @@ def ingest_one(
             report.reconciled = reconcile_raw(settings, loaded_at).summary()
         return report
     except VeloError as exc:  # raised before dlt ran: it names what failed already
-        raise VeloError(f"{name}: {exc}") from exc
+        raise VeloError(scrub(f"{name}: {exc}")) from None
     except Exception as exc:
         where = f" ({prepared.where})" if prepared else ""
-        raise VeloError(f"{name}{where}: {failure_reason(exc, prepared)}") from exc
+        raise VeloError(scrub(f"{name}{where}: {failure_reason(exc, prepared)}")) from None
 
 
 def run_ingest(

@@ -23,6 +23,7 @@ from velo.errors import VeloError
 from velo.ingest.runner import (
     extracted_row_counts,
     failure_reason,
+    finish_pending,
     make_pipeline,
     source_factory,
 )
@@ -32,6 +33,7 @@ from velo.orchestration.resources import (
     WAREHOUSE_POOL,
     is_full_refresh,
     retry_policy,
+    step_errors,
 )
 from velo.settings import Settings
 
@@ -92,6 +94,10 @@ def load_with_dagster_dlt(
     # `velo ingest`; otherwise dagster-dlt drops it and restores it from the destination on
     # every run, which costs seconds per source.
     pipeline.config.restore_from_destination = False
+    # dagster-dlt drops pending packages before it runs; a killed run's package already moved
+    # the incremental cursor, so dropping it would lose its rows: load it first, as `velo
+    # ingest` does.
+    finish_pending(pipeline)
     with source_factory(source_name)(settings, loaded_at, pipeline) as prepared:
         try:
             # A full refresh drops the source's raw tables and incremental state first.
@@ -102,7 +108,7 @@ def load_with_dagster_dlt(
             results = list(run)
         except Exception as exc:
             reason = failure_reason(exc, prepared)
-            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from exc
+            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from None
         rows_read = extracted_row_counts(pipeline)
         reconciled = reconcile_after_load(context, settings, source_name, loaded_at)
         for result in results:
@@ -161,7 +167,8 @@ def build_load_assets(
     def load(
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[dg.MaterializeResult]:
-        yield from load_with_dagster_dlt(context, dlt, velo, source_name)
+        with step_errors(source_name):
+            yield from load_with_dagster_dlt(context, dlt, velo, source_name)
 
     return load
 
@@ -231,6 +238,9 @@ def build_freshness_check(source_name: str, freshness: Freshness) -> dg.AssetChe
         required_resource_keys={SETTINGS_KEY},
     )
     def fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return evaluate_freshness(getattr(context.resources, SETTINGS_KEY), source_name, freshness)
+        with step_errors(f"freshness of {RAW}.{freshness.table}"):
+            return evaluate_freshness(
+                getattr(context.resources, SETTINGS_KEY), source_name, freshness
+            )
 
     return fresh

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from velo.orchestration.resources import WAREHOUSE_POOL
+from velo.orchestration.resources import WAREHOUSE_POOL, step_errors
 from velo.orchestration.warehouse import mart_keys, velo_location
 from velo.settings import Settings
 
@@ -45,9 +45,13 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
     def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.serving.publish import publish
 
-        metadata = report_metadata(publish(velo))
+        with step_errors("publish"):
+            report = publish(velo)
         return dg.MaterializeResult(
-            metadata={**metadata, "dashboard": dg.MetadataValue.url(velo.dashboard_url)}
+            metadata={
+                **report_metadata(report),
+                "dashboard": dg.MetadataValue.url(velo.dashboard_url),
+            }
         )
 
     return serving_db

@@ -33,6 +33,7 @@ from velo.orchestration.resources import (
     WAREHOUSE_POOL,
     is_full_refresh,
     retry_policy,
+    step_errors,
 )
 from velo.settings import Settings
 from velo.warehouse.runner import environment
@@ -193,7 +194,8 @@ def build_dbt_assets(
     def dbt_build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[Any]:
-        yield from run_dbt_build(context, dbt, location.target_dir, invocation(velo))
+        with step_errors("dbt build"):
+            yield from run_dbt_build(context, dbt, location.target_dir, invocation(velo))
 
     return dbt_build
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +76,8 @@ def publish(
     """
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    remove_stale_temp_files(target)
+    temp = temp_path(target, os.getpid())
     temp.unlink(missing_ok=True)
     published_at = now(settings)
     try:
@@ -87,9 +87,33 @@ def publish(
             tables = build_serving_file(settings, reader, marts, published_at)
         os.replace(temp, target)
     finally:
-        with suppress(FileNotFoundError):
-            temp.unlink()
+        for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # DuckDB's WAL of it too
+            leftover.unlink(missing_ok=True)
     return PublishReport(target, published_at, settings.clock_kind, tables)
+
+
+def temp_path(target: Path, pid: int) -> Path:
+    """Where the publish of process ``pid`` builds the new file before swapping it in."""
+    return target.with_name(f".{target.name}.{pid}.tmp")
+
+
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove what a killed publish left (its temp file and DuckDB's WAL of it); a temp file of
+    a process still alive is a publish in progress and stays."""
+    for path in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid = path.name.removeprefix(f".{target.name}.").split(".")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def build_serving_file(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -191,9 +190,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def project_lock() -> Iterator[None]:
-    """One `dbt deps` at a time per machine: it writes into the shared project directory."""
-    path = Path(tempfile.gettempdir()) / "velo-dbt-deps.lock"
+def project_lock(settings: Settings) -> Iterator[None]:
+    """One `dbt deps` at a time: it writes into the project directory. The lock lives under
+    state_dir (never a fixed name in a shared /tmp that another user could own)."""
+    path = dbt_state_dir(settings) / "deps.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -261,7 +262,7 @@ def ensure_packages(settings: Settings) -> None:
     """`dbt deps` when the local package is not linked yet (offline: the package is local)."""
     if packages_installed():
         return
-    with project_lock():
+    with project_lock(settings):
         if packages_installed():
             return
         result, _ = invoke(settings, ["deps"], echo=False)
