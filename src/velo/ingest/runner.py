@@ -149,8 +149,9 @@ def normalized_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
 def run_pipeline(name: str, pipeline: dlt.Pipeline, prepared: PreparedSource) -> LoadReport:
     started = time.perf_counter()
     before = known_columns(pipeline)
-    info: LoadInfo = pipeline.run(prepared.source)
+    info: LoadInfo = pipeline.run(prepared.source, refresh=prepared.refresh)
     info.raise_on_failed_jobs()
+    prepared.after_load()
     rows_read = extracted_row_counts(pipeline)
     rows_loaded = normalized_row_counts(pipeline)
     selected = [r.table_name for r in prepared.source.selected_resources.values()]
