@@ -82,7 +82,10 @@ def report_error(exc: BaseException, line: str) -> None:
     if Options.debug:
         trace = "".join(traceback.format_exception(exc))
         err_console.print(secrets.scrub(trace), highlight=False, markup=False, soft_wrap=True)
-    err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
+    # the message may echo user input: neither markup nor :emoji: codes in it
+    err_console.print(
+        f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True, emoji=False
+    )
 
 
 def print_json(obj: Any) -> None:
@@ -120,9 +123,15 @@ def config(
     check: Annotated[bool, typer.Option("--check", help="Also probe every endpoint.")] = False,
 ) -> None:
     """Print the resolved settings (secrets masked), as velo.toml lines."""
+    from velo.ingest.contract import source_contract
+
     settings = load_settings()
+    contract = source_contract(settings)
     for key, value in settings.masked().items():
         sys.stdout.write(f"{key} = {json.dumps(value)}\n")
+    sys.stdout.write("# operations source contract (raw.<table> <- schema.table):\n")
+    for table in contract:
+        sys.stdout.write(f"#   {table.describe()}\n")
     if check:
         from velo.reachability import check_reachable
 
@@ -185,15 +194,16 @@ def sim_load_adventureworks(
         str | None,
         typer.Option(
             "--from",
-            help="Directory of the AdventureWorks 2014 CSVs (default: "
-            "shared/datasets/adventureworks-2014 next to the repository).",
+            help="Directory of the AdventureWorks 2014 CSVs (default: the dataset shipped "
+            "with velo, velo/simulator/datasets/adventureworks-2014).",
         ),
     ] = None,
     ops_url: Annotated[
         str | None, typer.Option(help="Operations DB URL (default: the ops_db_url setting).")
     ] = None,
 ) -> None:
-    """Replace the operations DB with Microsoft's AdventureWorks 2014 sample company."""
+    """Replace the operations DB with Microsoft's AdventureWorks 2014 sample company, loaded
+    into AdventureWorks' native tables."""
     from pathlib import Path
 
     from velo.simulator.adventureworks import (

@@ -39,6 +39,7 @@ HTTP_URL_KEYS = frozenset(
 )
 
 
+LIST_KEYS = frozenset({"source_tables_add", "source_tables_drop"})
 RESOLVED = "resolved"  # field metadata: decided by the entry points, not configurable
 
 
@@ -69,6 +70,9 @@ class Settings:
     seed: int
     archive_after_days: int
     expire_after_days: int
+    # changes to the operations source contract (velo.ingest.contract): entries, comma-separated
+    source_tables_add: tuple[str, ...]
+    source_tables_drop: tuple[str, ...]
     # Not a setting: which clock ``clock`` holds (velo.clock: FIXED | SIMULATED | WALL). Loading
     # marks a configured clock FIXED; the entry points (velo.runtime) set the resolved one.
     clock_kind: str = field(default=WALL, metadata={RESOLVED: True})
@@ -90,6 +94,8 @@ class Settings:
         for f in configurable_fields():
             value = getattr(self, f.name)
             text = "" if value is None else str(value)
+            if isinstance(value, tuple):
+                text = ", ".join(value)
             if f.name in SECRET_KEYS or f.name.endswith("_url"):
                 text = mask_secret(f.name, text)
             shown[f.name] = text
@@ -161,6 +167,8 @@ def _defaults(data_dir: Path) -> dict[str, Any]:
         "seed": 42,
         "archive_after_days": 30,
         "expire_after_days": 365,
+        "source_tables_add": (),
+        "source_tables_drop": (),
     }
 
 
@@ -181,6 +189,11 @@ def _parse(key: str, raw: Any) -> Any:
             if parsed.tzinfo is not None:
                 parsed = parsed.astimezone(UTC).replace(tzinfo=None)
             return parsed
+        if key in LIST_KEYS:
+            items = raw.split(",") if isinstance(raw, str) else raw
+            if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+                raise ValueError("must be text (entries separated by commas) or a list of text")
+            return tuple(item.strip() for item in items if item.strip())
         if key == "warehouse":
             if raw not in WAREHOUSE_KINDS:
                 raise ValueError(f"must be one of {', '.join(WAREHOUSE_KINDS)}")

@@ -64,7 +64,7 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     assert "answers as of" in console.file.getvalue()
     assert run_alerts(slack)[0].startswith(":white_check_mark:")
     full = first.rows_read[0]
-    assert full["sales_order_header"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
+    assert full["salesorderheader"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
 
     # the new company's history ends at the current instant: nothing from the future
     created_at = read_sim_clock(settings.ops_db_url)
@@ -75,9 +75,9 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
 
     # One platform run for the one day; it read only that day's rows.
     (day,) = second.rows_read
-    assert 0 < day["sales_order_header"] < full["sales_order_header"] / 10
+    assert 0 < day["salesorderheader"] < full["salesorderheader"] / 10
     assert 0 < day["fx_rates"] <= 24 * 6  # one day of hours, 6 quotes each
-    assert day["sales_order_detail"] < full["sales_order_detail"] / 10
+    assert day["salesorderdetail"] < full["salesorderdetail"] / 10
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         (published,) = con.execute("select count(*) from marts.publish_log").fetchone()
     assert published == 1  # each publish swaps in a fresh file with its own log row
@@ -107,9 +107,7 @@ def test_failing_dbt_test_stops_publish_and_keeps_the_old_serving_db(
     before = digest(settings.serving_path)
     # A duplicated order in raw breaks the primary-key tests of the models built on it.
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        con.execute(
-            "insert into raw.sales_order_header select * from raw.sales_order_header limit 1"
-        )
+        con.execute("insert into raw.salesorderheader select * from raw.salesorderheader limit 1")
 
     with pytest.raises(VeloError, match="data test"):
         run_platform(settings.with_overrides(clock=None), console=quiet_console(), answers=False)

@@ -63,7 +63,7 @@ def run(scale: float) -> dict[str, Any]:
         figures={
             "method": f"dlt sql_database ({DEFAULT_BACKEND}) -> DuckDB raw, first load",
             "rows": rows,
-            "order_lines": report.rows_read["sales_order_detail"],
+            "order_lines": report.rows_read["salesorderdetail"],
             "seconds": round(seconds, 3),
             "rows_per_s": round(rate),
             "unchanged_rerun_seconds": round(rerun_seconds, 3),
@@ -111,7 +111,8 @@ def connectorx_copy(sqlite_path: str, target: Path) -> int:
     rows = 0
     with duckdb.connect(str(target)) as con:
         for name in schema.COMPANY_TABLES:
-            table = schema.metadata.tables[name]
+            # the table as SQLite holds it: unqualified
+            table = schema.TABLES[name].to_metadata(sa.MetaData(), schema=None)
             query = numbers_as_real(sa.select(table), table)  # as the pipeline reads SQLite
             arrow = connectorx.read_sql(
                 f"sqlite://{sqlite_path}",

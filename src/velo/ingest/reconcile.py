@@ -28,17 +28,17 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from velo.clock import now
 from velo.ingest.common import LOADED_AT
+from velo.ingest.contract import SourceTable
 from velo.ingest.operations import (
-    CURSOR_COLUMN,
     SOURCE_NAME,
     connect_ops_db,
+    contract_for,
     numbers_as_real,
     operations,
     primary_key,
-    reflect_company_tables,
+    reflect_contract_tables,
 )
 from velo.settings import Settings
-from velo.simulator import schema
 
 ARROW_CHUNK_ROWS = 500_000
 
@@ -156,25 +156,33 @@ def compare(source: pa.Table, raw: pa.Table, keys: list[str]) -> tuple[list[tupl
     return gone, stale
 
 
-def compared_columns(source: sa.Table, raw_columns: Iterable[str]) -> list[str]:
+def compared_columns(source: sa.Table, keys: list[str], raw_columns: Iterable[str]) -> list[str]:
     """The source columns raw has too, primary key first (new source columns arrive by load)."""
-    keys = primary_key(source.name)
     present = set(raw_columns)
     return keys + [c.name for c in source.columns if c.name in present and c.name not in keys]
 
 
-def delete_from_raw(client: Any, table: str, keys: Sequence[tuple[Any, ...]]) -> None:
+def delete_from_raw(
+    client: Any, table: str, key: list[str], keys: Sequence[tuple[Any, ...]]
+) -> None:
     """Delete raw's rows with these keys (as raw holds them), one statement per key: deletes
     in a source are rare, and bound parameters keep keys of any type exact."""
     qualified = client.make_qualified_table_name(table)
-    match = " and ".join(f"{name} = %s" for name in primary_key(table))
+    match = " and ".join(f"{name} = %s" for name in key)
     for key in keys:
         client.execute_sql(f"delete from {qualified} where {match}", *key)
 
 
-def future_dated(conn: sa.Connection, table: sa.Table, clock: datetime) -> int:
-    query = sa.select(sa.func.count()).select_from(table).where(table.c[CURSOR_COLUMN] > clock)
+def future_dated(conn: sa.Connection, table: sa.Table, cursor: str, clock: datetime) -> int:
+    query = sa.select(sa.func.count()).select_from(table).where(table.c[cursor] > clock)
     return int(conn.execute(query).scalar_one())
+
+
+def changing_tables(
+    contract: tuple[SourceTable, ...], raw_tables: dict[str, Any]
+) -> list[SourceTable]:
+    """The contract's merge tables (those with a cursor) that raw holds."""
+    return [t for t in contract if t.cursor and t.name in raw_tables]
 
 
 def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> RepairReport:
@@ -190,33 +198,36 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
     raw_tables = pipeline.default_schema.tables
     engine = connect_ops_db(settings.ops_db_url)
     try:
-        metadata = reflect_company_tables(engine, settings.ops_db_url)
+        contract = contract_for(settings, engine)
+        metadata = reflect_contract_tables(engine, settings.ops_db_url, contract)
+        keys = {t.name: primary_key(t, metadata[t.schema], settings.ops_db_url) for t in contract}
         clock = now(settings)
         reread: dict[str, list[tuple[Any, ...]]] = {}
         with engine.connect() as conn, pipeline.sql_client() as client:
-            for name in schema.CHANGING_TABLES:
-                if name not in raw_tables:
-                    continue
-                table = metadata.tables[name]
-                columns = compared_columns(table, set(raw_tables[name]["columns"]) - {LOADED_AT})
+            for entry in changing_tables(contract, raw_tables):
+                name, key = entry.name, keys[entry.name]
+                table = metadata[entry.schema].tables[entry.qualified_name]
+                columns = compared_columns(
+                    table, key, set(raw_tables[name]["columns"]) - {LOADED_AT}
+                )
                 try:
                     loaded = raw_arrow(client, name, columns)
                 except DatabaseUndefinedRelation:
                     continue
                 source = source_arrow(engine, table, columns)
-                gone, stale = compare(source, loaded, primary_key(name))
+                gone, stale = compare(source, loaded, key)
                 report.rows_compared += source.num_rows
                 report.tables[name] = TableRepair(
                     deleted=len(gone),
                     reread=len(stale),
-                    future_dated=future_dated(conn, table, clock),
+                    future_dated=future_dated(conn, table, str(entry.cursor), clock),
                 )
-                delete_from_raw(client, name, gone)
+                delete_from_raw(client, name, key, gone)
                 if stale:
                     reread[name] = stale
         if reread:
             pipeline.run(
-                operations(engine, metadata, loaded_at, set(), repair_keys=reread)
+                operations(engine, metadata, contract, keys, loaded_at, set(), repair_keys=reread)
             ).raise_on_failed_jobs()
     finally:
         engine.dispose()

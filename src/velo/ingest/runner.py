@@ -163,9 +163,12 @@ def run_pipeline(
 ) -> LoadReport:
     started = time.perf_counter()
     before = known_columns(pipeline)
-    # A full refresh drops the source's raw tables and incremental state first (as Dagster's).
-    info: LoadInfo = pipeline.run(prepared.source, refresh="drop_sources" if full_refresh else None)
+    # A full refresh drops the source's raw tables and incremental state first (as Dagster's);
+    # so does a source that is not the one raw was loaded from (prepared.refresh).
+    refresh = "drop_sources" if full_refresh else prepared.refresh
+    info: LoadInfo = pipeline.run(prepared.source, refresh=refresh)
     info.raise_on_failed_jobs()
+    prepared.after_load()
     rows_read = extracted_row_counts(pipeline)
     rows_loaded = normalized_row_counts(pipeline)
     selected = [r.table_name for r in prepared.source.selected_resources.values()]

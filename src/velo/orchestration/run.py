@@ -65,9 +65,12 @@ class RunOutcome:
 
 
 def company_exists(settings: Settings) -> bool:
+    """A simulated company, or any database holding the contract's orders (a real AdventureWorks):
+    `velo run` must never create a simulated company over it."""
+    from velo.ingest.operations import holds_orders
     from velo.simulator.clock import read_sim_clock
 
-    return read_sim_clock(settings.ops_db_url) is not None
+    return read_sim_clock(settings.ops_db_url) is not None or holds_orders(settings)
 
 
 def day_clock(settings: Settings, start: Settings, day: int) -> Settings:

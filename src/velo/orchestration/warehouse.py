@@ -52,7 +52,7 @@ class VeloDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
-            # The table the source reads, e.g. raw/sales_order_header: the dlt asset's key.
+            # The table the source reads, e.g. raw/salesorderheader: the dlt asset's key.
             return spec.replace_attributes(key=[props["schema"], props["identifier"]])
         return spec.replace_attributes(group_name=GROUP)
 
