@@ -44,7 +44,7 @@ def source_tables() -> dict[str, list[str]]:
     The one place the fault tests learn the source layout: a renamed layout changes only this.
     """
     return {
-        name: [column.name for column in schema.metadata.tables[name].primary_key]
+        name: [column.name for column in schema.TABLES[name].primary_key]
         for name in schema.COMPANY_TABLES
     }
 

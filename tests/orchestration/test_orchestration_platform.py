@@ -37,9 +37,7 @@ def newest_order(settings: Settings) -> datetime:
     engine = sa.create_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
-            return conn.execute(
-                sa.select(sa.func.max(sales_order_header.c.order_date))
-            ).scalar_one()
+            return conn.execute(sa.select(sa.func.max(sales_order_header.c.orderdate))).scalar_one()
     finally:
         engine.dispose()
 

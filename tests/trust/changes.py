@@ -4,7 +4,7 @@ Each change edits the operations DB as a script or a late system would: retroact
 price corrections, status changes with and without ``modified_date`` bumped, deletes of orders
 and lines, a product (and an order line on it) arriving with an old ``modified_date``, a customer
 moving (a new address row; the next order ships there, past orders keep theirs), a row dated 2099.
-The operations tables' names are the simulator's (``velo.simulator.schema``), used here only.
+The operations tables' names are AdventureWorks' own (``velo.simulator.schema``), used here only.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import sqlalchemy as sa
 
 from velo.settings import Settings
 from velo.simulator import schema
+from velo.simulator.bulk import open_engine
 from velo.simulator.clock import read_sim_clock
 from velo.simulator.company import tick
 
 FUTURE = datetime(2099, 1, 1)
 # Rows inserted here take ids far above the simulator's, which keeps its own id counters.
 OWN_IDS = 1_000_000
-T = schema.metadata.tables
+T = schema.TABLES
 
 
 def new_id(conn: sa.Connection, column: sa.Column) -> int:
@@ -37,33 +38,33 @@ def pick(conn: sa.Connection, rng: random.Random, query: sa.Select) -> tuple:
 
 
 def cost_correction(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    history = T["product_cost_history"]
-    product_id, start = pick(conn, rng, sa.select(history.c.product_id, history.c.start_date))
+    history = T["productcosthistory"]
+    product_id, start = pick(conn, rng, sa.select(history.c.productid, history.c.startdate))
     conn.execute(
         history.update()
-        .where(history.c.product_id == product_id, history.c.start_date == start)
-        .values(standard_cost=history.c.standard_cost * 1.2, modified_date=clock)
+        .where(history.c.productid == product_id, history.c.startdate == start)
+        .values(standardcost=history.c.standardcost * 1.2, modifieddate=clock)
     )
     return f"cost of product {product_id} from {start} raised 20 %"
 
 
 def price_correction(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    history = T["product_list_price_history"]
-    product_id, start = pick(conn, rng, sa.select(history.c.product_id, history.c.start_date))
+    history = T["productlistpricehistory"]
+    product_id, start = pick(conn, rng, sa.select(history.c.productid, history.c.startdate))
     conn.execute(
         history.update()
-        .where(history.c.product_id == product_id, history.c.start_date == start)
-        .values(list_price=history.c.list_price * 0.9, modified_date=clock)
+        .where(history.c.productid == product_id, history.c.startdate == start)
+        .values(listprice=history.c.listprice * 0.9, modifieddate=clock)
     )
     return f"list price of product {product_id} from {start} lowered 10 %"
 
 
 def boundary_disappears(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
     """A cost row made equal to the one before it: the version boundary it made is gone."""
-    history = T["product_cost_history"]
+    history = T["productcosthistory"]
     rows = conn.execute(
-        sa.select(history.c.product_id, history.c.start_date, history.c.standard_cost).order_by(
-            history.c.product_id, history.c.start_date
+        sa.select(history.c.productid, history.c.startdate, history.c.standardcost).order_by(
+            history.c.productid, history.c.startdate
         )
     ).all()
     pairs = [(a, b) for a, b in itertools.pairwise(rows) if a[0] == b[0]]
@@ -72,90 +73,88 @@ def boundary_disappears(conn: sa.Connection, rng: random.Random, clock: datetime
     before, row = rng.choice(pairs)
     conn.execute(
         history.update()
-        .where(history.c.product_id == row[0], history.c.start_date == row[1])
-        .values(standard_cost=before[2], modified_date=clock)
+        .where(history.c.productid == row[0], history.c.startdate == row[1])
+        .values(standardcost=before[2], modifieddate=clock)
     )
     return f"cost of product {row[0]} from {row[1]} set back to the previous row's"
 
 
 def status_change(bumped: bool) -> Callable[[sa.Connection, random.Random, datetime], str]:
     def change(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-        header = T["sales_order_header"]
-        (order_id,) = pick(conn, rng, sa.select(header.c.sales_order_id).where(header.c.status < 4))
-        values = {"status": 4 if bumped else 6, **({"modified_date": clock} if bumped else {})}
-        conn.execute(header.update().where(header.c.sales_order_id == order_id).values(**values))
+        header = T["salesorderheader"]
+        (order_id,) = pick(conn, rng, sa.select(header.c.salesorderid).where(header.c.status < 4))
+        values = {"status": 4 if bumped else 6, **({"modifieddate": clock} if bumped else {})}
+        conn.execute(header.update().where(header.c.salesorderid == order_id).values(**values))
         return f"order {order_id} {'rejected' if bumped else 'cancelled without a bump'}"
 
     return change
 
 
 def delete_order(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    header = T["sales_order_header"]
-    (order_id,) = pick(conn, rng, sa.select(header.c.sales_order_id).where(header.c.status < 4))
-    for name in ("sales_order_header_sales_reason", "sales_order_detail", "sales_order_header"):
-        conn.execute(T[name].delete().where(T[name].c.sales_order_id == order_id))
+    header = T["salesorderheader"]
+    (order_id,) = pick(conn, rng, sa.select(header.c.salesorderid).where(header.c.status < 4))
+    for name in ("salesorderheadersalesreason", "salesorderdetail", "salesorderheader"):
+        conn.execute(T[name].delete().where(T[name].c.salesorderid == order_id))
     return f"order {order_id} deleted"
 
 
 def delete_line(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    detail = T["sales_order_detail"]
+    detail = T["salesorderdetail"]
     counts = (
-        sa.select(detail.c.sales_order_id)
-        .group_by(detail.c.sales_order_id)
-        .having(sa.func.count() > 1)
+        sa.select(detail.c.salesorderid).group_by(detail.c.salesorderid).having(sa.func.count() > 1)
     )
     (line_id,) = pick(
         conn,
         rng,
-        sa.select(detail.c.sales_order_detail_id).where(detail.c.sales_order_id.in_(counts)),
+        sa.select(detail.c.salesorderdetailid).where(detail.c.salesorderid.in_(counts)),
     )
-    conn.execute(detail.delete().where(detail.c.sales_order_detail_id == line_id))
+    conn.execute(detail.delete().where(detail.c.salesorderdetailid == line_id))
     return f"order line {line_id} deleted"
 
 
 def late_product(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
     """A product, its cost and an order line on it, inserted with an old modified_date."""
-    product, cost, detail = T["product"], T["product_cost_history"], T["sales_order_detail"]
-    (template_id,) = pick(conn, rng, sa.select(detail.c.product_id).distinct())
+    product, cost, detail = T["product"], T["productcosthistory"], T["salesorderdetail"]
+    (template_id,) = pick(conn, rng, sa.select(detail.c.productid).distinct())
     row = dict(
-        conn.execute(product.select().where(product.c.product_id == template_id)).one()._mapping
+        conn.execute(product.select().where(product.c.productid == template_id)).one()._mapping
     )
-    product_id = new_id(conn, product.c.product_id)
-    old = row["sell_start_date"]
+    product_id = new_id(conn, product.c.productid)
+    old = row["sellstartdate"]
     conn.execute(
         product.insert().values(
             {
                 **row,
-                "product_id": product_id,
+                "productid": product_id,
                 "name": f"Late {product_id}",
-                "product_number": f"LATE-{product_id}",
-                "modified_date": old,
+                "productnumber": f"LATE-{product_id}",
+                "modifieddate": old,
             }
         )
     )
     conn.execute(
         cost.insert().values(
-            product_id=product_id,
-            start_date=old,
-            end_date=None,
-            standard_cost=row["standard_cost"],
-            modified_date=old,
+            productid=product_id,
+            startdate=old,
+            enddate=None,
+            standardcost=row["standardcost"],
+            modifieddate=old,
         )
     )
     # A line like one on the template (so ordered after the copied sell start), on the new product.
     line = dict(
-        conn.execute(detail.select().where(detail.c.product_id == template_id).limit(1))
+        conn.execute(detail.select().where(detail.c.productid == template_id).limit(1))
         .one()
         ._mapping
     )
-    line_id = new_id(conn, detail.c.sales_order_detail_id)
+    line_id = new_id(conn, detail.c.salesorderdetailid)
     conn.execute(
         detail.insert().values(
             {
                 **line,
-                "sales_order_detail_id": line_id,
-                "product_id": product_id,
-                "modified_date": old,
+                "salesorderdetailid": line_id,
+                "productid": product_id,
+                "modifieddate": old,
             }
         )
     )
@@ -165,41 +164,41 @@ def late_product(conn: sa.Connection, rng: random.Random, clock: datetime) -> st
 def customer_moves(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
     """A customer moves: a new address row in another state, and one of their orders ships
     there (their other orders keep the address they shipped to)."""
-    header, address = T["sales_order_header"], T["address"]
+    header, address = T["salesorderheader"], T["address"]
     order_id, address_id = pick(
-        conn, rng, sa.select(header.c.sales_order_id, header.c.ship_to_address_id)
+        conn, rng, sa.select(header.c.salesorderid, header.c.shiptoaddressid)
     )
     old = dict(
-        conn.execute(address.select().where(address.c.address_id == address_id)).one()._mapping
+        conn.execute(address.select().where(address.c.addressid == address_id)).one()._mapping
     )
     (state_id,) = pick(
         conn,
         rng,
-        sa.select(T["state_province"].c.state_province_id).where(
-            T["state_province"].c.state_province_id != old["state_province_id"]
+        sa.select(T["stateprovince"].c.stateprovinceid).where(
+            T["stateprovince"].c.stateprovinceid != old["stateprovinceid"]
         ),
     )
-    address_id = new_id(conn, address.c.address_id)
+    address_id = new_id(conn, address.c.addressid)
     conn.execute(
         address.insert().values(
-            {**old, "address_id": address_id, "state_province_id": state_id, "modified_date": clock}
+            {**old, "addressid": address_id, "stateprovinceid": state_id, "modifieddate": clock}
         )
     )
     conn.execute(
         header.update()
-        .where(header.c.sales_order_id == order_id)
-        .values(ship_to_address_id=address_id, bill_to_address_id=address_id, modified_date=clock)
+        .where(header.c.salesorderid == order_id)
+        .values(shiptoaddressid=address_id, billtoaddressid=address_id, modifieddate=clock)
     )
     return f"order {order_id}'s customer moved to address {address_id} (state {state_id})"
 
 
 def future_dated(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    header = T["sales_order_header"]
-    (order_id,) = pick(conn, rng, sa.select(header.c.sales_order_id).where(header.c.status < 4))
+    header = T["salesorderheader"]
+    (order_id,) = pick(conn, rng, sa.select(header.c.salesorderid).where(header.c.status < 4))
     conn.execute(
         header.update()
-        .where(header.c.sales_order_id == order_id)
-        .values(status=4, modified_date=FUTURE)
+        .where(header.c.salesorderid == order_id)
+        .values(status=4, modifieddate=FUTURE)
     )
     return f"order {order_id} rejected, modified_date typed as {FUTURE:%Y-%m-%d}"
 
@@ -227,7 +226,7 @@ def apply(settings: Settings, rng: random.Random, kinds: list[str]) -> list[str]
             done.append("one simulated day")
             continue
         clock = read_sim_clock(settings.ops_db_url) - timedelta(minutes=1)
-        engine = sa.create_engine(settings.ops_db_url)
+        engine = open_engine(settings.ops_db_url)
         try:
             with engine.begin() as conn:
                 done.append(EDITS[kind](conn, rng, clock))

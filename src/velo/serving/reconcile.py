@@ -33,41 +33,42 @@ from velo.settings import Settings
 TOLERANCE = 0.01  # a cent
 STATUSES_SEED = DBT_PROJECT_DIR / "seeds" / "order_statuses.csv"
 
-# The operations DB's tables and columns, in this one query (plain SQL, SQLite and PostgreSQL).
+# The operations DB's tables and columns (AdventureWorks' own names), in this one query (plain SQL,
+# SQLite and PostgreSQL); {table} placeholders become the source contract's qualified names.
 SOURCE_LINES_SQL = """
 with costs as (
     select
-        product_id,
-        start_date,
-        standard_cost,
-        lead(start_date) over (partition by product_id order by start_date) as next_start,
-        row_number() over (partition by product_id order by start_date) as n
-    from product_cost_history
+        productid,
+        startdate,
+        standardcost,
+        lead(startdate) over (partition by productid order by startdate) as next_start,
+        row_number() over (partition by productid order by startdate) as n
+    from {productcosthistory}
 )
 select
-    h.order_date,
+    h.orderdate,
     h.status,
-    trim(sp.country_region_code) as country_code,
+    trim(sp.countryregioncode) as country_code,
     sp.name as state_name,
     pc.name as category_name,
-    d.order_qty,
-    d.unit_price,
-    d.unit_price_discount,
-    coalesce(c.standard_cost, p.standard_cost) as unit_cost
-from sales_order_detail d
-join sales_order_header h on h.sales_order_id = d.sales_order_id
-join product p on p.product_id = d.product_id
+    d.orderqty,
+    d.unitprice,
+    d.unitpricediscount,
+    coalesce(c.standardcost, p.standardcost) as unit_cost
+from {salesorderdetail} d
+join {salesorderheader} h on h.salesorderid = d.salesorderid
+join {product} p on p.productid = d.productid
 left join costs c
-    on c.product_id = d.product_id
+    on c.productid = d.productid
     and (
-        (c.start_date <= h.order_date and (c.next_start is null or h.order_date < c.next_start))
-        or (c.n = 1 and h.order_date < c.start_date)
+        (c.startdate <= h.orderdate and (c.next_start is null or h.orderdate < c.next_start))
+        or (c.n = 1 and h.orderdate < c.startdate)
     )
-left join product_subcategory ps on ps.product_subcategory_id = p.product_subcategory_id
-left join product_category pc on pc.product_category_id = ps.product_category_id
-left join address a on a.address_id = h.ship_to_address_id
-left join state_province sp on sp.state_province_id = a.state_province_id
-where h.order_date < :until
+left join {productsubcategory} ps on ps.productsubcategoryid = p.productsubcategoryid
+left join {productcategory} pc on pc.productcategoryid = ps.productcategoryid
+left join {address} a on a.addressid = h.shiptoaddressid
+left join {stateprovince} sp on sp.stateprovinceid = a.stateprovinceid
+where h.orderdate < :until
 """
 SERVING_LINES_SQL = """
 select order_date, is_revenue_status, ship_country_code, ship_state_name, category_name,
@@ -129,13 +130,15 @@ def figures(
 
 
 def source_figures(settings: Settings, as_of: date) -> Figures:
-    from velo.ingest.operations import connect_ops_db
+    from velo.ingest.operations import connect_ops_db, contract_for
 
     until = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
     engine = connect_ops_db(settings.ops_db_url)
     try:
+        tables = {t.name: t.qualified_name for t in contract_for(settings, engine)}
         with engine.connect() as conn:
-            rows = conn.execute(sa.text(SOURCE_LINES_SQL), {"until": until}).all()
+            sql = SOURCE_LINES_SQL.format_map(tables)
+            rows = conn.execute(sa.text(sql), {"until": until}).all()
     finally:
         engine.dispose()
     revenue_codes = revenue_statuses()
