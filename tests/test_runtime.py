@@ -12,11 +12,12 @@ from velo.clock import FIXED, SIMULATED, WALL, wall_now
 from velo.runtime import platform, resolve_clock
 from velo.settings import SIMULATED_API_KEY, Settings, load_settings
 from velo.simulator import schema
+from velo.simulator.bulk import open_engine
 from velo.simulator.company import init_company, tick
 
 
 def newest(settings: Settings, column: sa.Column) -> datetime:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(column))).scalar_one()

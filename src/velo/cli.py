@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from velo import secrets
 from velo.bench import BENCHMARKS
@@ -65,7 +66,7 @@ def reports_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (click.exceptions.ClickException, click.exceptions.Exit, typer.Exit):
+        except (click.exceptions.ClickException, click.exceptions.Exit, typer.Exit, TyperException):
             raise
         except VeloError as exc:
             report_error(exc, secrets.scrub(explain_fault(exc) or str(exc)))

@@ -24,6 +24,7 @@ import duckdb
 import sqlalchemy as sa
 
 from velo.simulator import schema
+from velo.simulator.bulk import open_engine
 
 VELO = Path(sys.executable).parent / "velo"
 # The smallest company that still has orders, work orders and price changes on every day.
@@ -183,14 +184,14 @@ def ops_url(data_dir: Path) -> str:
 
 def source_keys(data_dir: Path) -> dict[str, set[tuple]]:
     """Each table's primary keys, typed by the schema (SQLite keeps dates as text)."""
-    engine = sa.create_engine(ops_url(data_dir))
+    engine = open_engine(ops_url(data_dir))
     try:
         with engine.connect() as conn:
             return {
                 name: {
                     tuple(row)
                     for row in conn.execute(
-                        sa.select(*(schema.metadata.tables[name].c[column] for column in key))
+                        sa.select(*(schema.TABLES[name].c[column] for column in key))
                     )
                 }
                 for name, key in source_tables().items()

@@ -17,6 +17,7 @@ from velo.orchestration.definitions import build_definitions
 from velo.orchestration.run import run_platform
 from velo.orchestration.schedules import PLATFORM_JOB
 from velo.settings import Settings
+from velo.simulator.bulk import open_engine
 from velo.simulator.clock import read_sim_clock
 from velo.simulator.schema import sales_order_header
 
@@ -34,7 +35,7 @@ def run_alerts(slack) -> list[str]:
 
 
 def newest_order(settings: Settings) -> datetime:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(sales_order_header.c.orderdate))).scalar_one()
