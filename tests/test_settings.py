@@ -45,6 +45,8 @@ def test_timezone_aware_clock_is_normalised_to_naive_utc(tmp_path: Path):
         ({"VELO_FX_API_URL": "ftp://x"}, "", "must be an http(s) URL"),
         ({"VELO_SENTIMENT_SCORER": "bert"}, "", "must be one of finance, vader"),
         ({"VELO_CLOCK": "yesterday"}, "", "setting 'clock' has a malformed value"),
+        ({"VELO_DUCKDB_MEMORY_LIMIT": "lots"}, "", "must be a size such as 2GB"),
+        ({"VELO_DUCKDB_THREADS": "0"}, "", "'duckdb_threads' has a malformed value '0'"),
         ({}, "seed = [", "is not valid TOML"),
         ({"VELO_CONFIG": "/nonexistent/velo.toml"}, "", "does not exist"),
     ],

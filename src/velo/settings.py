@@ -8,6 +8,7 @@ key names below) or as ``VELO_<KEY>`` in the environment.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import Field, dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -38,7 +39,9 @@ HTTP_URL_KEYS = frozenset(
     {"fx_api_url", "news_api_url", "slack_webhook_url", "dagster_url", "dashboard_url"}
 )
 
-
+COUNT_KEYS = frozenset({"seed", "archive_after_days", "expire_after_days", "duckdb_threads"})
+# A DuckDB memory size as its `memory_limit` setting accepts it, e.g. 2GB, 512MiB, 1.5 GB.
+MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|[KMGT]i?B)$", re.IGNORECASE)
 LIST_KEYS = frozenset({"source_tables_add", "source_tables_drop"})
 RESOLVED = "resolved"  # field metadata: decided by the entry points, not configurable
 
@@ -70,6 +73,8 @@ class Settings:
     seed: int
     archive_after_days: int
     expire_after_days: int
+    duckdb_memory_limit: str
+    duckdb_threads: int
     # changes to the operations source contract (velo.ingest.contract): entries, comma-separated
     source_tables_add: tuple[str, ...]
     source_tables_drop: tuple[str, ...]
@@ -167,6 +172,11 @@ def _defaults(data_dir: Path) -> dict[str, Any]:
         "seed": 42,
         "archive_after_days": 30,
         "expire_after_days": 365,
+        # Every DuckDB connection the platform opens gets these (velo.duckdb_config): DuckDB's
+        # own default, 80 % of RAM per process, does not bound a run; beyond the limit DuckDB
+        # spills to state_dir.
+        "duckdb_memory_limit": "2GB",
+        "duckdb_threads": os.cpu_count() or 1,
         "source_tables_add": (),
         "source_tables_drop": (),
     }
@@ -175,11 +185,14 @@ def _defaults(data_dir: Path) -> dict[str, Any]:
 def _parse(key: str, raw: Any) -> Any:
     """Turn a raw value (TOML or environment text) into the setting's type, or raise ConfigError."""
     try:
-        if key in ("seed", "archive_after_days", "expire_after_days"):
+        if key in COUNT_KEYS:
             value = int(raw)
-            if value < 0:
-                raise ValueError("must not be negative")
+            least = 1 if key == "duckdb_threads" else 0
+            if value < least:
+                raise ValueError(f"must be at least {least}")
             return value
+        if key == "duckdb_memory_limit" and not MEMORY_SIZE.match(str(raw)):
+            raise ValueError("must be a size such as 2GB or 512MiB")
         if key == "clock":
             if raw in (None, ""):
                 return None

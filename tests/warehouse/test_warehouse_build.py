@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
 
 from velo.cli import app
+from velo.duckdb_config import SPILL_DIR
 from velo.errors import VeloError
 from velo.ingest import run_ingest
 from velo.runtime import platform
@@ -22,7 +23,14 @@ from velo.sentiment.model import load_model
 from velo.serving.publish import publish
 from velo.settings import Settings
 from velo.simulator.company import tick
-from velo.warehouse.runner import DbtResult, TransformError, dbt_target_dir, freshness, transform
+from velo.warehouse.runner import (
+    DbtResult,
+    TransformError,
+    dbt_target_dir,
+    freshness,
+    invoke,
+    transform,
+)
 
 CONTRACT_COLUMNS = {
     "obt_sales": [
@@ -407,3 +415,21 @@ def test_incremental_after_a_tick_equals_a_full_rebuild(
                 f"rebuilt.marts.{table} except all select * from marts.{table}))"
             ).fetchone()
             assert difference == (0,), f"marts.{table} differs ({count} rows)"
+
+
+def test_dbt_connection_carries_the_configured_duckdb_limit(
+    built: tuple[Settings, DbtResult],
+) -> None:
+    settings = built[0].with_overrides(duckdb_memory_limit="321MB", duckdb_threads=1)
+    probe = (
+        "select current_setting('memory_limit'), current_setting('threads'), "
+        "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
+    )
+    result, _ = invoke(settings, ["show", "--inline", probe], echo=False)
+    assert result.success, result.exception
+    limit, threads, temp, keep_order = result.result.results[0].agate_table.rows[0]
+    with duckdb.connect() as con:  # DuckDB's own rendering of the same limit
+        con.execute("SET memory_limit = '321MB'")
+        (expected,) = con.execute("select current_setting('memory_limit')").fetchone()
+    assert (limit, int(threads), keep_order) == (expected, 1, False)
+    assert Path(temp) == Path(settings.state_dir) / SPILL_DIR

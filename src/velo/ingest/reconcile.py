@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from velo.clock import now
+from velo.duckdb_config import connect_duckdb
 from velo.ingest.common import LOADED_AT
 from velo.ingest.contract import SourceTable
 from velo.ingest.operations import (
@@ -137,10 +138,12 @@ def fingerprints(
     )
 
 
-def compare(source: pa.Table, raw: pa.Table, keys: list[str]) -> tuple[list[tuple], list[tuple]]:
+def compare(
+    settings: Settings, source: pa.Table, raw: pa.Table, keys: list[str]
+) -> tuple[list[tuple], list[tuple]]:
     """(raw keys gone from the source, source keys missing from raw or different), each as its
     side holds them."""
-    with duckdb.connect() as con:
+    with connect_duckdb(settings, ":memory:") as con:
         fingerprints(con, "source", source, keys)
         fingerprints(con, "loaded", raw, keys)
         same_key = " and ".join(f"a.n{i} = b.n{i}" for i in range(len(keys)))
@@ -215,7 +218,7 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
                 except DatabaseUndefinedRelation:
                     continue
                 source = source_arrow(engine, table, columns)
-                gone, stale = compare(source, loaded, key)
+                gone, stale = compare(settings, source, loaded, key)
                 report.rows_compared += source.num_rows
                 report.tables[name] = TableRepair(
                     deleted=len(gone),

@@ -18,10 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from rich.console import Console
 from rich.table import Table
 
+from velo.duckdb_config import duckdb_config
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir
 from velo.secrets import one_line, scrub
@@ -79,11 +81,18 @@ def configure_dlt() -> None:
 def warehouse_destination(settings: Settings) -> Any:
     if settings.warehouse == "duckdb":
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(str(settings.warehouse_path))
+        return dlt.destinations.duckdb(duckdb_credentials(settings))
     if settings.warehouse == "postgres":
         return dlt.destinations.postgres(credentials=postgres_credentials(settings.warehouse_url))
     # Snowflake: a snowflake:// URL from settings, else dlt's own configuration (env/secrets).
     return dlt.destinations.snowflake(credentials=settings.warehouse_url or None)
+
+
+def duckdb_credentials(settings: Settings) -> DuckDbCredentials:
+    """The warehouse file with the platform's DuckDB configuration (loads need no row order)."""
+    return DuckDbCredentials(
+        str(settings.warehouse_path), global_config=duckdb_config(settings, keep_order=False)
+    )
 
 
 def postgres_credentials(url: str) -> PostgresCredentials:

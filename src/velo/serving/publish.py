@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from velo.clock import CLOCK_LABELS, now, wall_now
+from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
 from velo.serving.warehouse_read import WarehouseReader, columns, open_reader, relations
 from velo.settings import Settings
@@ -350,7 +351,7 @@ def open_serving(settings: Settings) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise VeloError(f"no serving database at {path}: run `make run` first")
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return connect_duckdb(settings, path, read_only=True)
     except duckdb.Error as exc:
         raise VeloError(
             f"serving database {path} cannot be opened ({exc}): run `make run` again"

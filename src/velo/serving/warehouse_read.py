@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import duckdb
 import pyarrow as pa
 
+from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
 from velo.settings import Settings, mask_secret
 
@@ -70,11 +71,11 @@ def columns(reader: WarehouseReader, schema: str, table: str) -> set[str]:
 def open_reader(settings: Settings, serving_file: Path) -> Iterator[WarehouseReader]:
     """The configured warehouse's reader, writing into ``serving_file``; both closed afterwards."""
     if settings.warehouse == "duckdb":
-        reader: Any = DuckDBReader(Path(settings.warehouse_path), serving_file)
+        reader: Any = DuckDBReader(settings, serving_file)
     elif settings.warehouse == "postgres":
-        reader = PostgresReader(settings.warehouse_url, serving_file)
+        reader = PostgresReader(settings, serving_file)
     else:
-        reader = SnowflakeReader(settings.warehouse_url, serving_file)
+        reader = SnowflakeReader(settings, serving_file)
     try:
         yield reader
     finally:
@@ -82,14 +83,15 @@ def open_reader(settings: Settings, serving_file: Path) -> Iterator[WarehouseRea
 
 
 class DuckDBReader:
-    def __init__(self, warehouse: Path, serving_file: Path) -> None:
+    def __init__(self, settings: Settings, serving_file: Path) -> None:
+        warehouse = Path(settings.warehouse_path)
         self.where = str(warehouse)
         if not warehouse.exists():
             raise VeloError(
                 f"no warehouse at {warehouse}: run `velo ingest` and `velo transform` first"
             )
         try:
-            self.serving = duckdb.connect(str(warehouse))
+            self.serving = connect_duckdb(settings, warehouse)
         except duckdb.Error as exc:
             raise VeloError(
                 f"warehouse {warehouse} cannot be opened for publishing ({exc}); "
@@ -123,8 +125,8 @@ class ArrowReader:
     where: str
     catalog = None  # the connection sees only the warehouse's own catalog
 
-    def __init__(self, serving_file: Path) -> None:
-        self.serving = duckdb.connect(str(serving_file))
+    def __init__(self, settings: Settings, serving_file: Path) -> None:
+        self.serving = connect_duckdb(settings, serving_file)
 
     def arrow(self, sql: str) -> pa.RecordBatchReader:
         raise NotImplementedError
@@ -154,12 +156,13 @@ class ArrowReader:
 
 
 class PostgresReader(ArrowReader):
-    def __init__(self, url: str, serving_file: Path) -> None:
+    def __init__(self, settings: Settings, serving_file: Path) -> None:
+        url = settings.warehouse_url
         parts = urlsplit(url)
         # ConnectorX wants the plain scheme (postgresql://), not SQLAlchemy's +driver suffix.
         self.uri = parts._replace(scheme="postgresql").geturl()
         self.where = mask_secret("warehouse_url", url)
-        super().__init__(serving_file)
+        super().__init__(settings, serving_file)
 
     def arrow(self, sql: str) -> pa.RecordBatchReader:
         import connectorx
@@ -173,7 +176,8 @@ class PostgresReader(ArrowReader):
 
 
 class SnowflakeReader(ArrowReader):
-    def __init__(self, url: str, serving_file: Path) -> None:
+    def __init__(self, settings: Settings, serving_file: Path) -> None:
+        url = settings.warehouse_url
         try:
             import snowflake.connector
         except ImportError:
@@ -186,7 +190,7 @@ class SnowflakeReader(ArrowReader):
             self.connection = snowflake.connector.connect(**snowflake_connect_args(url))
         except snowflake.connector.Error as exc:
             raise self.failed(exc) from None
-        super().__init__(serving_file)
+        super().__init__(settings, serving_file)
 
     def arrow(self, sql: str) -> pa.RecordBatchReader:
         import snowflake.connector

@@ -152,9 +152,20 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DBT_LOG_PATH": str(dbt_log_dir(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if settings.warehouse == "duckdb":
+        env.update(duckdb_profile_env(settings))
     if settings.warehouse == "postgres":
         env.update(postgres_env(settings.warehouse_url))
     return env
+
+
+def duckdb_profile_env(settings: Settings) -> dict[str, str]:
+    """The profile's DuckDB `config_options` (memory limit, threads, spill directory): builds
+    need no insertion order, their models say ORDER BY where order matters."""
+    from velo.duckdb_config import duckdb_config
+
+    config = duckdb_config(settings, keep_order=False)
+    return {f"DBT_VELO_DUCKDB_{name.upper()}": value for name, value in config.items()}
 
 
 def postgres_env(url: str) -> dict[str, str]:
