@@ -108,6 +108,7 @@ def test_one_day_of_sentiment_keeps_the_whole_score_scale() -> None:
             "sentiment_score": [0.3],
             "sentiment_day__top_headline": ["Velo wins"],
             "sentiment_day__label": ["positive"],
+            "sentiment_day__scorer": ["finance 1.382c6dbe73"],
         }
     )
     figure = charts.sentiment_line(days)
