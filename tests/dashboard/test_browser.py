@@ -78,7 +78,9 @@ def check_page(page: Page, url: str | None, charts: int, text: str) -> None:
     if charts:
         # a rerun keeps the previous elements, marked stale, until it has drawn the new ones
         page.wait_for_function(
-            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts} && "
+            # each drawn plot holds several .main-svg layers: count plots that have one
+            "[...document.querySelectorAll('.js-plotly-plot')]"
+            f".filter(p => p.querySelector('.main-svg')).length >= {charts} && "
             "!document.querySelector('[data-stale=\"true\"]') && "
             "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
             timeout=60_000,
