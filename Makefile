@@ -21,14 +21,17 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/velo run
 
-# The browser tests drive the Debian Chromium; installed here when missing (needs root/apt).
+# The browser tests drive the Debian Chromium; installed here when missing (apt, with sudo
+# unless already root).
 CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(CHROMIUM):
-	apt-get update && apt-get install -y chromium chromium-driver
+	$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver
 
+# Two workers (this machine has 2 cores); tests sharing a fixture stay together (tests/conftest.py).
 test: $(STAMP) $(CHROMIUM)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

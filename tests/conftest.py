@@ -3,18 +3,49 @@ sample serving DB."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from velo.serving.sample import publish_sample
 from velo.settings import Settings, load_settings
 from velo.testing.postgres import PostgresCluster, postgres_cluster
 
 SERVED_AS_OF = date(2014, 6, 30)  # the `served` sample's as-of date
+
+
+class FileOrFaultSuiteScheduling(LoadScopeScheduling):
+    """`make test` spreads the suite over pytest-xdist workers: one file's tests, and the whole
+    fault suite, go to one worker, so a module's or the fault suite's expensive fixture (a built
+    warehouse, a company run end to end) is built once. (`--dist loadgroup` with xdist_group
+    marks does not group under pytest 9: its node-id suffix is lost.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return "tests/faults" if path.startswith("tests/faults/") else path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: the fault suite, then files with end-to-end (`slow`) tests. Workers take
+    files in this order, so short tests fill the gaps at the end instead of one long test
+    finishing alone."""
+    items.sort(key=start_order)
+
+
+def start_order(item: pytest.Item) -> int:
+    if "faults" in item.path.parts:
+        return 0
+    return 1 if item.get_closest_marker("slow") else 2
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling:
+    return FileOrFaultSuiteScheduling(config, log)
 
 
 @pytest.fixture
@@ -60,3 +91,16 @@ def served(settings: Settings) -> Settings:
     settings = settings.with_overrides(clock=datetime.combine(SERVED_AS_OF, time(23)))
     publish_sample(settings, SERVED_AS_OF, scale=0.05)
     return settings
+
+
+@pytest.fixture
+def record_dbt_build() -> Callable[[Settings, dict[str, Any]], None]:
+    """Write a dbt build's run_results.json where publish() reads it (its gate)."""
+    from velo.warehouse.runner import dbt_target_dir
+
+    def record(settings: Settings, results: dict[str, Any]) -> None:
+        target = dbt_target_dir(settings)
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "run_results.json").write_text(json.dumps(results))
+
+    return record

@@ -2,30 +2,37 @@
 
 Load the shipped files into the operations DB, run the platform as `velo run --as-of 2014-06-30`
 does, then check the dbt build, the answers against SQL on the operations DB, and the dashboard.
-The dataset is part of the project (../shared/datasets): without it this test fails, never skips.
+The dataset ships with the project (velo/simulator/datasets): without it this test fails, never
+skips. The same data in a native AdventureWorks-for-Postgres database gives the same answers.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import warnings
-from datetime import date
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from dashboard.conftest import APP
 from dashboard.test_pages import assert_clean, charts, kpis
+from native_adventureworks import create_native_adventureworks
 from rich.console import Console
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from velo.cli import app
 from velo.errors import UsageError
-from velo.orchestration.run import run_platform
-from velo.settings import Settings
-from velo.simulator.adventureworks import default_source_dir, load_adventureworks
+from velo.orchestration.run import RunOutcome, run_platform
+from velo.serving.report import show_answers
+from velo.settings import Settings, load_settings
+from velo.simulator.adventureworks import MAPPING, default_source_dir, load_adventureworks
+from velo.simulator.bulk import open_engine
 from velo.warehouse.runner import dbt_target_dir
 
 pytestmark = pytest.mark.slow
@@ -33,18 +40,18 @@ pytestmark = pytest.mark.slow
 AS_OF = date(2014, 6, 30)
 MAY_2014 = ("2014-05-01", "2014-06-01")  # [start, end)
 WINDOW = ("2013-06-01", "2014-06-01")  # the answers' ranking window: 12 months ending with May
-REVENUE_LINE = "d.order_qty * d.unit_price * (1 - d.unit_price_discount)"
+REVENUE_LINE = "d.orderqty * d.unitprice * (1 - d.unitpricediscount)"
 SOLD = (
-    "FROM sales_order_detail d JOIN sales_order_header h ON h.sales_order_id = d.sales_order_id "
-    "WHERE h.status NOT IN (4, 6) AND h.order_date >= :start AND h.order_date < :end"
+    "FROM salesorderdetail d JOIN salesorderheader h ON h.salesorderid = d.salesorderid "
+    "WHERE h.status NOT IN (4, 6) AND h.orderdate >= :start AND h.orderdate < :end"
 )
 BY_CATEGORY = (
-    f"SELECT c.name, sum(d.order_qty) AS units, sum({REVENUE_LINE}) AS revenue "
-    "FROM sales_order_detail d JOIN sales_order_header h ON h.sales_order_id = d.sales_order_id "
-    "JOIN product p ON p.product_id = d.product_id "
-    "JOIN product_subcategory s ON s.product_subcategory_id = p.product_subcategory_id "
-    "JOIN product_category c ON c.product_category_id = s.product_category_id "
-    "WHERE h.status NOT IN (4, 6) AND h.order_date >= :start AND h.order_date < :end "
+    f"SELECT c.name, sum(d.orderqty) AS units, sum({REVENUE_LINE}) AS revenue "
+    "FROM salesorderdetail d JOIN salesorderheader h ON h.salesorderid = d.salesorderid "
+    "JOIN product p ON p.productid = d.productid "
+    "JOIN productsubcategory s ON s.productsubcategoryid = p.productsubcategoryid "
+    "JOIN productcategory c ON c.productcategoryid = s.productcategoryid "
+    "WHERE h.status NOT IN (4, 6) AND h.orderdate >= :start AND h.orderdate < :end "
     "GROUP BY c.name ORDER BY units DESC, revenue DESC"
 )
 
@@ -57,7 +64,7 @@ def real_dataset() -> Path:
 
 
 def ops_rows(settings: Settings, text: str, start: str, end: str) -> list[sa.Row]:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return list(conn.execute(sa.text(text), {"start": start, "end": end}))
@@ -118,17 +125,68 @@ def assert_dashboard_renders(may_revenue: float) -> None:
         assert_clean(at)
 
 
-def test_adventureworks_runs_through_the_whole_platform(settings: Settings) -> None:
-    load_adventureworks(settings, real_dataset())
+@dataclass(frozen=True)
+class LoaderRun:
+    settings: Settings
+    loaded: dict[str, int]  # rows per table, as `load_adventureworks` reports them
+    outcome: RunOutcome
+    answers: dict
 
-    outcome = run_platform(
-        settings, as_of=AS_OF, console=Console(file=io.StringIO()), answers=False
-    )
+
+def answers_of(settings: Settings) -> dict:
+    answers = show_answers(settings, AS_OF, console=Console(file=io.StringIO()))
+    answers.pop("clock")  # which clock labelled them (it includes the wall clock's reading)
+    return answers
+
+
+def run_quietly(settings: Settings) -> RunOutcome:
+    """`velo run --as-of 2014-06-30` on the settings' operations DB."""
+    return run_platform(settings, as_of=AS_OF, console=Console(file=io.StringIO()), answers=False)
+
+
+@pytest.fixture(scope="module")
+def loader_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoaderRun]:
+    """AdventureWorks loaded into SQLite by `velo sim load-adventureworks`, then run once: the
+    tests below share the run (a minute), in their own data directory."""
+    root = tmp_path_factory.mktemp("adventureworks")
+    with pytest.MonkeyPatch.context() as env:
+        for name in [name for name in os.environ if name.startswith("VELO_")]:
+            env.delenv(name)
+        env.chdir(root)
+        env.setenv("VELO_DATA_DIR", str(root / "data"))
+        settings = load_settings()
+        loaded = load_adventureworks(settings, real_dataset())
+        outcome = run_quietly(settings)
+        yield LoaderRun(settings, loaded, outcome, answers_of(settings))
+
+
+def test_adventureworks_runs_through_the_whole_platform(loader_run: LoaderRun) -> None:
+    settings, outcome = loader_run.settings, loader_run.outcome
 
     assert [run.succeeded for run in outcome.runs] == [True]
     assert outcome.runs[0].checks_failed == []
-    assert outcome.rows_read[0]["sales_order_detail"] == 121_317
+    assert outcome.rows_read[0]["salesorderdetail"] == 121_317
     assert_dbt_build_green(settings)
     answers = velo_answers()
     assert_answers_match_the_operations_db(settings, answers)
     assert_dashboard_renders(answers["last_month"]["revenue"])
+
+
+@pytest.mark.postgres
+def test_native_adventureworks_postgres_gives_the_same_answers_as_the_loader(
+    loader_run: LoaderRun, settings: Settings, pg_url: str
+) -> None:
+    """A real AdventureWorks database, made by AdventureWorks-for-Postgres' own DDL, is read with
+    configuration only (ops_db_url): the answers equal those of the same data loaded into SQLite
+    by `velo sim load-adventureworks`, to the cent."""
+    native_rows = create_native_adventureworks(pg_url, real_dataset())
+    native = settings.with_overrides(
+        ops_db_url=pg_url,
+        clock=datetime(2014, 6, 30, 23, 59, 59),  # a real database has no simulated clock
+    )
+
+    outcome = run_quietly(native)
+
+    assert [run.succeeded for run in outcome.runs] == [True]
+    assert {MAPPING[t].source: loader_run.loaded[t] for t in MAPPING} == native_rows
+    assert answers_of(native) == loader_run.answers

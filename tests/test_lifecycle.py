@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from velo.cli import app
@@ -32,6 +33,13 @@ def put(root: Path, relative: str, text: str, mtime: datetime | None = None) -> 
     return path
 
 
+def put_archived(root: Path, relative: str) -> None:
+    """An archived landing file as `velo lifecycle` writes it (ingest reads archives too)."""
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress((LINE % path.name).encode()))
+
+
 @pytest.fixture
 def landing(settings: Settings) -> tuple[Settings, Path]:
     """A landing zone with young, old and expired files; the sentiment ones already ingested."""
@@ -42,8 +50,8 @@ def landing(settings: Settings) -> tuple[Settings, Path]:
     put(root, "sentiment/dt=2023-01-01/sentiment_20230101T120000Z.jsonl", LINE % "expired")
     put(root, "notifications/msg-old.json", "{}", mtime=datetime(2024, 4, 1))
     put(root, "notifications/msg-new.json", "{}", mtime=datetime(2024, 6, 29))
-    put(root, "archive/sentiment/dt=2023-02-01/sentiment_20230201T120000Z.jsonl.gz", "gz")
-    put(root, "archive/sentiment/dt=2024-02-01/sentiment_20240201T120000Z.jsonl.gz", "gz")
+    put_archived(root, "archive/sentiment/dt=2023-02-01/sentiment_20230201T120000Z.jsonl.gz")
+    put_archived(root, "archive/sentiment/dt=2024-02-01/sentiment_20240201T120000Z.jsonl.gz")
     run_ingest(settings, ["sentiment"])
     # delivered after the last ingest: old by its partition date, but not loaded yet
     put(root, "sentiment/dt=2024-04-01/sentiment_20240401T120000Z.jsonl", LINE % "late")
@@ -99,7 +107,8 @@ def test_nothing_ingested_yet_means_no_sentiment_file_is_touched(settings: Setti
 def test_cli_dry_run(landing: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     _, root = landing
     monkeypatch.setenv("VELO_CLOCK", NOW.isoformat())
-    monkeypatch.setenv("COLUMNS", "200")
+    # wide enough that no path wraps, whatever terminal (or none) the test runs in
+    monkeypatch.setattr("velo.cli.console", Console(width=200))
     before = files(root)
     result = CliRunner().invoke(app, ["lifecycle", "--dry-run"])
     assert result.exit_code == 0, result.output

@@ -12,11 +12,12 @@ from velo.clock import FIXED, SIMULATED, WALL, wall_now
 from velo.runtime import platform, resolve_clock
 from velo.settings import SIMULATED_API_KEY, Settings, load_settings
 from velo.simulator import schema
+from velo.simulator.bulk import open_engine
 from velo.simulator.company import init_company, tick
 
 
 def newest(settings: Settings, column: sa.Column) -> datetime:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(column))).scalar_one()
@@ -59,14 +60,14 @@ def test_a_new_company_ends_now_and_its_apis_never_answer_past_it(settings: Sett
         now = live.clock
         assert now is not None and before <= now <= after  # the current instant, not end of day
         for column in (
-            schema.sales_order_header.c.order_date,
-            schema.sales_order_header.c.modified_date,
-            schema.work_order.c.modified_date,
-            schema.product_list_price_history.c.modified_date,
+            schema.sales_order_header.c.orderdate,
+            schema.sales_order_header.c.modifieddate,
+            schema.work_order.c.modifieddate,
+            schema.product_list_price_history.c.modifieddate,
         ):
             assert newest(settings, column) <= now, column
         # history reaches close to now: a day's orders at this scale are a handful at least
-        assert newest(settings, schema.sales_order_header.c.order_date) > now - timedelta(days=3)
+        assert newest(settings, schema.sales_order_header.c.orderdate) > now - timedelta(days=3)
 
         hours = httpx.get(
             f"{live.fx_api_url}/hourly.json",
@@ -95,5 +96,5 @@ def test_a_tick_moves_the_clock_one_day_from_the_instant_it_stood_at(settings: S
     assert before == datetime(2024, 3, 31, 9, 30, 15)
     tick(settings, days=2)
     assert resolve_clock(settings).clock == before + timedelta(days=2)
-    placed = newest(settings, schema.sales_order_header.c.order_date)
+    placed = newest(settings, schema.sales_order_header.c.orderdate)
     assert before + timedelta(days=1) < placed <= before + timedelta(days=2)

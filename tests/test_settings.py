@@ -45,6 +45,8 @@ def test_timezone_aware_clock_is_normalised_to_naive_utc(tmp_path: Path):
         ({"VELO_FX_API_URL": "ftp://x"}, "", "must be an http(s) URL"),
         ({"VELO_SENTIMENT_SCORER": "bert"}, "", "must be one of finance, vader"),
         ({"VELO_CLOCK": "yesterday"}, "", "setting 'clock' has a malformed value"),
+        ({"VELO_DUCKDB_MEMORY_LIMIT": "lots"}, "", "must be a size such as 2GB"),
+        ({"VELO_DUCKDB_THREADS": "0"}, "", "'duckdb_threads' has a malformed value '0'"),
         ({}, "seed = [", "is not valid TOML"),
         ({"VELO_CONFIG": "/nonexistent/velo.toml"}, "", "does not exist"),
     ],
@@ -73,3 +75,13 @@ def test_secrets_are_masked(tmp_path: Path):
 def test_motherduck_warehouse_path_is_kept_as_given(tmp_path: Path):
     settings = load_settings(env={"VELO_WAREHOUSE_PATH": "md:velo"}, cwd=tmp_path)
     assert str(settings.warehouse_path) == "md:velo"
+
+
+def test_passwords_in_url_queries_are_masked(tmp_path: Path):
+    env = {
+        "VELO_WAREHOUSE_URL": "postgresql://velo@db:5432/wh?password=q-secret&sslmode=require",
+        "VELO_OPS_DB_URL": "postgresql+psycopg://db/ops?user=velo&password=o-secret",
+    }
+    shown = load_settings(env=env, cwd=tmp_path).masked()
+    assert shown["warehouse_url"] == "postgresql://velo@db:5432/wh?password=****&sslmode=require"
+    assert shown["ops_db_url"] == "postgresql+psycopg://db/ops?user=velo&password=****"

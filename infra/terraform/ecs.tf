@@ -84,12 +84,9 @@ data "aws_iam_policy_document" "dagster_execution" {
   }
 
   statement {
-    sid     = "InjectSecrets"
-    actions = ["secretsmanager:GetSecretValue"]
-    resources = concat(
-      [for secret in aws_secretsmanager_secret.app : secret.arn],
-      [aws_db_instance.ops.master_user_secret[0].secret_arn],
-    )
+    sid       = "InjectSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [for secret in aws_secretsmanager_secret.app : secret.arn]
   }
 
   statement {
@@ -131,6 +128,17 @@ data "aws_iam_policy_document" "dagster_task" {
   }
 
   statement {
+    sid       = "MountPipelineState" # through the access point only (efs.tf)
+    actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    resources = [aws_efs_file_system.velo_data.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "elasticfilesystem:AccessPointArn"
+      values   = [aws_efs_access_point.velo_data.arn]
+    }
+  }
+
+  statement {
     sid = "EcsExec" # port forwarding to the webserver; no resource-level permissions exist
     actions = [
       "ssmmessages:CreateControlChannel",
@@ -153,13 +161,14 @@ locals {
 
   dagster_environment = [
     for name, value in {
-      VELO_WAREHOUSE    = var.warehouse
-      VELO_LANDING_URL  = local.landing_url
-      VELO_FX_API_URL   = var.fx_api_url
-      VELO_NEWS_API_URL = var.news_api_url
-      DAGSTER_PG_HOST   = aws_db_instance.ops.address
-      DAGSTER_PG_DB     = "dagster"
-      PGSSLMODE         = "require" # RDS enforces TLS (rds.force_ssl)
+      VELO_WAREHOUSE      = var.warehouse
+      VELO_LANDING_URL    = local.landing_url
+      VELO_FX_API_URL     = var.fx_api_url
+      VELO_NEWS_API_URL   = var.news_api_url
+      DAGSTER_PG_HOST     = aws_db_instance.ops.address
+      DAGSTER_PG_DB       = "dagster"
+      DAGSTER_PG_USERNAME = local.dagster_db_user
+      PGSSLMODE           = "require" # RDS enforces TLS (rds.force_ssl)
       # dbt's snowflake target (src/velo/warehouse/dbt_project/profiles.yml)
       SNOWFLAKE_ACCOUNT   = var.snowflake_account
       SNOWFLAKE_USER      = var.snowflake_user
@@ -169,20 +178,18 @@ locals {
     } : { name = name, value = value }
   ]
 
-  dagster_secrets = concat(
-    [for key in sort(keys(local.app_secrets)) : {
-      name      = local.app_secrets[key]
-      valueFrom = aws_secretsmanager_secret.app[key].arn
-    }],
-    [
-      { name = "DAGSTER_PG_USERNAME", valueFrom = "${aws_db_instance.ops.master_user_secret[0].secret_arn}:username::" },
-      { name = "DAGSTER_PG_PASSWORD", valueFrom = "${aws_db_instance.ops.master_user_secret[0].secret_arn}:password::" },
-    ],
-  )
+  # Per container: only the secrets it reads (local.dagster_container_secret_keys).
+  dagster_secrets = {
+    for container, keys in local.dagster_container_secret_keys : container => [
+      for key in keys : { name = local.app_secrets[key], valueFrom = aws_secretsmanager_secret.app[key].arn }
+    ]
+  }
 
   dagster_containers = {
-    code-location = ["dagster", "api", "grpc", "-m", "velo.orchestration.definitions", "-h", "0.0.0.0", "-p", "4000"]
-    webserver     = ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", local.dagster_workspace]
+    # The containers of one awsvpc task share localhost: the gRPC server and the UI listen on
+    # loopback only (the UI is reached by ECS Exec port forwarding, docs/deployment.md).
+    code-location = ["dagster", "api", "grpc", "-m", "velo.orchestration.definitions", "-h", "127.0.0.1", "-p", "4000"]
+    webserver     = ["dagster-webserver", "-h", "127.0.0.1", "-p", "3000", "-w", local.dagster_workspace]
     daemon        = ["dagster-daemon", "run", "-w", local.dagster_workspace]
   }
 }
@@ -201,6 +208,18 @@ resource "aws_ecs_task_definition" "dagster" {
     cpu_architecture        = "X86_64"
   }
 
+  volume {
+    name = "velo-data"
+    efs_volume_configuration {
+      file_system_id     = aws_efs_file_system.velo_data.id
+      transit_encryption = "ENABLED"
+      authorization_config {
+        access_point_id = aws_efs_access_point.velo_data.id
+        iam             = "ENABLED"
+      }
+    }
+  }
+
   container_definitions = jsonencode([
     for name, command in local.dagster_containers : {
       name        = name
@@ -208,9 +227,10 @@ resource "aws_ecs_task_definition" "dagster" {
       command     = command
       essential   = true
       environment = local.dagster_environment
-      secrets     = local.dagster_secrets
-      portMappings = name == "webserver" ? [{ containerPort = 3000, protocol = "tcp" }] : []
-      dependsOn    = name == "code-location" ? [] : [{ containerName = "code-location", condition = "HEALTHY" }]
+      secrets     = local.dagster_secrets[name]
+      dependsOn   = name == "code-location" ? [] : [{ containerName = "code-location", condition = "HEALTHY" }]
+      # Pipeline state (dlt state, dbt artifacts, the serving DB) outlives the task on EFS.
+      mountPoints = name == "code-location" ? [{ sourceVolume = "velo-data", containerPath = local.velo_data_dir, readOnly = false }] : []
       healthCheck = name == "code-location" ? {
         command     = ["CMD", "dagster", "api", "grpc-health-check", "-p", "4000"]
         interval    = 30

@@ -1,6 +1,6 @@
 # One customer-managed key encrypts the landing bucket, queues, topic, logs, secrets and the
 # Lambda environment. IAM policies grant the use of it per role; the key policy delegates to IAM
-# and lets the two AWS services that act on their own (CloudWatch Logs, SNS) use it.
+# and lets the AWS services that act on their own (CloudWatch Logs and alarms, SNS) use it.
 
 data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_111:a key policy's resource "*" means this key only; write access is the account's, delegated to IAM
@@ -28,6 +28,21 @@ data "aws_iam_policy_document" "kms" {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+    }
+  }
+
+  statement {
+    sid       = "CloudWatchAlarmsPublishToEncryptedTopic"
+    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 

@@ -46,12 +46,12 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_kms_key.velo.arn]
   }
 
-  # Its own landing-zone prefix only.
+  # Its own landing-zone prefix only, and only what it does there.
   dynamic "statement" {
     for_each = each.value.landing_prefix == "" ? [] : [each.value.landing_prefix]
     content {
       sid       = "WriteOwnLandingPrefix"
-      actions   = ["s3:PutObject", "s3:GetObject"]
+      actions   = each.value.landing_actions
       resources = ["${aws_s3_bucket.landing.arn}/${statement.value}*"]
     }
   }

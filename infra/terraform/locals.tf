@@ -18,28 +18,32 @@ locals {
 
   # The Lambda functions: handler velo.functions.<key>.handler, built by `make lambda-package`
   # into <lambda_dist_dir>/<key>.zip. landing_prefix: the only landing-zone prefix the function
-  # may write (least privilege); queue: the SQS queue that triggers it ("" = not queue-driven).
+  # may use, landing_actions: what it does there (least privilege); queue: the SQS queue that
+  # triggers it ("" = not queue-driven).
   lambda_functions = {
     sentiment = {
-      description    = "Daily: scores the news (finance model, or VADER by setting) and lands JSONL in the landing zone"
-      timeout        = 120
-      memory_size    = 512
-      landing_prefix = "sentiment/"
-      queue          = ""
+      description     = "Daily: scores the news (finance model, or VADER by setting) and lands JSONL in the landing zone"
+      timeout         = 120
+      memory_size     = 512
+      landing_prefix  = "sentiment/"
+      landing_actions = ["s3:PutObject", "s3:GetObject"]
+      queue           = ""
     }
     notify_archive = {
-      description    = "Archives every sentiment notification into the landing zone"
-      timeout        = 30
-      memory_size    = 256
-      landing_prefix = "notifications/"
-      queue          = "notify_archive"
+      description     = "Archives every sentiment notification into the landing zone"
+      timeout         = 30
+      memory_size     = 256
+      landing_prefix  = "notifications/"
+      landing_actions = ["s3:PutObject"] # writes each notification, never reads one back
+      queue           = "notify_archive"
     }
     notify_slack = {
-      description    = "Posts every sentiment notification to Slack"
-      timeout        = 30
-      memory_size    = 256
-      landing_prefix = ""
-      queue          = "notify_slack"
+      description     = "Posts every sentiment notification to Slack"
+      timeout         = 30
+      memory_size     = 256
+      landing_prefix  = ""
+      landing_actions = []
+      queue           = "notify_slack"
     }
   }
 
@@ -55,6 +59,18 @@ locals {
     ops_db_url         = "VELO_OPS_DB_URL"
     warehouse_url      = "VELO_WAREHOUSE_URL"
     snowflake_password = "DBT_ENV_SECRET_SNOWFLAKE_PASSWORD"
+    # The Dagster instance's own database user (not the RDS master user, whose password RDS
+    # rotates under a running task): created once by an operator (docs/deployment.md).
+    dagster_db_password = "DAGSTER_PG_PASSWORD"
+  }
+
+  # Which secrets each Dagster container reads. Pipelines run in the code location (runs are its
+  # subprocesses, sensors and schedules are evaluated there), so it alone gets the application
+  # secrets; webserver and daemon only reach the instance's run storage.
+  dagster_container_secret_keys = {
+    code-location = sort(keys(local.app_secrets))
+    webserver     = ["dagster_db_password"]
+    daemon        = ["dagster_db_password"]
   }
 
   # Which secrets each function reads; the rest of its settings are plain configuration.
@@ -68,4 +84,8 @@ locals {
   private_subnet_ids = var.create_vpc ? aws_subnet.private[*].id : var.existing_private_subnet_ids
   landing_url        = "s3://${aws_s3_bucket.landing.bucket}"
   image_uri          = "${aws_ecr_repository.dagster.repository_url}:${var.image_tag}"
+
+  dagster_db_user = "dagster"           # owner of the "dagster" database, not the master user
+  velo_data_dir   = "/opt/dagster/data" # VELO_DATA_DIR of the image (docker/Dockerfile)
+  velo_uid        = 10001               # the image's unprivileged user and group
 }

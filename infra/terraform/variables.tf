@@ -201,3 +201,9 @@ variable "lambda_secrets_ready" {
   type        = bool
   default     = false
 }
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarms topic (dead-letter queues); \"\" = none."
+  type        = string
+  default     = ""
+}

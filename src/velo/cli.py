@@ -5,16 +5,22 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.exceptions import TyperException
 
+from velo import secrets
 from velo.bench import BENCHMARKS
-from velo.errors import VeloError
+from velo.errors import VeloError, explain_fault
+from velo.locking import writer_lock
 from velo.settings import load_settings
 
 app = typer.Typer(
@@ -36,18 +42,51 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Options:
+    debug = False  # --debug: tracebacks (scrubbed) after the error line
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the (scrubbed) traceback of an error.")
+    ] = False,
+) -> None:
+    """Velo Analytics: the local-first analytics platform of Velo Cycles."""
+    Options.debug = debug
+    secrets.install()
+
+
 def reports_errors(func: F) -> F:
-    """Turn a VeloError into one line on stderr and its exit code, never a traceback."""
+    """Any failure -> one scrubbed line on stderr and a non-zero exit; a traceback only with
+    --debug. A VeloError says what to do itself; an environment fault (files, disk, a damaged
+    database) is explained by :func:`velo.errors.explain_fault`."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except (click.exceptions.ClickException, click.exceptions.Exit, typer.Exit, TyperException):
+            raise
         except VeloError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            report_error(exc, secrets.scrub(explain_fault(exc) or str(exc)))
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            hint = "" if explain_fault(exc) else " (run with --debug for the traceback)"
+            report_error(exc, secrets.one_line(exc) + hint)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def report_error(exc: BaseException, line: str) -> None:
+    if Options.debug:
+        trace = "".join(traceback.format_exception(exc))
+        err_console.print(secrets.scrub(trace), highlight=False, markup=False, soft_wrap=True)
+    # the message may echo user input: neither markup nor :emoji: codes in it
+    err_console.print(
+        f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True, emoji=False
+    )
 
 
 def print_json(obj: Any) -> None:
@@ -85,9 +124,15 @@ def config(
     check: Annotated[bool, typer.Option("--check", help="Also probe every endpoint.")] = False,
 ) -> None:
     """Print the resolved settings (secrets masked), as velo.toml lines."""
+    from velo.ingest.contract import source_contract
+
     settings = load_settings()
+    contract = source_contract(settings)
     for key, value in settings.masked().items():
         sys.stdout.write(f"{key} = {json.dumps(value)}\n")
+    sys.stdout.write("# operations source contract (raw.<table> <- schema.table):\n")
+    for table in contract:
+        sys.stdout.write(f"#   {table.describe()}\n")
     if check:
         from velo.reachability import check_reachable
 
@@ -110,10 +155,12 @@ def sim_init(
     or at the end of the --as-of day."""
     from velo.simulator.company import init_company
 
-    with console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"):
-        summary = init_company(
-            load_settings(), days=days, scale=scale, seed=seed, as_of=parse_date(as_of)
-        )
+    settings = load_settings()
+    with (
+        writer_lock(settings, "velo sim init"),
+        console.status(f"Creating {days} days of Velo Cycles history at scale {scale}…"),
+    ):
+        summary = init_company(settings, days=days, scale=scale, seed=seed, as_of=parse_date(as_of))
     print_mapping("Velo Cycles operations database", summary)
 
 
@@ -123,8 +170,9 @@ def sim_tick(days: Annotated[int, typer.Option(min=1, help="Days to advance.")] 
     """Advance the business: new customers and orders, status changes, price changes."""
     from velo.simulator.company import tick
 
-    with console.status(f"Simulating {days} more day(s)…"):
-        result = tick(load_settings(), days=days)
+    settings = load_settings()
+    with writer_lock(settings, "velo sim tick"), console.status(f"Simulating {days} more day(s)…"):
+        result = tick(settings, days=days)
     print_mapping("Simulated days", result)
 
 
@@ -147,15 +195,16 @@ def sim_load_adventureworks(
         str | None,
         typer.Option(
             "--from",
-            help="Directory of the AdventureWorks 2014 CSVs (default: "
-            "shared/datasets/adventureworks-2014 next to the repository).",
+            help="Directory of the AdventureWorks 2014 CSVs (default: the dataset shipped "
+            "with velo, velo/simulator/datasets/adventureworks-2014).",
         ),
     ] = None,
     ops_url: Annotated[
         str | None, typer.Option(help="Operations DB URL (default: the ops_db_url setting).")
     ] = None,
 ) -> None:
-    """Replace the operations DB with Microsoft's AdventureWorks 2014 sample company."""
+    """Replace the operations DB with Microsoft's AdventureWorks 2014 sample company, loaded
+    into AdventureWorks' native tables."""
     from pathlib import Path
 
     from velo.simulator.adventureworks import (
@@ -185,16 +234,26 @@ IngestSource = Annotated[str, typer.Argument(help="operations, fx, sentiment or 
 
 @app.command()
 @reports_errors
-def ingest(source: IngestSource = "all") -> None:
-    """Load the source systems into the warehouse schema `raw` (dlt pipelines)."""
+def ingest(
+    source: IngestSource = "all",
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh", help="Drop raw and reload (keeps FX/sentiment history)."),
+    ] = False,
+) -> None:
+    """Load the source systems into the warehouse schema `raw` (dlt pipelines); the operations
+    load ends with the reconciliation with the source (deletes, changes without a bump)."""
     from velo.ingest import SOURCES, IngestError, print_load_reports, run_ingest
     from velo.runtime import platform
 
     if source != "all" and source not in SOURCES:
         raise typer.BadParameter(f"'{source}' is not one of all, {', '.join(SOURCES)}")
+    settings = load_settings()
     try:
-        with platform(load_settings()) as live:
-            reports = run_ingest(live, SOURCES if source == "all" else [source])
+        with writer_lock(settings, "velo ingest"), platform(settings) as live:
+            reports = run_ingest(
+                live, SOURCES if source == "all" else [source], full_refresh=full_refresh
+            )
     except IngestError as exc:
         print_load_reports(console, exc.reports)
         raise
@@ -211,7 +270,9 @@ def lifecycle(
     from velo.runtime import resolve_clock
 
     settings = resolve_clock(load_settings())
-    print_lifecycle(console, run_lifecycle(settings, dry_run=dry_run), dry_run=dry_run)
+    with writer_lock(settings, "velo lifecycle"):
+        report = run_lifecycle(settings, dry_run=dry_run)
+    print_lifecycle(console, report, dry_run=dry_run)
 
 
 @app.command("run")
@@ -225,13 +286,15 @@ def run_platform(
     """Run the whole platform once through Dagster, then print the answers."""
     from velo.orchestration.run import run_platform as run
 
-    run(
-        load_settings(),
-        tick_days=tick_days,
-        full_refresh=full_refresh,
-        as_of=parse_date(as_of),
-        scale=scale,
-    )
+    settings = load_settings()
+    with writer_lock(settings, "velo run"):
+        run(
+            settings,
+            tick_days=tick_days,
+            full_refresh=full_refresh,
+            as_of=parse_date(as_of),
+            scale=scale,
+        )
 
 
 @app.command("dagster")
@@ -282,7 +345,10 @@ def transform(
     from velo.warehouse.runner import print_build
     from velo.warehouse.runner import transform as run_transform
 
-    print_build(console, run_transform(load_settings(), full_refresh=full_refresh, select=select))
+    settings = load_settings()
+    with writer_lock(settings, "velo transform"):
+        result = run_transform(settings, full_refresh=full_refresh, select=select)
+    print_build(console, result)
 
 
 @app.command()
@@ -315,7 +381,24 @@ def publish_serving() -> None:
     from velo.runtime import resolve_clock
     from velo.serving import publish
 
-    print_mapping("Serving DB published", publish(resolve_clock(load_settings())).as_mapping())
+    settings = resolve_clock(load_settings())
+    with writer_lock(settings, "velo publish"):
+        report = publish(settings)
+    print_mapping("Serving DB published", report.as_mapping())
+
+
+@app.command()
+@reports_errors
+def reconcile(as_of: AsOf = None) -> None:
+    """Recompute the headline figures from the operations DB; exit 1 if the serving DB differs."""
+    from velo.runtime import resolve_clock
+    from velo.serving.reconcile import print_differences
+    from velo.serving.reconcile import reconcile as compare
+
+    day, compared, found = compare(resolve_clock(load_settings(), parse_date(as_of)))
+    print_differences(console, day, compared, found)
+    if found:
+        raise typer.Exit(1)
 
 
 AnswerFormat = Annotated[str, typer.Option("--format", help="table or json.")]

@@ -8,6 +8,7 @@ key names below) or as ``VELO_<KEY>`` in the environment.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import Field, dataclass, field, fields, replace
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from velo.clock import FIXED, WALL
 from velo.errors import UsageError
+from velo.secrets import MASK, remember, scrub, secret_parts_of_url
 
 ENV_PREFIX = "VELO_"
 CONFIG_FILE_ENV = "VELO_CONFIG"
@@ -37,7 +39,10 @@ HTTP_URL_KEYS = frozenset(
     {"fx_api_url", "news_api_url", "slack_webhook_url", "dagster_url", "dashboard_url"}
 )
 
-
+COUNT_KEYS = frozenset({"seed", "archive_after_days", "expire_after_days", "duckdb_threads"})
+# A DuckDB memory size as its `memory_limit` setting accepts it, e.g. 2GB, 512MiB, 1.5 GB.
+MEMORY_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|[KMGT]i?B)$", re.IGNORECASE)
+LIST_KEYS = frozenset({"source_tables_add", "source_tables_drop"})
 RESOLVED = "resolved"  # field metadata: decided by the entry points, not configurable
 
 
@@ -68,6 +73,11 @@ class Settings:
     seed: int
     archive_after_days: int
     expire_after_days: int
+    duckdb_memory_limit: str
+    duckdb_threads: int
+    # changes to the operations source contract (velo.ingest.contract): entries, comma-separated
+    source_tables_add: tuple[str, ...]
+    source_tables_drop: tuple[str, ...]
     # Not a setting: which clock ``clock`` holds (velo.clock: FIXED | SIMULATED | WALL). Loading
     # marks a configured clock FIXED; the entry points (velo.runtime) set the resolved one.
     clock_kind: str = field(default=WALL, metadata={RESOLVED: True})
@@ -89,6 +99,8 @@ class Settings:
         for f in configurable_fields():
             value = getattr(self, f.name)
             text = "" if value is None else str(value)
+            if isinstance(value, tuple):
+                text = ", ".join(value)
             if f.name in SECRET_KEYS or f.name.endswith("_url"):
                 text = mask_secret(f.name, text)
             shown[f.name] = text
@@ -112,18 +124,29 @@ def configurable_fields() -> list[Field[Any]]:
 
 
 def mask_secret(name: str, value: str) -> str:
-    """Hide secrets: keys entirely, URLs' passwords and (for webhooks) their path."""
+    """Hide secrets: keys entirely, webhooks' path, URLs' passwords and key-like parameters."""
     if not value:
         return value
     if name.endswith("_key"):
-        return "****"
+        return MASK
     parts = urlsplit(value)
     if name == "slack_webhook_url" and parts.scheme:
-        return urlunsplit((parts.scheme, parts.netloc, "/****", "", ""))
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return value
+        return urlunsplit((parts.scheme, parts.netloc, "/" + MASK, "", ""))
+    return scrub(value)
+
+
+def remember_secrets(settings: Settings) -> None:
+    """Tell the scrubbing point which values of these settings are secrets."""
+    remember([settings.fx_api_key, settings.news_api_key])
+    remember(secret_parts_of_url(settings.slack_webhook_url, whole=True))
+    for url in (
+        settings.ops_db_url,
+        settings.warehouse_url,
+        settings.fx_api_url,
+        settings.news_api_url,
+        settings.landing_url,
+    ):
+        remember(secret_parts_of_url(url))
 
 
 def _defaults(data_dir: Path) -> dict[str, Any]:
@@ -149,17 +172,27 @@ def _defaults(data_dir: Path) -> dict[str, Any]:
         "seed": 42,
         "archive_after_days": 30,
         "expire_after_days": 365,
+        # Every DuckDB connection the platform opens gets these (velo.duckdb_config): DuckDB's
+        # own default, 80 % of RAM per process, does not bound a run; beyond the limit DuckDB
+        # spills to state_dir.
+        "duckdb_memory_limit": "2GB",
+        "duckdb_threads": os.cpu_count() or 1,
+        "source_tables_add": (),
+        "source_tables_drop": (),
     }
 
 
 def _parse(key: str, raw: Any) -> Any:
     """Turn a raw value (TOML or environment text) into the setting's type, or raise ConfigError."""
     try:
-        if key in ("seed", "archive_after_days", "expire_after_days"):
+        if key in COUNT_KEYS:
             value = int(raw)
-            if value < 0:
-                raise ValueError("must not be negative")
+            least = 1 if key == "duckdb_threads" else 0
+            if value < least:
+                raise ValueError(f"must be at least {least}")
             return value
+        if key == "duckdb_memory_limit" and not MEMORY_SIZE.match(str(raw)):
+            raise ValueError("must be a size such as 2GB or 512MiB")
         if key == "clock":
             if raw in (None, ""):
                 return None
@@ -169,6 +202,11 @@ def _parse(key: str, raw: Any) -> Any:
             if parsed.tzinfo is not None:
                 parsed = parsed.astimezone(UTC).replace(tzinfo=None)
             return parsed
+        if key in LIST_KEYS:
+            items = raw.split(",") if isinstance(raw, str) else raw
+            if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+                raise ValueError("must be text (entries separated by commas) or a list of text")
+            return tuple(item.strip() for item in items if item.strip())
         if key == "warehouse":
             if raw not in WAREHOUSE_KINDS:
                 raise ValueError(f"must be one of {', '.join(WAREHOUSE_KINDS)}")
@@ -228,7 +266,9 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     values["landing_url"] = _absolute_local_url(values["landing_url"], cwd)
     values["ops_db_url"] = _absolute_sqlite_url(values["ops_db_url"], cwd)
     clock_kind = WALL if values["clock"] is None else FIXED
-    return Settings(data_dir=data_dir, clock_kind=clock_kind, **values)
+    settings = Settings(data_dir=data_dir, clock_kind=clock_kind, **values)
+    remember_secrets(settings)
+    return settings
 
 
 def _absolute_path(value: str, cwd: Path) -> Path:

@@ -160,3 +160,32 @@ def test_dagster_instance_workspace_and_compose_files_load():
     compose = yaml.safe_load((REPO / "docker/compose.yaml").read_text())
     assert {"code-location", "webserver", "daemon", "postgres"} <= set(compose["services"])
     assert compose["services"]["code-location"]["build"]["dockerfile"] == "docker/Dockerfile"
+
+
+def test_compose_publishes_ports_on_loopback_only():
+    compose = yaml.safe_load((REPO / "docker/compose.yaml").read_text())
+    published = [
+        port for service in compose["services"].values() for port in service.get("ports", [])
+    ]
+    assert published, "the UI is published"
+    assert all(str(port).startswith("127.0.0.1:") for port in published), published
+
+
+def test_grpc_code_location_listens_on_loopback(dockerfile):
+    *_, (_, _, runtime) = stages(dockerfile)
+    [cmd] = [json.loads(i.arguments) for i in runtime if i.keyword == "CMD"]
+    assert cmd[cmd.index("-h") + 1] == "127.0.0.1"
+    assert not [i for i in runtime if i.keyword == "EXPOSE"]
+
+
+def test_deployed_instance_limits_the_warehouse_pool_to_one(tmp_path, monkeypatch):
+    from dagster._core.instance.config import dagster_instance_config
+
+    from velo.orchestration.resources import WAREHOUSE_POOL
+
+    (tmp_path / "dagster.yaml").write_text((REPO / "docker/dagster.yaml").read_text())
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
+        monkeypatch.setenv(name, "x")
+    config, _ = dagster_instance_config(str(tmp_path))  # validates against Dagster's schema
+    pools = config["concurrency"]["pools"]
+    assert pools.get(WAREHOUSE_POOL, pools["default_limit"]) == 1

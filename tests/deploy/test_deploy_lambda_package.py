@@ -46,6 +46,7 @@ def test_zip_holds_the_handler_module_and_its_dependencies(sentiment_zip):
     assert not any("dbt_project" in name for name in names)
     assert "velo/sentiment/model.json" in names
     assert not any("training_data" in name for name in names)
+    assert not any(name.startswith("velo/simulator/datasets/") for name in names)  # 23 MB of CSVs
 
 
 def test_zip_holds_only_what_the_function_imports(sentiment_zip):

@@ -224,3 +224,89 @@ def test_checkov_passes_and_every_skip_has_a_reason():
     assert result.returncode == 0, result.stdout[-3000:]
     passed = re.search(r"Passed checks: (\d+), Failed checks: (\d+)", result.stdout)
     assert passed and int(passed.group(1)) > 100 and passed.group(2) == "0", result.stdout[-2000:]
+
+
+# --- configuration that survives operation (issue #14) ------------------------------------------
+
+
+def task_definition(parsed_files: list[dict[str, Any]]) -> dict[str, Any]:
+    ((_, body),) = find(parsed_files, "resource", "aws_ecs_task_definition")
+    return body
+
+
+def unquoted_list(values: list[str]) -> list[str]:
+    return [unquote(value) for value in values]
+
+
+def test_no_task_definition_or_task_role_uses_the_rds_master_user(parsed_files):
+    # RDS rotates the master password under a running task; Dagster has its own user and secret.
+    ecs = (TERRAFORM / "ecs.tf").read_text()
+    assert "master_user" not in ecs
+    ((_, database),) = find(parsed_files, "resource", "aws_db_instance")
+    assert unquote(local_value(parsed_files, "dagster_db_user")) != unquote(database["username"])
+    assert "DAGSTER_PG_USERNAME = local.dagster_db_user" in local_value(
+        parsed_files, "dagster_environment"
+    )
+    assert unquote(local_value(parsed_files, "app_secrets")["dagster_db_password"]) == (
+        "DAGSTER_PG_PASSWORD"
+    )
+
+
+def test_each_dagster_container_gets_only_the_secrets_it_reads(parsed_files):
+    keys = local_value(parsed_files, "dagster_container_secret_keys")
+    assert set(keys) == set(local_value(parsed_files, "dagster_containers"))
+    assert (
+        unquoted_list(keys["webserver"]) == unquoted_list(keys["daemon"]) == ["dagster_db_password"]
+    )
+    assert (
+        "secrets = local.dagster_secrets[name]"
+        in task_definition(parsed_files)["container_definitions"]
+    )
+
+
+def test_dagster_containers_listen_on_loopback_and_map_no_port(parsed_files):
+    for name, command in local_value(parsed_files, "dagster_containers").items():
+        args = unquoted_list(command)
+        if "-h" in args:
+            assert args[args.index("-h") + 1] == "127.0.0.1", name
+    assert "portMappings" not in task_definition(parsed_files)["container_definitions"]
+    assert not any(
+        "0.0.0.0" in text for text in strings(local_value(parsed_files, "dagster_containers"))
+    )
+
+
+def test_pipeline_state_lives_on_an_encrypted_persistent_volume(parsed_files):
+    body = task_definition(parsed_files)
+    (volume,) = body["volume"]
+    (efs,) = volume["efs_volume_configuration"]
+    assert unquote(efs["transit_encryption"]) == "ENABLED"
+    mount = f"sourceVolume = {volume['name']}, containerPath = local.velo_data_dir"
+    assert mount in body["container_definitions"]
+    # The mount is the image's VELO_DATA_DIR, owned by the image's user.
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    assert f"VELO_DATA_DIR={unquote(local_value(parsed_files, 'velo_data_dir'))}" in dockerfile
+    assert f"--uid {local_value(parsed_files, 'velo_uid')} " in dockerfile
+    ((_, file_system),) = find(parsed_files, "resource", "aws_efs_file_system")
+    assert file_system["encrypted"] is True
+
+
+def test_every_failure_queue_alarms_to_an_sns_topic(parsed_files):
+    queues = local_value(parsed_files, "failure_queues")
+    assert "aws_sqs_queue.dlq" in queues and "aws_sqs_queue.sentiment_failures" in queues
+    ((_, alarm),) = find(parsed_files, "resource", "aws_cloudwatch_metric_alarm")
+    assert alarm["for_each"] == "${local.failure_queues}"
+    assert unquote(alarm["metric_name"]) == "ApproximateNumberOfMessagesVisible"
+    assert (
+        alarm["threshold"] == 0 and unquote(alarm["comparison_operator"]) == "GreaterThanThreshold"
+    )
+    assert alarm["alarm_actions"] == ["${aws_sns_topic.alarms.arn}"]
+    assert [name for name, _ in find(parsed_files, "resource", "aws_sns_topic")].count(
+        "alarms"
+    ) == 1
+
+
+def test_notify_archive_only_writes_the_landing_zone(parsed_files):
+    functions = local_value(parsed_files, "lambda_functions")
+    assert unquoted_list(functions["notify_archive"]["landing_actions"]) == ["s3:PutObject"]
+    lambda_tf = (TERRAFORM / "lambda.tf").read_text()
+    assert "actions   = each.value.landing_actions" in lambda_tf

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +81,60 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
     )
     [finding] = run_actionlint([broken])
     assert 'context "runner" is not allowed here' in finding
+
+
+def test_no_terraform_plan_file_leaves_a_job():
+    # A saved plan holds the Secrets Manager values it read in plain text.
+    cd = load("cd.yml")
+    for name, job in cd["jobs"].items():
+        for step in job["steps"]:
+            if "upload-artifact" in step.get("uses", ""):
+                assert "tfplan" not in str(step.get("with", {})), f"{name} uploads the plan"
+    apply = step_text(cd["jobs"]["apply"])
+    assert apply.index("terraform plan -input=false -out=tfplan") < apply.index(
+        "terraform apply -input=false tfplan"
+    )
+    assert "-out" not in step_text(cd["jobs"]["plan"])
+
+
+def test_ci_test_job_installs_the_postgresql_and_chromium_the_suite_starts():
+    from velo.testing.postgres import SUPPORTED_VERSIONS
+
+    job = load("ci.yml")["jobs"]["test"]
+    # Debian bookworm's `postgresql` is 15, a version the fixture accepts.
+    assert job["container"].endswith("-bookworm") and 15 in SUPPORTED_VERSIONS
+    installs = [line for line in step_text(job).splitlines() if "apt-get install" in line]
+    assert installs and {"postgresql", "chromium", "nodejs"} <= set(installs[0].split())
+    # Outside a root container the Makefile's Chromium rule runs apt-get through sudo.
+    makefile = (REPO / "Makefile").read_text()
+    rule = makefile.split("\n$(CHROMIUM):\n", 1)[1].split("\n\n", 1)[0]
+    assert rule.count("$(SUDO) apt-get") == 2
+    assert 'SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)' in makefile
+
+
+def test_ci_local_runs_a_jobs_run_steps_in_order_and_stops_at_a_failure(tmp_path):
+    from velo.deploy.ci_local import job_steps, load_workflow, run_steps
+
+    (tmp_path / "sub").mkdir()
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(
+        "env:\n  GREETING: hi\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        '      - run: echo "$GREETING ${{ env.GREETING }} $CI" > out.txt\n'
+        "      - run: pwd >> ../out.txt\n        working-directory: sub\n"
+        "      - run: exit 3\n"
+        "      - run: echo never >> out.txt\n"
+    )
+    steps = job_steps(load_workflow(workflow), "j", tmp_path, {})
+    results = run_steps(steps, out=io.StringIO())
+    assert [r.outcome for r in results] == ["skipped", "ok", "ok", "failed (exit 3)"]
+    assert (tmp_path / "out.txt").read_text().splitlines() == ["hi hi true", str(tmp_path / "sub")]
+
+
+def test_ci_local_knows_the_ci_test_job():
+    from velo.deploy.ci_local import job_steps, load_workflow
+
+    context = {"runner.temp": "/tmp", "github.workspace": str(REPO), "github.sha": "0" * 40}
+    steps = job_steps(load_workflow(WORKFLOWS / "ci.yml"), "test", REPO, context)
+    runs = [step.run for step in steps if step.run]
+    assert runs[-2:] == ["make setup", "make test"]

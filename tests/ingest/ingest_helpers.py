@@ -7,9 +7,15 @@ from datetime import date
 import duckdb
 import sqlalchemy as sa
 
+from velo.ingest.contract import ADVENTUREWORKS
 from velo.settings import Settings
 from velo.simulator import schema
+from velo.simulator.bulk import open_engine
 from velo.simulator.company import init_company, tick
+
+# The contract's tables by load strategy: merged on a cursor, or replaced in full.
+CHANGING_TABLES = tuple(t.name for t in ADVENTUREWORKS if t.strategy == "merge")
+REFERENCE_TABLES = tuple(t.name for t in ADVENTUREWORKS if t.strategy == "replace")
 
 SCALE = 0.02
 DAYS = 30
@@ -27,12 +33,12 @@ def advance(settings: Settings, days: int = 1) -> None:
 
 
 def source_counts(settings: Settings) -> dict[str, int]:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return {
                 name: conn.execute(
-                    sa.select(sa.func.count()).select_from(sa.table(name))
+                    sa.select(sa.func.count()).select_from(schema.TABLES[name])
                 ).scalar_one()
                 for name in schema.COMPANY_TABLES
             }
@@ -41,28 +47,28 @@ def source_counts(settings: Settings) -> dict[str, int]:
 
 
 def latest_modified(settings: Settings) -> dict[str, object]:
-    """Each changing table's newest modified_date: what the next incremental read starts after."""
-    engine = sa.create_engine(settings.ops_db_url)
+    """Each changing table's newest modifieddate: what the next incremental read starts after."""
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return {
                 name: conn.execute(
-                    sa.select(sa.func.max(schema.metadata.tables[name].c.modified_date))
+                    sa.select(sa.func.max(schema.TABLES[name].c.modifieddate))
                 ).scalar_one()
-                for name in schema.CHANGING_TABLES
+                for name in CHANGING_TABLES
             }
     finally:
         engine.dispose()
 
 
 def changed_since(settings: Settings, since: dict[str, object]) -> dict[str, int]:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             counts = {}
             for name, after in since.items():
-                column = schema.metadata.tables[name].c.modified_date
-                query = sa.select(sa.func.count()).select_from(schema.metadata.tables[name])
+                column = schema.TABLES[name].c.modifieddate
+                query = sa.select(sa.func.count()).select_from(schema.TABLES[name])
                 counts[name] = conn.execute(
                     query.where(column > after) if after else query
                 ).scalar_one()
@@ -87,7 +93,7 @@ def duplicate_keys(settings: Settings) -> dict[str, int]:
     """Per table, how many primary keys occur more than once in raw (must be none)."""
     found = {}
     for name in schema.COMPANY_TABLES:
-        key = ", ".join(c.name for c in schema.metadata.tables[name].primary_key)
+        key = ", ".join(c.name for c in schema.TABLES[name].primary_key)
         duplicated = f"select {key} from raw.{name} group by {key} having count(*) > 1"
         sql = f"select count(*) from ({duplicated})"
         found[name] = raw_query(settings, sql)[0][0]

@@ -12,6 +12,8 @@ import textwrap
 import pytest
 import sqlalchemy as sa
 from ingest_helpers import (
+    CHANGING_TABLES,
+    REFERENCE_TABLES,
     advance,
     changed_since,
     duplicate_keys,
@@ -25,6 +27,7 @@ from velo.errors import VeloError
 from velo.ingest import run_ingest
 from velo.settings import Settings
 from velo.simulator import schema
+from velo.simulator.bulk import open_engine
 
 
 def ingest_operations(settings: Settings):
@@ -38,12 +41,10 @@ def assert_raw_equals_source(settings: Settings) -> None:
 
 
 def order_statuses(settings: Settings) -> dict[int, int]:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(
-                schema.sales_order_header.c.sales_order_id, schema.sales_order_header.c.status
-            )
+            sa.select(schema.sales_order_header.c.salesorderid, schema.sales_order_header.c.status)
         ).all()
     engine.dispose()
     return dict(rows)
@@ -60,15 +61,13 @@ def check_ticks_arrive(settings: Settings, ticks: int) -> None:
         report = ingest_operations(settings)
         changed = changed_since(settings, before)
         assert any(changed.values())
-        assert {t: report.rows_read[t] for t in schema.CHANGING_TABLES} == changed
+        assert {t: report.rows_read[t] for t in CHANGING_TABLES} == changed
         # reference tables are small and read in full each time
-        assert {t: report.rows_read[t] for t in schema.REFERENCE_TABLES} == {
-            t: source_counts(settings)[t] for t in schema.REFERENCE_TABLES
+        assert {t: report.rows_read[t] for t in REFERENCE_TABLES} == {
+            t: source_counts(settings)[t] for t in REFERENCE_TABLES
         }
         assert_raw_equals_source(settings)
-    statuses = dict(
-        raw_query(settings, "select sales_order_id, status from raw.sales_order_header")
-    )
+    statuses = dict(raw_query(settings, "select salesorderid, status from raw.salesorderheader"))
     assert statuses == order_statuses(settings)
 
 
@@ -84,15 +83,13 @@ def test_ticks_arrive_incrementally_from_postgres(pg_company: Settings) -> None:
 def test_unchanged_source_reads_and_adds_nothing(company: Settings) -> None:
     ingest_operations(company)
     loads_before = raw_query(
-        company, "select count(distinct _dlt_load_id) from raw.sales_order_detail"
+        company, "select count(distinct _dlt_load_id) from raw.salesorderdetail"
     )
     report = ingest_operations(company)
-    assert {t: report.rows_read[t] for t in schema.CHANGING_TABLES} == dict.fromkeys(
-        schema.CHANGING_TABLES, 0
-    )
-    assert report.rows_loaded == sum(source_counts(company)[t] for t in schema.REFERENCE_TABLES)
+    assert {t: report.rows_read[t] for t in CHANGING_TABLES} == dict.fromkeys(CHANGING_TABLES, 0)
+    assert report.rows_loaded == sum(source_counts(company)[t] for t in REFERENCE_TABLES)
     assert (
-        raw_query(company, "select count(distinct _dlt_load_id) from raw.sales_order_detail")
+        raw_query(company, "select count(distinct _dlt_load_id) from raw.salesorderdetail")
         == loads_before
     )
     assert_raw_equals_source(company)
@@ -114,16 +111,17 @@ def test_changed_rows_are_selected_in_sql(
         return read_sql(conn, query, *args, **kwargs)
 
     monkeypatch.setattr(connectorx, "read_sql", recording_read_sql)
-    ingest_operations(company)
+    # the load alone: the reconciliation after it reads whole tables on purpose
+    run_ingest(company, ["operations"], reconcile=False)
     selects = {
         name: [s for s in statements if f"FROM {name} " in s + " "]
         for name in schema.COMPANY_TABLES
     }
-    for name in schema.CHANGING_TABLES:
+    for name in CHANGING_TABLES:
         assert selects[name] and all(
-            f"WHERE {name}.modified_date > '" in s for s in selects[name]
+            f"WHERE {name}.modifieddate > '" in s for s in selects[name]
         ), name
-    for name in schema.REFERENCE_TABLES:
+    for name in REFERENCE_TABLES:
         assert selects[name] and all("WHERE" not in s for s in selects[name]), name
     assert not any("sim_state" in s for s in statements)
 
@@ -137,11 +135,11 @@ def test_rows_carry_their_load_time(company: Settings) -> None:
         raw_query(
             company,
             "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'raw' and table_name = 'sales_order_header'",
+            "where table_schema = 'raw' and table_name = 'salesorderheader'",
         )
     )
-    assert types["total_due"] == "DECIMAL(19,4)"
-    assert types["order_date"] == "TIMESTAMP"
+    assert types["totaldue"] == "DECIMAL(38,9)"  # unbounded numeric, as in AdventureWorks
+    assert types["orderdate"] == "TIMESTAMP"
     assert {"_loaded_at", "_dlt_load_id"} <= types.keys()
     assert raw_query(
         company,
@@ -199,19 +197,20 @@ def test_killed_run_then_rerun_leaves_no_loss_and_no_duplicates(
     advance(company)
     ingest_operations(company)
     assert_raw_equals_source(company)
-    statuses = dict(raw_query(company, "select sales_order_id, status from raw.sales_order_header"))
+    statuses = dict(raw_query(company, "select salesorderid, status from raw.salesorderheader"))
     assert statuses == order_statuses(company)
 
 
 def test_new_source_column_loads_and_is_reported(company: Settings) -> None:
     ingest_operations(company)
-    engine = sa.create_engine(company.ops_db_url)
+    engine = open_engine(company.ops_db_url)
     with engine.begin() as conn:
         conn.execute(sa.text("alter table product add column weight_kg numeric(8, 2)"))
         conn.execute(
             sa.text(
-                "update product set weight_kg = 8.5, modified_date = '2030-01-01 00:00:00' "
-                "where product_id = (select min(product_id) from product)"
+                "update product set weight_kg = 8.5, modifieddate = "
+                "datetime((select value from sim_state where key = 'now')) "
+                "where productid = (select min(productid) from product)"
             )
         )
     engine.dispose()
@@ -223,12 +222,12 @@ def test_new_source_column_loads_and_is_reported(company: Settings) -> None:
 
 
 def test_missing_table_is_named(company: Settings) -> None:
-    engine = sa.create_engine(company.ops_db_url)
+    engine = open_engine(company.ops_db_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("drop table work_order"))
+        conn.execute(sa.text("drop table workorder"))
     engine.dispose()
     with pytest.raises(
-        VeloError, match=r"operations DB sqlite:///.*ops\.db has no table work_order"
+        VeloError, match=r"operations DB sqlite:///.*ops\.db has no table workorder"
     ):
         run_ingest(company, ["operations"])
 
@@ -255,7 +254,7 @@ def test_postgres_warehouse(company: Settings, pg_url: str) -> None:
     ingest_operations(settings)
     advance(settings)
     report = ingest_operations(settings)
-    assert report.rows_read["sales_order_header"] > 0
+    assert report.rows_read["salesorderheader"] > 0
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         counts = {
@@ -265,13 +264,14 @@ def test_postgres_warehouse(company: Settings, pg_url: str) -> None:
         money = conn.execute(
             sa.text(
                 "select data_type, numeric_precision, numeric_scale from information_schema.columns"
-                " where table_schema = 'raw' and table_name = 'sales_order_header'"
-                " and column_name = 'total_due'"
+                " where table_schema = 'raw' and table_name = 'salesorderheader'"
+                " and column_name = 'totaldue'"
             )
         ).one()
     engine.dispose()
     assert counts == source_counts(settings)
-    assert tuple(money) == ("numeric", 19, 4)
+    # AdventureWorks money is unbounded numeric: dlt's default decimal(38, 9) keeps it exactly
+    assert tuple(money) == ("numeric", 38, 9)
 
 
 def test_cli_prints_rows_read_per_table_and_fails_clearly(
@@ -285,8 +285,8 @@ def test_cli_prints_rows_read_per_table_and_fails_clearly(
     result = CliRunner().invoke(app, ["ingest", "operations"])
     assert result.exit_code == 0, result.output
     assert "ingest operations" in result.output
-    lines = source_counts(company)["sales_order_detail"]
-    assert re.search(rf"│ sales_order_detail\s+│\s+{lines} │", result.output)
+    lines = source_counts(company)["salesorderdetail"]
+    assert re.search(rf"│ salesorderdetail\s+│\s+{lines} │", result.output)
 
     monkeypatch.setenv("VELO_OPS_DB_URL", "sqlite:///nowhere/ops.db")
     result = CliRunner().invoke(app, ["ingest", "operations"])

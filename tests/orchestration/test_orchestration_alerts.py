@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+from velo.ingest.contract import ADVENTUREWORKS
 from velo.orchestration import alerts, fx_rates, operations, resources
 from velo.settings import Settings
 from velo.simulator.company import init_company
@@ -75,7 +76,7 @@ def test_success_summary_and_stale_source_warning(settings, slack):
     assert result.success
     run_sensor(settings, "slack_on_success", result, instance)
     (text,) = slack.texts
-    assert "succeeded" in text and f"{len(operations.schema.COMPANY_TABLES)} asset(s)" in text
+    assert "succeeded" in text and f"{len(ADVENTUREWORKS)} asset(s)" in text
 
     # Three days later nothing new was loaded: the freshness check warns, and so does Slack.
     later = settings.with_overrides(clock=result_clock(settings) + timedelta(days=3))
@@ -83,7 +84,7 @@ def test_success_summary_and_stale_source_warning(settings, slack):
     (evaluation,) = check.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     alerts.send_alerts(later, alerts.digest_run(instance, check.dagster_run))
-    assert slack.texts[-1].startswith(":warning: Stale sources: raw.sales_order_header")
+    assert slack.texts[-1].startswith(":warning: Stale sources: raw.salesorderheader")
 
 
 def result_clock(settings: Settings):

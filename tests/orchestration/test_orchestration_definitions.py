@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from velo.ingest.contract import ADVENTUREWORKS_TABLES
 from velo.orchestration import fx_rates, operations, sentiment
 from velo.orchestration.definitions import build_definitions
 from velo.orchestration.loading import raw_key
@@ -13,7 +14,6 @@ from velo.orchestration.resources import WAREHOUSE_POOL
 from velo.orchestration.schedules import PLATFORM_JOB
 from velo.orchestration.serving import KEY as SERVING_KEY
 from velo.settings import Settings
-from velo.simulator import schema
 
 
 def test_code_location_validates_as_dagster_loads_it(settings: Settings) -> None:
@@ -35,7 +35,7 @@ def test_definitions_load_validate_and_form_one_lineage(settings: Settings) -> N
     graph = defs.resolve_asset_graph()
     keys = graph.get_all_asset_keys()
 
-    loaded = {raw_key(t) for t in [*schema.COMPANY_TABLES, fx_rates.TABLE, sentiment.TABLE]}
+    loaded = {raw_key(t) for t in [*ADVENTUREWORKS_TABLES, fx_rates.TABLE, sentiment.TABLE]}
     assert loaded <= keys
     # Every dbt source is one of the dlt assets: no dangling external "raw" assets.
     externals = {key for key in keys if not graph.get(key).is_materializable}
@@ -43,7 +43,7 @@ def test_definitions_load_validate_and_form_one_lineage(settings: Settings) -> N
     assert sentiment.LANDING_KEY in graph.get(raw_key(sentiment.TABLE)).parent_keys
     # serving_db sits downstream of the loads the answers are computed from.
     upstream = set(graph.upstream_key_iterator(SERVING_KEY))
-    feeding = ["sales_order_header", "sales_order_detail", "product", "fx_rates", "sentiment"]
+    feeding = ["salesorderheader", "salesorderdetail", "product", "fx_rates", "sentiment"]
     assert {raw_key(table) for table in feeding} <= upstream
     assert sentiment.LANDING_KEY in upstream
     assert any(key.path[-1] == "obt_sales" for key in graph.get(SERVING_KEY).parent_keys)
@@ -70,7 +70,7 @@ def test_schedules_cover_each_source_and_the_build(settings: Settings) -> None:
     assert "demo_tick_schedule" in crons  # the defaults are the simulated APIs: demo mode
     sensors = {s.name for s in defs.sensors}
     assert {"slack_on_success", "slack_on_failure"} <= sensors
-    assert operations.FRESHNESS.table == "sales_order_header"
+    assert operations.FRESHNESS.table == "salesorderheader"
 
 
 def test_the_serving_asset_points_at_the_dashboard(settings: Settings) -> None:

@@ -13,8 +13,8 @@ from velo.serving import metrics as m
 
 
 def test_star_join_queries_equal_the_obt_queries(tmp_path: Path) -> None:
-    path = bench.build_serving(tmp_path, 0.02)
-    con = duckdb.connect(str(path))
+    settings = bench.build_serving(tmp_path, 0.02)
+    con = duckdb.connect(str(settings.serving_path))
     con.execute(bench.STAR_DDL)
     catalog = m.load_catalog()
     compared = 0

@@ -50,9 +50,10 @@ def test_answers_label_a_fixed_a_simulated_and_the_wall_clock(served: Settings) 
 
 
 def test_publish_records_which_clock_published_at_is_on(
-    served: Settings, monkeypatch: pytest.MonkeyPatch
+    served: Settings, monkeypatch: pytest.MonkeyPatch, record_dbt_build
 ) -> None:
     init_company(served, days=1, scale=0.005, as_of=SIMULATED_NOW.date())
+    record_dbt_build(served, {"results": []})  # publish is gated on a passed build
     result = CliRunner().invoke(app, ["publish"])
     assert result.exit_code == 0, result.output
     assert "2014-07-02 23:59:59 (simulated time)" in " ".join(result.output.split())

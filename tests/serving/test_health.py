@@ -35,7 +35,7 @@ def test_each_publish_adds_one_point_per_source(served: Settings) -> None:
             "base, quote, rate, _loaded_at + INTERVAL 30 MINUTE FROM raw.fx_rates "
             "ORDER BY rate_at DESC LIMIT 5"
         )
-    publish(served)
+    publish(served, require_passed_build=False)  # a sample, not a dbt build
     after = history(served)
     # both publishes may fall in the same second: compare as multisets, not positions
     new_rows = list(after)
@@ -64,7 +64,7 @@ def test_history_keeps_thirty_days_and_survives_a_torn_line(served: Settings) ->
     with path.open("a") as fh:
         fh.write(old.as_json() + "\n")
         fh.write('{"checked_at": "2026-')  # a crash mid-append
-    publish(served)
+    publish(served, require_passed_build=False)  # a sample, not a dbt build
     rows = history(served)
     assert len(rows) == 3 * (HISTORY_DAYS + 1)  # the old and the torn line are gone
     assert min(row[0] for row in rows) >= rows[-1][0] - timedelta(days=HISTORY_DAYS)
@@ -75,7 +75,7 @@ def test_first_publish_starts_the_history(settings: Settings, served_as_of) -> N
     from velo.serving.sample import build_sample_warehouse
 
     build_sample_warehouse(Path(settings.warehouse_path), served_as_of)
-    publish(settings)
+    publish(settings, require_passed_build=False)  # a sample, not a dbt build
     rows = history(settings)
     assert [row[1] for row in rows] == ["fx", "operations", "sentiment"]
     assert all(row[3] > 0 and row[5] == "fresh" for row in rows)
@@ -108,7 +108,7 @@ def test_publish_copies_the_last_builds_test_issues(served: Settings) -> None:
     target = Path(served.state_dir) / "dbt" / "target"
     target.mkdir(parents=True, exist_ok=True)
     (target / "run_results.json").write_text(json.dumps(RUN_RESULTS))
-    publish(served)
+    publish(served, require_passed_build=False)  # a sample, not a dbt build
     con = open_serving(served)
     try:
         issues = con.execute("SELECT test, status, failures FROM marts.dbt_test_issues").fetchall()
@@ -124,7 +124,7 @@ def test_missing_or_torn_run_results_give_no_issues(served: Settings, content: s
     target = Path(served.state_dir) / "dbt" / "target"
     target.mkdir(parents=True, exist_ok=True)
     (target / "run_results.json").write_text(content)
-    publish(served)
+    publish(served, require_passed_build=False)  # a sample, not a dbt build
     con = open_serving(served)
     try:
         assert con.execute("SELECT count(*) FROM marts.dbt_test_issues").fetchone()[0] == 0

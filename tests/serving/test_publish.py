@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from velo.errors import VeloError
 from velo.serving import open_serving, publish
 from velo.serving.publish import summarize_run_results
 from velo.settings import Settings
+
+
+@pytest.fixture
+def served(served: Settings, record_dbt_build: Callable[[Settings, dict], None]) -> Settings:
+    """The sample, published; then a passed dbt build recorded, so it may be published again."""
+    record_dbt_build(served, {"results": []})
+    return served
 
 
 def test_publish_copies_marts_health_and_log(served: Settings) -> None:
@@ -135,3 +143,21 @@ def test_a_source_not_loaded_within_its_window_is_stale(served: Settings) -> Non
     assert health["fx"][0] == "stale" and health["fx"][1] > 2
     assert health["sentiment"] == ("never loaded", None, 0)
     assert health["operations"][0] == "fresh"
+
+
+def test_publish_removes_temp_files_of_dead_publishes_only(served: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names no live process now
+    folder = Path(served.serving_path).parent
+    name = Path(served.serving_path).name
+    stale = [folder / f".{name}.{dead.pid}.tmp", folder / f".{name}.{dead.pid}.tmp.wal"]
+    in_progress = folder / f".{name}.{os.getppid()}.tmp"  # a live process's publish
+    for path in [*stale, in_progress]:
+        path.write_bytes(b"partial")
+    publish(served)
+    assert [path.exists() for path in stale] == [False, False]
+    assert in_progress.exists()

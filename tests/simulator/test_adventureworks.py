@@ -1,7 +1,8 @@
 """AdventureWorks 2014 loader: a reader per quirk, the mapping, all-or-nothing loads, no loss.
 
 Small exports reproducing each quirk of the shipped files are written into tmp_path; two tests
-load the real files (../shared/datasets/adventureworks-2014) into SQLite and PostgreSQL.
+load the real files (shipped in velo/simulator/datasets/adventureworks-2014) into SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from velo.simulator import schema
 from velo.simulator.adventureworks import (
     MAPPING,
     SOURCES,
-    Lookup,
     default_source_dir,
     load_adventureworks,
 )
 from velo.simulator.aw_readers import read_table
+from velo.simulator.bulk import open_engine
 from velo.simulator.clock import read_sim_clock
 
-REAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "adventureworks-2014"
+# The dataset ships with the project, as package data of velo.simulator.
+REAL_DIR = Path(__file__).resolve().parents[2] / "src/velo/simulator/datasets/adventureworks-2014"
 GUID = "{9AADCB0D-36CF-483F-84D8-585C2D4EC6E9}"
 SURVEY = "\ufeff<StoreSurvey>\r\n<AnnualSales>800000</AnnualSales>\r\n</StoreSurvey>"
 
@@ -171,7 +173,7 @@ def write_company(directory: Path, **overrides: list[tuple[str, ...]]) -> Path:
 
 
 def ops_rows(url: str, query: str) -> list[tuple]:
-    engine = sa.create_engine(url)
+    engine = open_engine(url)
     try:
         with engine.connect() as conn:
             return [tuple(r) for r in conn.execute(sa.text(query))]
@@ -190,13 +192,26 @@ def company_dir(tmp_path: Path) -> Path:
 def test_mapping_fills_every_column_of_every_company_table():
     assert set(MAPPING) == set(schema.COMPANY_TABLES)
     for table, mapping in MAPPING.items():
-        assert set(mapping.columns) == {c.name for c in schema.metadata.tables[table].columns}
+        assert set(mapping.columns) == {c.name for c in schema.TABLES[table].columns}
         source = SOURCES[mapping.source]
-        for spec in mapping.columns.values():
-            if isinstance(spec, Lookup):
-                assert spec.key in source.columns and spec.value in SOURCES[spec.source].columns
-            else:
-                assert spec[0] in source.columns, (table, spec)
+        for column, (source_column, _) in mapping.columns.items():
+            assert source_column in source.columns and source_column.lower() == column
+
+
+@pytest.mark.parametrize(
+    ("written", "microsoft"),
+    [
+        ("2011-05-31T05:00:00.0000000Z", datetime(2011, 5, 31)),  # CDT: UTC-5
+        ("2013-11-03T05:00:00.0000000Z", datetime(2013, 11, 3)),  # DST ends 2 a.m. that day
+        ("2013-11-04T06:00:00.0000000Z", datetime(2013, 11, 4)),  # CST: UTC-6
+        ("2014-03-09T06:00:00.0000000Z", datetime(2014, 3, 9)),  # DST starts 2 a.m. that day
+        ("2014-03-10T05:00:00.0000000Z", datetime(2014, 3, 10)),
+        ("2014-03-10 00:00:00", datetime(2014, 3, 10)),  # no zone: already local
+    ],
+)
+def test_central_time_written_as_utc_is_converted_back(written, microsoft):
+    conversion = MAPPING["salesorderdetail"].columns["modifieddate"][1]
+    assert conversion.parse(written) == microsoft
 
 
 # --- readers, one per quirk ----------------------------------------------------------------------
@@ -306,38 +321,37 @@ def test_missing_required_value_is_an_error(settings, company_dir):
 
 
 def test_loads_every_table_with_its_quirks(settings, company_dir):
-    write_export(company_dir, "EmailAddress", [("2", "1", "zoe0@adventure-works.com", GUID,
-                                                 "2009-01-07 00:00:00")])  # fmt: skip
     report = load_adventureworks(settings, company_dir)
 
     for table, mapping in MAPPING.items():
         assert report[table] == len(ROWS[mapping.source]), table
-    assert report["work_order_missing"] == 72_591 - 3
+    assert report["workorder_missing"] == 72_591 - 3
     url = settings.ops_db_url
-    assert ops_rows(url, "select state_province_code from state_province order by 1") == [
-        ("HH",),
-        ("WA",),  # nchar(3) padding dropped
+    assert ops_rows(url, "select stateprovincecode from stateprovince order by 1") == [
+        ("HH ",),
+        ("WA ",),  # nchar(3) padding kept, as in AdventureWorks (staging trims it)
     ]
-    assert ops_rows(
-        url, "select address_line1, address_line2 from address where address_id = 2"
-    ) == [("Königstraße 12", "Hinterhof")]
-    assert ops_rows(url, "select first_name, last_name, email_address from person order by 1") == [
-        ("Ken", "Sánchez", None), ("Zoë", "Müller", "zoe0@adventure-works.com")
+    assert ops_rows(url, "select addressline1, addressline2 from address where addressid = 2") == [
+        ("Königstraße 12", "Hinterhof")
+    ]
+    assert ops_rows(url, "select firstname, lastname from person order by 1") == [
+        ("Ken", "Sánchez"), ("Zoë", "Müller")
     ]  # fmt: skip
-    engine = sa.create_engine(url)
+    engine = open_engine(url)
     with engine.connect() as conn:
-        soh = conn.execute(sa.select(schema.sales_order_header).order_by("sales_order_id")).all()
-        wo = conn.execute(sa.select(schema.work_order).order_by("work_order_id")).all()
+        soh = conn.execute(sa.select(schema.sales_order_header).order_by("salesorderid")).all()
+        wo = conn.execute(sa.select(schema.work_order).order_by("workorderid")).all()
         sod = conn.execute(sa.select(schema.sales_order_detail)).all()
     engine.dispose()
-    assert [(o.online_order_flag, o.ship_date, o.credit_card_id) for o in soh] == [
+    assert [(o.onlineorderflag, o.shipdate, o.creditcardid) for o in soh] == [
         (False, datetime(2011, 6, 7), 1), (True, None, None)
     ]  # fmt: skip
-    assert [o.total_due for o in soh] == [Decimal("3756.9890"), Decimal("7513.9779")]
-    assert (wo[0].start_date, wo[0].end_date, wo[1].end_date) == (
+    assert [o.totaldue for o in soh] == [Decimal("3756.9890"), Decimal("7513.9779")]
+    assert (wo[0].startdate, wo[0].enddate, wo[1].enddate) == (
         datetime(2011, 6, 3), datetime(2011, 6, 13), None
     )  # fmt: skip
-    assert {d.modified_date for d in sod} == {datetime(2011, 5, 31, 5), datetime(2011, 6, 30, 5)}
+    # US Central midnight written as UTC (...T05:00Z in summer) is Microsoft's OrderDate again
+    assert {d.modifieddate for d in sod} == {datetime(2011, 5, 31), datetime(2011, 6, 30)}
     assert read_sim_clock(settings.ops_db_url) == datetime(2011, 6, 30, 23, 59, 59)
 
 
@@ -345,10 +359,10 @@ def test_loads_every_table_with_its_quirks(settings, company_dir):
 def test_truncated_work_orders_load_what_is_there_and_report_the_cut(settings, company_dir, cut):
     write_export(company_dir, "WorkOrder", ROWS["WorkOrder"], **LAYOUT["WorkOrder"], cut=cut)
     report = load_adventureworks(settings, company_dir)
-    assert report["work_order"] == 2
-    assert report["work_order_cut_record_line"] == 4
-    assert report["work_order_missing"] == 72_591 - 2
-    ids = ops_rows(settings.ops_db_url, "select work_order_id from work_order order by 1")
+    assert report["workorder"] == 2
+    assert report["workorder_cut_record_line"] == 4
+    assert report["workorder_missing"] == 72_591 - 2
+    ids = ops_rows(settings.ops_db_url, "select workorderid from workorder order by 1")
     assert ids == [(1,), (2,)]
 
 
@@ -357,7 +371,7 @@ def test_failed_load_leaves_the_previous_database(settings, company_dir, tmp_pat
     broken = write_company(tmp_path / "broken", SalesReason=ROWS["SalesReason"] * 2)
     with pytest.raises(VeloError, match=r"nothing was loaded.*UNIQUE constraint failed"):
         load_adventureworks(settings, broken)
-    assert ops_rows(settings.ops_db_url, "select count(*) from sales_reason") == [(2,)]
+    assert ops_rows(settings.ops_db_url, "select count(*) from salesreason") == [(2,)]
     assert [p.name for p in settings.data_dir.iterdir()] == ["ops.db"]
 
 
@@ -367,7 +381,7 @@ def test_postgres_load_is_one_transaction(settings, company_dir, tmp_path, pg_ur
     broken = write_company(tmp_path / "broken", SalesOrderDetail=orphan)
     with pytest.raises(VeloError, match=r"nothing was loaded.*foreign key"):
         load_adventureworks(settings, broken, pg_url)
-    assert ops_rows(pg_url, "select count(*) from sales_order_detail") == [(3,)]
+    assert ops_rows(pg_url, "select count(*) from salesorderdetail") == [(3,)]
     assert ops_rows(pg_url, "select value from sim_state where key = 'now'") == [
         ("2011-06-30T23:59:59",)
     ]
@@ -377,15 +391,16 @@ def test_cli_loads_and_reports(data_dir, company_dir):
     runner = CliRunner()
     result = runner.invoke(app, ["sim", "load-adventureworks", "--from", str(company_dir)])
     assert result.exit_code == 0, result.output
-    assert "sales_order_detail" in result.output
+    assert "salesorderdetail" in result.output
     assert "WorkOrder: the copy is truncated; loaded the 3 records present" in result.output
     result = runner.invoke(app, ["sim", "load-adventureworks", "--from", str(data_dir)])
     assert result.exit_code == 1
     assert "no export of AdventureWorks table CountryRegion" in result.output
 
 
-def test_default_source_dir_is_the_shared_dataset(tmp_path):
-    assert default_source_dir(tmp_path) == REAL_DIR
+def test_default_source_dir_is_the_shipped_dataset():
+    assert default_source_dir() == REAL_DIR
+    assert {"README.md", "LICENSE"} <= {p.name for p in REAL_DIR.iterdir()}
 
 
 # --- the real files: no loss ---------------------------------------------------------------------
@@ -424,19 +439,23 @@ def raw_line_totals_by_month() -> dict[str, Decimal]:
     month = {r[0]: r[2][:7] for r in raw_records("SalesOrderHeader")}
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for record in raw_records("SalesOrderDetail"):
-        totals[month[record[0]]] += Decimal(record[8])
+        # Microsoft's LineTotal definition, from the export's own fields
+        qty, price, discount = int(record[3]), Decimal(record[6]), Decimal(record[7])
+        totals[month[record[0]]] += price * (1 - discount) * qty
     return dict(totals)
 
 
 def loaded_line_totals_by_month(url: str) -> dict[str, Decimal]:
+    detail = schema.sales_order_detail
     query = sa.select(
-        schema.sales_order_header.c.order_date, schema.sales_order_detail.c.line_total
-    ).join_from(schema.sales_order_detail, schema.sales_order_header)
+        schema.sales_order_header.c.orderdate,
+        detail.c.unitprice * (1 - detail.c.unitpricediscount) * detail.c.orderqty,
+    ).join_from(detail, schema.sales_order_header)
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    engine = sa.create_engine(url)
+    engine = open_engine(url)
     with engine.connect() as conn:
-        for order_date, line_total in conn.execute(query):
-            totals[f"{order_date:%Y-%m}"] += line_total
+        for orderdate, line_total in conn.execute(query):
+            totals[f"{orderdate:%Y-%m}"] += Decimal(str(line_total))
     engine.dispose()
     return dict(totals)
 
@@ -448,7 +467,14 @@ def assert_no_loss(report: dict[str, int], url: str) -> None:
         assert report[table] == raw_count, table
         in_db = ops_rows(url, f"select count(*) from {table}")[0][0]
         assert in_db == raw_count, table
-    assert (report["work_order_published"], report["work_order_missing"]) == (72_591, 7_056)
+    assert (report["workorder_published"], report["workorder_missing"]) == (72_591, 7_056)
+    # Microsoft's SalesOrderDetail.ModifiedDate is the order's OrderDate (the copy's quirk undone)
+    mismatched = ops_rows(
+        url,
+        "select count(*) from salesorderdetail d join salesorderheader h "
+        "on h.salesorderid = d.salesorderid where d.modifieddate <> h.orderdate",
+    )
+    assert mismatched == [(0,)]
     expected = raw_line_totals_by_month()
     assert len(expected) == 38  # 2011-05 .. 2014-06
     assert loaded_line_totals_by_month(url) == expected

@@ -15,6 +15,7 @@ from velo.cli import app
 from velo.errors import UsageError, VeloError
 from velo.settings import Settings
 from velo.simulator import company, schema
+from velo.simulator.bulk import open_engine
 from velo.simulator.company import company_summary, init_company, tick
 
 SMALL: dict[str, Any] = {"days": 60, "scale": 0.02, "seed": 7, "as_of": date(2024, 3, 31)}
@@ -34,7 +35,7 @@ def ops(request: pytest.FixtureRequest, settings: Settings) -> Settings:
 
 def dump(settings: Settings) -> dict[str, list[tuple]]:
     """Every row of every company table, in primary-key order."""
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return {
@@ -42,7 +43,7 @@ def dump(settings: Settings) -> dict[str, list[tuple]]:
                     tuple(row)
                     for row in conn.execute(sa.select(table).order_by(*table.primary_key.columns))
                 ]
-                for name, table in schema.metadata.tables.items()
+                for name, table in schema.TABLES.items()
                 if name in schema.COMPANY_TABLES
             }
     finally:
@@ -51,7 +52,7 @@ def dump(settings: Settings) -> dict[str, list[tuple]]:
 
 def query(settings: Settings, statement: str | sa.Executable) -> list[sa.Row]:
     """Rows of a query; Core statements come back typed (datetimes, decimals) on every database."""
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return conn.execute(
@@ -73,13 +74,13 @@ def test_init_is_deterministic_and_depends_on_the_seed(ops: Settings) -> None:
     summary = init_company(ops, **SMALL)
     first = dump(ops)
     assert summary["now"] == "2024-03-31T23:59:59"
-    assert summary["sales_order_header"] == len(first["sales_order_header"]) > 50
-    assert summary["sales_order_detail"] > summary["sales_order_header"]
+    assert summary["salesorderheader"] == len(first["salesorderheader"]) > 50
+    assert summary["salesorderdetail"] > summary["salesorderheader"]
     init_company(ops, **SMALL)
     assert dump(ops) == first
     init_company(ops, **{**SMALL, "seed": 8})
     other = dump(ops)
-    assert other["sales_order_header"] != first["sales_order_header"]
+    assert other["salesorderheader"] != first["salesorderheader"]
     assert [row[:3] for row in other["product"]] == [row[:3] for row in first["product"]]
 
 
@@ -112,14 +113,14 @@ def test_tick_inserts_and_updates_with_new_modified_dates(ops: Settings) -> None
 
     assert clock(ops) == clock_before + timedelta(days=3)
     assert counts["now"] == (clock_before + timedelta(days=3)).isoformat()
-    for name in ("sales_order_header", "sales_order_detail", "work_order", "customer"):
+    for name in ("salesorderheader", "salesorderdetail", "workorder", "customer"):
         assert counts[f"{name} inserted"] > 0, name
-    for name in ("sales_order_header", "work_order"):
+    for name in ("salesorderheader", "workorder"):
         assert counts[f"{name} updated"] > 0, name
     changed_total = 0
     for name, rows in after.items():
-        table = schema.metadata.tables[name]
-        position = list(table.columns.keys()).index("modified_date")
+        table = schema.TABLES[name]
+        position = list(table.columns.keys()).index("modifieddate")
         old_max = max((row[position] for row in before[name]), default=datetime.min)
         old = set(before[name])
         changed = [row for row in rows if row not in old]
@@ -139,7 +140,7 @@ def test_order_status_lifecycle_is_valid(ops: Settings) -> None:
     header = sa.select(
         *(
             schema.sales_order_header.c[n]
-            for n in ("sales_order_id", "status", "order_date", "ship_date")
+            for n in ("salesorderid", "status", "orderdate", "shipdate")
         )
     )
     before = {row[0]: row for row in query(ops, header)}
@@ -179,27 +180,26 @@ def test_order_money_adds_up(ops: Settings) -> None:
     lines = query(
         ops,
         sa.select(
-            detail.c.sales_order_id,
-            detail.c.order_qty,
-            detail.c.unit_price,
-            detail.c.unit_price_discount,
-            detail.c.line_total,
-            header.c.order_date,
-            detail.c.product_id,
+            detail.c.salesorderid,
+            detail.c.orderqty,
+            detail.c.unitprice,
+            detail.c.unitpricediscount,
+            header.c.orderdate,
+            detail.c.productid,
         ).join_from(detail, header),
     )
     prices = columns(
-        ops, schema.product_list_price_history, "product_id", "start_date", "end_date", "list_price"
+        ops, schema.product_list_price_history, "productid", "startdate", "enddate", "listprice"
     )
     sums: dict[int, Decimal] = {}
     discounts = set()
-    for order_id, qty, unit, discount, total, ordered, product_id in lines:
-        expected = (Decimal(unit) * qty * (1 - Decimal(discount))).quantize(CENT, ROUND_HALF_UP)
-        assert Decimal(total) == expected
+    for order_id, qty, unit, discount, ordered, productid in lines:
+        # the line total (a computed column in AdventureWorks) to the cent, as the order sums it
+        total = (Decimal(unit) * qty * (1 - Decimal(discount))).quantize(CENT, ROUND_HALF_UP)
         in_force = [
             p
             for pid, start, end, p in prices
-            if pid == product_id and start <= ordered and (end is None or ordered < end)
+            if pid == productid and start <= ordered and (end is None or ordered < end)
         ]
         assert in_force == [Decimal(unit)]
         sums[order_id] = sums.get(order_id, Decimal(0)) + Decimal(total)
@@ -209,39 +209,39 @@ def test_order_money_adds_up(ops: Settings) -> None:
         <= discounts
         <= {Decimal(d) for d in ("0", "0.02", "0.05", "0.1", "0.15")}
     )
-    headers = columns(ops, header, "sales_order_id", "sub_total", "tax_amt", "freight", "total_due")
+    headers = columns(ops, header, "salesorderid", "subtotal", "taxamt", "freight", "totaldue")
     assert len(headers) == len(sums)
-    for order_id, sub_total, tax, freight, total in headers:
-        assert Decimal(sub_total) == sums[order_id]
-        assert Decimal(tax) == (Decimal(sub_total) * Decimal("0.08")).quantize(CENT, ROUND_HALF_UP)
-        assert Decimal(freight) == (Decimal(sub_total) * Decimal("0.025")).quantize(
+    for order_id, subtotal, tax, freight, total in headers:
+        assert Decimal(subtotal) == sums[order_id]
+        assert Decimal(tax) == (Decimal(subtotal) * Decimal("0.08")).quantize(CENT, ROUND_HALF_UP)
+        assert Decimal(freight) == (Decimal(subtotal) * Decimal("0.025")).quantize(
             CENT, ROUND_HALF_UP
         )
-        assert Decimal(total) == Decimal(sub_total) + Decimal(tax) + Decimal(freight)
+        assert Decimal(total) == Decimal(subtotal) + Decimal(tax) + Decimal(freight)
 
 
 def test_price_history_is_a_valid_scd2_that_ticks_extend(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     init_company(settings, **{**SMALL, "days": 120})
-    closed = "SELECT COUNT(*) FROM product_list_price_history WHERE end_date IS NOT NULL"
+    closed = "SELECT COUNT(*) FROM productlistpricehistory WHERE enddate IS NOT NULL"
     assert query(settings, closed)[0][0] > 5
     tick(settings, days=8)
     # a price storm: many products change twice or more within one day
     monkeypatch.setattr(company, "PRICE_CHANGES_PER_DAY", 300.0)
     counts = tick(settings, days=2)
-    assert counts["product_list_price_history inserted"] > counts["product updated"]
-    first_order = min(row[0] for row in columns(settings, schema.sales_order_header, "order_date"))
+    assert counts["productlistpricehistory inserted"] > counts["product updated"]
+    first_order = min(row[0] for row in columns(settings, schema.sales_order_header, "orderdate"))
     current = {
         pid: (price, cost)
         for pid, price, cost in columns(
-            settings, schema.product, "product_id", "list_price", "standard_cost"
+            settings, schema.product, "productid", "listprice", "standardcost"
         )
     }
     for table, column in ((schema.product_list_price_history, 0), (schema.product_cost_history, 1)):
-        value = ("list_price", "standard_cost")[column]
+        value = ("listprice", "standardcost")[column]
         rows = sorted(
-            columns(settings, table, "product_id", "start_date", "end_date", "modified_date", value)
+            columns(settings, table, "productid", "startdate", "enddate", "modifieddate", value)
         )
         by_product: dict[int, list] = {}
         for row in rows:
@@ -262,9 +262,9 @@ def test_revenue_geography_and_mix_look_like_the_business(settings: Settings) ->
         query(
             settings,
             """
-        SELECT sp.country_region_code, SUM(h.sub_total) FROM sales_order_header h
-        JOIN address a ON a.address_id = h.ship_to_address_id
-        JOIN state_province sp ON sp.state_province_id = a.state_province_id GROUP BY 1""",
+        SELECT sp.countryregioncode, SUM(h.subtotal) FROM salesorderheader h
+        JOIN address a ON a.addressid = h.shiptoaddressid
+        JOIN stateprovince sp ON sp.stateprovinceid = a.stateprovinceid GROUP BY 1""",
         )
     )
     total = sum(by_country.values())
@@ -275,10 +275,10 @@ def test_revenue_geography_and_mix_look_like_the_business(settings: Settings) ->
         for code, _ in query(
             settings,
             """
-        SELECT sp.state_province_code, SUM(h.sub_total) FROM sales_order_header h
-        JOIN address a ON a.address_id = h.ship_to_address_id
-        JOIN state_province sp ON sp.state_province_id = a.state_province_id
-        WHERE sp.country_region_code = 'US' GROUP BY 1 ORDER BY 2 DESC LIMIT 5""",
+        SELECT sp.stateprovincecode, SUM(h.subtotal) FROM salesorderheader h
+        JOIN address a ON a.addressid = h.shiptoaddressid
+        JOIN stateprovince sp ON sp.stateprovinceid = a.stateprovinceid
+        WHERE sp.countryregioncode = 'US' GROUP BY 1 ORDER BY 2 DESC LIMIT 5""",
         )
     ]
     assert top_states[0] == "CA" and len({"TX", "NY", "FL", "WA", "IL"} & set(top_states)) >= 2
@@ -286,10 +286,11 @@ def test_revenue_geography_and_mix_look_like_the_business(settings: Settings) ->
         query(
             settings,
             """
-        SELECT c.name, SUM(d.line_total) FROM sales_order_detail d
-        JOIN product p ON p.product_id = d.product_id
-        JOIN product_subcategory s ON s.product_subcategory_id = p.product_subcategory_id
-        JOIN product_category c ON c.product_category_id = s.product_category_id GROUP BY 1""",
+        SELECT c.name, SUM(d.orderqty * d.unitprice * (1 - d.unitpricediscount))
+        FROM salesorderdetail d
+        JOIN product p ON p.productid = d.productid
+        JOIN productsubcategory s ON s.productsubcategoryid = p.productsubcategoryid
+        JOIN productcategory c ON c.productcategoryid = s.productcategoryid GROUP BY 1""",
         )
     )
     assert max(by_category, key=by_category.get) == "Bikes"
@@ -297,16 +298,15 @@ def test_revenue_geography_and_mix_look_like_the_business(settings: Settings) ->
         query(
             settings,
             """
-        SELECT c.name, 1 - SUM(p.standard_cost) / SUM(p.list_price) FROM product p
-        JOIN product_subcategory s ON s.product_subcategory_id = p.product_subcategory_id
-        JOIN product_category c ON c.product_category_id = s.product_category_id GROUP BY 1""",
+        SELECT c.name, 1 - SUM(p.standardcost) / SUM(p.listprice) FROM product p
+        JOIN productsubcategory s ON s.productsubcategoryid = p.productsubcategoryid
+        JOIN productcategory c ON c.productcategoryid = s.productcategoryid GROUP BY 1""",
         )
     )
     assert 0.08 < margins["Bikes"] < 0.27 < 0.38 < margins["Accessories"] < 0.62
     weekdays = query(
         settings,
-        "SELECT strftime('%w', order_date) IN ('0', '6'), COUNT(*) "
-        "FROM sales_order_header GROUP BY 1",
+        "SELECT strftime('%w', orderdate) IN ('0', '6'), COUNT(*) FROM salesorderheader GROUP BY 1",
     )
     per_day = {weekend: count / (2 if weekend else 5) for weekend, count in weekdays}
     assert per_day[1] > 1.2 * per_day[0]
@@ -315,14 +315,14 @@ def test_revenue_geography_and_mix_look_like_the_business(settings: Settings) ->
 def test_reference_data(settings: Settings) -> None:
     init_company(settings, **SMALL)
     us = query(
-        settings, "SELECT state_province_code FROM state_province WHERE country_region_code = 'US'"
+        settings, "SELECT stateprovincecode FROM stateprovince WHERE countryregioncode = 'US'"
     )
     assert len(us) == 51 and all(len(code) == 2 for (code,) in us)
     assert {code for (code,) in us} >= {"CA", "TX", "WA", "NY", "FL", "IL", "DC"}
-    categories = query(settings, "SELECT name FROM product_category ORDER BY product_category_id")
+    categories = query(settings, "SELECT name FROM productcategory ORDER BY productcategoryid")
     assert [name for (name,) in categories] == ["Bikes", "Components", "Clothing", "Accessories"]
     assert 100 <= query(settings, "SELECT COUNT(*) FROM product")[0][0] <= 140
-    for (number,) in query(settings, "SELECT card_number FROM credit_card"):
+    for (number,) in query(settings, "SELECT cardnumber FROM creditcard"):
         assert number.isdigit() and 14 <= len(number) <= 16
         digits = [int(d) for d in reversed(number)]
         luhn = sum(
@@ -346,9 +346,9 @@ def test_cli_init_summary_and_bad_scale(data_dir) -> None:
         app, ["sim", "init", "--scale", "0.01", "--days", "30", "--as-of", "2024-01-31"]
     )
     assert result.exit_code == 0, result.output
-    assert "sales_order_header" in result.output and "2024-01-31T23:59:59" in result.output
+    assert "salesorderheader" in result.output and "2024-01-31T23:59:59" in result.output
     result = runner.invoke(app, ["summary"])
-    assert result.exit_code == 0 and "sales_order_detail" in result.output
+    assert result.exit_code == 0 and "salesorderdetail" in result.output
     result = runner.invoke(app, ["sim", "tick", "--days", "2"])
     assert result.exit_code == 0 and "2024-02-02T23:59:59" in result.output
     bad = runner.invoke(app, ["sim", "init", "--scale", "-1"])

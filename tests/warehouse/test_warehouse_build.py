@@ -10,16 +10,27 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
 
 from velo.cli import app
+from velo.duckdb_config import SPILL_DIR
+from velo.errors import VeloError
 from velo.ingest import run_ingest
 from velo.runtime import platform
 from velo.sentiment.model import load_model
+from velo.serving.publish import publish
 from velo.settings import Settings
 from velo.simulator.company import tick
-from velo.warehouse.runner import DbtResult, dbt_target_dir, freshness, transform
+from velo.warehouse.runner import (
+    DbtResult,
+    TransformError,
+    dbt_target_dir,
+    freshness,
+    invoke,
+    transform,
+)
 
 CONTRACT_COLUMNS = {
     "obt_sales": [
@@ -126,7 +137,7 @@ def test_marts_have_the_contract_columns(built: tuple[Settings, DbtResult]) -> N
 
 def test_every_order_line_arrives_once(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
-    (ops,) = ops_rows(settings, "select count(*) from sales_order_detail")
+    (ops,) = ops_rows(settings, "select count(*) from salesorderdetail")
     for table in ("fct_sales_order_lines", "obt_sales"):
         (count,) = warehouse_rows(
             settings, f"select count(distinct sales_order_detail_id) from marts.{table}"
@@ -136,7 +147,7 @@ def test_every_order_line_arrives_once(built: tuple[Settings, DbtResult]) -> Non
 
 def test_no_full_card_number_in_any_model(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
-    numbers = {number for (number,) in ops_rows(settings, "select card_number from credit_card")}
+    numbers = {number for (number,) in ops_rows(settings, "select cardnumber from creditcard")}
     assert len(numbers) > 10
     for schema in ("staging", "intermediate", "snapshots", "marts"):
         for table in mart_tables(settings, schema):
@@ -175,17 +186,17 @@ def test_revenue_and_profit_per_month_match_the_ops_db(built: tuple[Settings, Db
     histories: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
     for product, start, cost in ops_rows(
         settings,
-        "select product_id, start_date, standard_cost from product_cost_history "
-        "order by product_id, start_date",
+        "select productid, startdate, standardcost from productcosthistory "
+        "order by productid, startdate",
     ):
         histories[product].append((as_datetime(start), Decimal(str(cost))))
     expected_revenue: dict[str, Decimal] = defaultdict(Decimal)
     expected_profit: dict[str, Decimal] = defaultdict(Decimal)
     lines = ops_rows(
         settings,
-        "select h.order_date, h.status, d.product_id, d.order_qty, d.unit_price, "
-        "d.unit_price_discount from sales_order_detail d "
-        "join sales_order_header h on h.sales_order_id = d.sales_order_id",
+        "select h.orderdate, h.status, d.productid, d.orderqty, d.unitprice, "
+        "d.unitpricediscount from salesorderdetail d "
+        "join salesorderheader h on h.salesorderid = d.salesorderid",
     )
     for ordered, status, product, qty, price, discount in lines:
         if status in (4, 6):
@@ -229,7 +240,7 @@ def test_dim_product_versions_cover_price_changes(built: tuple[Settings, DbtResu
     settings, _ = built
     (changed,) = ops_rows(
         settings,
-        "select count(distinct product_id) from product_cost_history where end_date is not null",
+        "select count(distinct productid) from productcosthistory where enddate is not null",
     )
     (multi,) = warehouse_rows(
         settings,
@@ -305,11 +316,11 @@ def test_freshness_reports_each_raw_table(
 ) -> None:
     settings = copy_warehouse(built[0], tmp_path / "fresh")
     rows = {f"{row.source}.{row.table}": row for row in freshness(settings)}
-    assert {"operations.sales_order_header", "fx.fx_rates", "sentiment.sentiment"} <= set(rows)
+    assert {"operations.salesorderheader", "fx.fx_rates", "sentiment.sentiment"} <= set(rows)
     assert all(row.status == "pass" for row in rows.values())
     assert rows["fx.fx_rates"].warn_after_hours == 2
     assert rows["sentiment.sentiment"].warn_after_hours == 36
-    assert rows["operations.work_order"].warn_after_hours == 26
+    assert rows["operations.workorder"].warn_after_hours == 26
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("update raw.fx_rates set _loaded_at = _loaded_at - interval 3 hour")
     stale = {f"{row.source}.{row.table}": row for row in freshness(settings)}
@@ -318,47 +329,51 @@ def test_freshness_reports_each_raw_table(
     assert stale["sentiment.sentiment"].status == "pass"
 
 
-def test_bad_input_is_reported_with_its_keys_never_dropped(
+def test_bad_input_fails_the_build_with_its_keys_never_dropped_nor_published(
     built: tuple[Settings, DbtResult], tmp_path: Path
 ) -> None:
     settings = copy_warehouse(built[0], tmp_path / "bad")
     with duckdb.connect(str(settings.warehouse_path)) as con:
-        (order_id,) = con.execute(
-            "select min(sales_order_id) from raw.sales_order_header"
-        ).fetchone()
+        (order_id,) = con.execute("select min(salesorderid) from raw.salesorderheader").fetchone()
         # An order line naming an unknown product with a negative quantity, and an order shipping
         # to an unknown address.
         con.execute(
-            "insert into raw.sales_order_detail by name select 990001 as sales_order_detail_id, "
-            "990002 as sales_order_id, -2 as order_qty, 99999 as product_id, 10 as unit_price, "
-            "0 as unit_price_discount, -20 as line_total, timestamp '2014-06-01' as modified_date, "
+            "insert into raw.salesorderdetail by name select 990001 as salesorderdetailid, "
+            "990002 as salesorderid, -2 as orderqty, 99999 as productid, 10 as unitprice, "
+            "0 as unitpricediscount, timestamp '2014-06-01' as modifieddate, "
             "now() as _loaded_at, 'bad' as _dlt_load_id"
         )
         con.execute(
-            "insert into raw.sales_order_header by name select * replace ("
-            "990002 as sales_order_id, 880001 as ship_to_address_id) "
-            "from raw.sales_order_header where sales_order_id = ?",
+            "insert into raw.salesorderheader by name select * replace ("
+            "990002 as salesorderid, 880001 as shiptoaddressid) "
+            "from raw.salesorderheader where salesorderid = ?",
             [order_id],
         )
-    result = transform(settings)
-    warned = {node.name: node for node in result.warned}
+    with pytest.raises(TransformError) as caught:
+        transform(settings)
+    result = caught.value.result
+    failed = {node.name: node for node in result.failed}
+    # A served number would be wrong: errors. An unknown address only warns.
     expected = {
         "not_null_fct_sales_order_lines_product_key",
-        "velo_utils_non_negative_fct_sales_order_lines_quantity",
+        "not_null_fct_sales_order_lines_unit_cost",
+        "velo_utils_positive_fct_sales_order_lines_quantity",
         "assert_each_order_line_finds_one_product_version",
     }
-    assert expected <= set(warned), sorted(warned)
-    assert "fct_sales_order_lines_ship_to_address_key_known" in warned
-    stored = warned["assert_each_order_line_finds_one_product_version"].relation_name
+    assert expected <= set(failed), sorted(failed)
+    assert "fct_sales_order_lines_ship_to_address_key_known" in {n.name for n in result.warned}
+    stored = failed["assert_each_order_line_finds_one_product_version"].relation_name
     assert stored and warehouse_rows(settings, f"select sales_order_detail_id from {stored}") == [
         (990001,)
     ]
     kept = warehouse_rows(
         settings,
-        "select quantity, revenue, product_key from marts.obt_sales "
+        "select quantity, revenue, product_key from marts.fct_sales_order_lines "
         "where sales_order_detail_id = 990001",
     )
     assert kept == [(-2, Decimal("-20.0000"), None)]
+    with pytest.raises(VeloError, match="the serving DB was left as it was"):
+        publish(settings)
 
 
 def test_transform_without_raw_fails_with_one_clear_line(tmp_path: Path) -> None:
@@ -400,3 +415,21 @@ def test_incremental_after_a_tick_equals_a_full_rebuild(
                 f"rebuilt.marts.{table} except all select * from marts.{table}))"
             ).fetchone()
             assert difference == (0,), f"marts.{table} differs ({count} rows)"
+
+
+def test_dbt_connection_carries_the_configured_duckdb_limit(
+    built: tuple[Settings, DbtResult],
+) -> None:
+    settings = built[0].with_overrides(duckdb_memory_limit="321MB", duckdb_threads=1)
+    probe = (
+        "select current_setting('memory_limit'), current_setting('threads'), "
+        "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
+    )
+    result, _ = invoke(settings, ["show", "--inline", probe], echo=False)
+    assert result.success, result.exception
+    limit, threads, temp, keep_order = result.result.results[0].agate_table.rows[0]
+    with duckdb.connect() as con:  # DuckDB's own rendering of the same limit
+        con.execute("SET memory_limit = '321MB'")
+        (expected,) = con.execute("select current_setting('memory_limit')").fetchone()
+    assert (limit, int(threads), keep_order) == (expected, 1, False)
+    assert Path(temp) == Path(settings.state_dir) / SPILL_DIR

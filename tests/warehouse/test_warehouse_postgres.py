@@ -17,7 +17,7 @@ def test_project_builds_on_postgres(tmp_path: Path, pg_url: str) -> None:
     assert result.success and not result.failed
     assert sum(node.is_test for node in result.nodes) > 111
 
-    (lines,) = ops_rows(settings, "select count(*) from sales_order_detail")
+    (lines,) = ops_rows(settings, "select count(*) from salesorderdetail")
     engine = sa.create_engine(pg_url)
     try:
         with engine.connect() as conn:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from velo.bench.transform import prepare_company
 from velo.settings import Settings, load_settings
+from velo.simulator.bulk import open_engine
 
 AS_OF = date(2014, 6, 30)
 SCALE = 0.02
@@ -32,7 +33,7 @@ def create_company(settings: Settings) -> None:
 
 
 def ops_rows(settings: Settings, sql: str) -> list[tuple]:
-    engine = sa.create_engine(settings.ops_db_url)
+    engine = open_engine(settings.ops_db_url)
     try:
         with engine.connect() as conn:
             return [tuple(row) for row in conn.execute(sa.text(sql))]

@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[str, float]] = {
     "transform": ("velo.bench.transform", 1.0),
     "dashboard": ("velo.bench.dashboard", 1.0),
     "sentiment": ("velo.bench.sentiment", 1.0),
+    "reconcile": ("velo.bench.reconcile", 1.0),
 }
 
 T = TypeVar("T")

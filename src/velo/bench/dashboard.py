@@ -21,9 +21,10 @@ from typing import Any
 import duckdb
 
 from velo.bench import bench_result
+from velo.duckdb_config import connect_duckdb
 from velo.serving import metrics as m
 from velo.serving.sample import publish_sample
-from velo.settings import load_settings
+from velo.settings import Settings, load_settings
 
 REPEATS = 30
 AS_OF = date(2014, 6, 30)
@@ -137,12 +138,12 @@ def measure(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Any], dict[str, A
     return obt_figures, star_figures, obt_sum, star_sum
 
 
-def build_serving(root: Path, scale: float) -> Path:
+def build_serving(root: Path, scale: float) -> Settings:
     settings = load_settings(
         env={"VELO_DATA_DIR": str(root / f"scale-{scale:g}")}, cwd=root
     ).with_overrides(clock=datetime(2014, 6, 30, 23, 0))
     publish_sample(settings, AS_OF, scale=scale)
-    return Path(settings.serving_path)
+    return settings
 
 
 def run(scale: float) -> dict[str, Any]:
@@ -154,8 +155,9 @@ def run(scale: float) -> dict[str, Any]:
     ratios = []
     with tempfile.TemporaryDirectory(prefix="velo-bench-dashboard-") as tmp:
         for size in (scale, scale * 10):
-            path = build_serving(Path(tmp), size)
-            con = duckdb.connect(str(path))  # the bench's own copy: it adds the star schema
+            settings = build_serving(Path(tmp), size)
+            # The bench's own copy of the serving DB, writable: it adds the star schema.
+            con = connect_duckdb(settings, settings.serving_path)
             try:
                 rows = con.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0]
                 con.execute(STAR_DDL)

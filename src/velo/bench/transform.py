@@ -97,8 +97,8 @@ def facts_seconds(result: DbtResult) -> float:
 
 
 def order_lines(settings: Settings) -> int:
-    import duckdb
+    from velo.duckdb_config import connect_duckdb
 
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    with connect_duckdb(settings, settings.warehouse_path, read_only=True) as con:
         (lines,) = con.execute("select count(*) from marts.fct_sales_order_lines").fetchone()
     return int(lines)

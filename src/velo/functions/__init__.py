@@ -37,16 +37,34 @@ def label_for(score: float) -> str:
     return "neutral"
 
 
-def notification_of(record: dict[str, Any]) -> dict[str, Any]:
+def records_of(event: Any) -> list[Any]:
+    """An SQS event's records (an event of another shape has none)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    return records if isinstance(records, list) else []
+
+
+def message_id_of(record: Any) -> str:
+    """The record's SQS messageId ("" when it has none: SQS then redelivers nothing by id)."""
+    value = record.get("messageId") if isinstance(record, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def notification_of(record: Any) -> dict[str, Any]:
     """The notification in one SQS record (ValueError when there is none).
 
     The body is the notification itself (SNS raw delivery), or an SNS envelope whose Message is
     the notification, or whose Message is a Lambda destination record carrying it as the
     sentiment function's responsePayload (how the AWS deployment delivers it).
     """
-    message = json.loads(record["body"])
+    body = record.get("body") if isinstance(record, dict) else None
+    if not isinstance(body, str | bytes):
+        raise ValueError(f"the record's body is a {type(body).__name__}, not JSON text")
+    message = json.loads(body)
     if isinstance(message, dict) and message.get("Type") == "Notification":
-        message = json.loads(message["Message"])
+        inner = message.get("Message")
+        if not isinstance(inner, str | bytes):
+            raise ValueError("the SNS envelope's Message is not JSON text")
+        message = json.loads(inner)
     if isinstance(message, dict) and "responsePayload" in message:
         message = message["responsePayload"]
     if not isinstance(message, dict):

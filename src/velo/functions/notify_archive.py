@@ -12,15 +12,16 @@ import logging
 import re
 from typing import Any
 
-from velo.functions import notification_of, settings_for_lambda
+from velo.functions import message_id_of, notification_of, records_of, settings_for_lambda
 from velo.landing import write_text
+from velo.secrets import scrub
 from velo.settings import Settings
 
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS_DIR = "notifications"
 # SQS message ids are UUIDs; anything else must not become a path.
-MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # always fullmatch: "$" admits a newline
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -30,18 +31,18 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def run(event: dict[str, Any], settings: Settings) -> dict[str, Any]:
     failures = []
-    for record in event.get("Records", []):
-        message_id = str(record.get("messageId", ""))
+    for record in records_of(event):
+        message_id = message_id_of(record)
         try:
             archive(record, message_id, settings)
-        except (KeyError, ValueError, OSError) as exc:
-            log.error("could not archive message %s: %s", message_id, exc)
+        except (ValueError, OSError) as exc:  # JSONDecodeError and UnicodeError are ValueErrors
+            log.error("could not archive message %s: %s", message_id[:140], scrub(str(exc))[:300])
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
 
 
-def archive(record: dict[str, Any], message_id: str, settings: Settings) -> None:
-    if not MESSAGE_ID.match(message_id):
+def archive(record: Any, message_id: str, settings: Settings) -> None:
+    if not MESSAGE_ID.fullmatch(message_id):
         raise ValueError(f"message id {message_id!r} is not a plain id")
     text = json.dumps(notification_of(record), indent=2, sort_keys=True) + "\n"
     write_text(settings, f"{NOTIFICATIONS_DIR}/{message_id}.json", text)

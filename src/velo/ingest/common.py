@@ -40,6 +40,9 @@ class PreparedSource:
     where: str  # what it reads, for error messages (secrets masked)
     explain: Callable[[BaseException], str | None] = lambda exc: None
     quarantined: list[dict[str, Any]] = field(default_factory=list)
+    # "drop_sources": drop the source's raw tables and state first (a different source database)
+    refresh: str | None = None
+    after_load: Callable[[], None] = lambda: None  # what to record once the load succeeded
 
 
 def with_loaded_at(resource: DltResource, loaded_at: datetime) -> DltResource:

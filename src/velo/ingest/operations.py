@@ -1,31 +1,42 @@
-"""Operations DB -> raw: dlt's sql_database tables, read as Arrow by ConnectorX.
+"""Operations DB -> raw: the tables of the source contract, read as Arrow by ConnectorX.
 
-Changing tables are read incrementally on ``modified_date`` (the WHERE is pushed down to the
-database) and merged on their primary key; the small reference tables are read in full and
-replaced. ``sim_state`` (the simulator's bookkeeping) is never read.
+What is read is the source contract (:mod:`velo.ingest.contract`): ``merge`` tables are read
+incrementally on their cursor column (the WHERE is pushed down to the database) and merged on
+their primary key; ``replace`` tables are read in full and replaced. raw keeps the source's table
+and column names (``raw.salesorderheader``); dbt staging maps them.
 
-A changing table without a cursor yet (its first load) is read in full and *replaced* rather
+A merge table without a cursor yet (its first load) is read in full and *replaced* rather
 than merged: the result is the same, without staging and deduplicating every row.
+
+Rows modified after the platform clock (a typo such as 2099) are left out of the incremental
+read, so the cursor never moves past the clock and later changes are still read; the
+reconciliation step (:mod:`velo.ingest.reconcile`) loads them, by key, and reports them.
+
+Before reading, the source's identity (:mod:`velo.ingest.identity`) is compared with the one raw
+was loaded from: a different database reloads every table in full, so raw never mixes two
+companies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import dlt
 import sqlalchemy as sa
 from dlt.extract import DltResource, DltSource
 from dlt.sources.sql_database import TableBackend, sql_table
 
+from velo.clock import now
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, with_loaded_at
+from velo.ingest.contract import IDENTITY_TABLE, SourceTable, source_contract, without_schemas
+from velo.ingest.identity import read_identity
 from velo.settings import Settings, mask_secret
-from velo.simulator import schema
 
-CURSOR_COLUMN = "modified_date"
 SOURCE_NAME = "operations"
 # ConnectorX (Rust) reads straight into Arrow, ~5x faster than SQLAlchemy rows -> Arrow here;
 # streamed in batches of CHUNK_SIZE rows so memory stays bounded on big tables.
@@ -53,22 +64,67 @@ def connect_ops_db(url: str) -> sa.Engine:
     return engine
 
 
-def reflect_company_tables(engine: sa.Engine, url: str) -> sa.MetaData:
-    """Reflect the company's tables as they are now (new columns included), sim_state excluded."""
-    present = set(sa.inspect(engine).get_table_names())
-    missing = [name for name in schema.COMPANY_TABLES if name not in present]
-    if missing:
+def holds_orders(settings: Settings) -> bool:
+    """Whether the operations DB exists and holds the contract's orders table."""
+    try:
+        engine = connect_ops_db(settings.ops_db_url)
+    except VeloError:
+        return False
+    try:
+        orders = [t for t in contract_for(settings, engine) if t.name == IDENTITY_TABLE]
+        return bool(orders) and sa.inspect(engine).has_table(orders[0].name, orders[0].schema)
+    finally:
+        engine.dispose()
+
+
+def contract_for(settings: Settings, engine: sa.Engine) -> tuple[SourceTable, ...]:
+    """The configured contract; on a database without schemas (SQLite), unqualified."""
+    contract = source_contract(settings)
+    return without_schemas(contract) if engine.dialect.name == "sqlite" else contract
+
+
+def reflect_contract_tables(
+    engine: sa.Engine, url: str, contract: tuple[SourceTable, ...]
+) -> dict[str | None, sa.MetaData]:
+    """Reflect the contract's tables as they are now (new columns included): one MetaData per
+    schema, as dlt's sql_table looks tables up in its metadata's schema."""
+    inspector = sa.inspect(engine)
+    reflected: dict[str | None, sa.MetaData] = {}
+    for schema in dict.fromkeys(t.schema for t in contract):
+        names = [t.name for t in contract if t.schema == schema]
+        present = set(inspector.get_table_names(schema=schema))
+        missing = [f"{schema}.{n}" if schema else n for n in names if n not in present]
+        if missing:
+            raise VeloError(
+                f"{describe_db(url)} has no table {', '.join(missing)} (is it an AdventureWorks "
+                "operations database? `velo sim init` creates one; `velo config` shows the "
+                "source contract)"
+            )
+        reflected[schema] = sa.MetaData(schema=schema)
+        reflected[schema].reflect(bind=engine, only=names)
+    for table in contract:
+        columns = reflected[table.schema].tables[table.qualified_name].c
+        expected = (*table.columns, *table.primary_key, *([table.cursor] if table.cursor else []))
+        absent = [c for c in dict.fromkeys(expected) if c not in columns]
+        if absent:
+            raise VeloError(
+                f"{describe_db(url)}: table {table.qualified_name} has no column "
+                f"{', '.join(absent)} (the source contract expects it)"
+            )
+    return reflected
+
+
+def primary_key(table: SourceTable, metadata: sa.MetaData, url: str) -> list[str]:
+    """The contract's key, else the database's; a merge table needs one."""
+    key = list(table.primary_key) or [
+        c.name for c in metadata.tables[table.qualified_name].primary_key
+    ]
+    if not key and table.strategy == "merge":
         raise VeloError(
-            f"{describe_db(url)} has no table {', '.join(missing)} "
-            "(is it the Velo operations database? `velo sim init` creates one)"
+            f"{describe_db(url)}: table {table.qualified_name} has no primary key; declare one "
+            f"in source_tables_add ({table.qualified_name}:{table.cursor}:key+key)"
         )
-    metadata = sa.MetaData()
-    metadata.reflect(bind=engine, only=list(schema.COMPANY_TABLES))
-    return metadata
-
-
-def primary_key(table_name: str) -> list[str]:
-    return [column.name for column in schema.metadata.tables[table_name].primary_key]
+    return key
 
 
 def numbers_as_real(query: sa.Select, table: sa.Table) -> sa.Select:
@@ -83,8 +139,50 @@ def numbers_as_real(query: sa.Select, table: sa.Table) -> sa.Select:
     return query.with_only_columns(*columns)
 
 
-def tables_without_cursor(pipeline: dlt.Pipeline) -> set[str]:
-    """Changing tables never loaded before, per the pipeline's incremental state.
+QueryAdapter = Callable[[sa.Select, sa.Table], sa.Select]
+
+
+def query_adapter(
+    engine: sa.Engine,
+    backend: TableBackend,
+    key: list[str],
+    cursor: str | None,
+    cursor_cap: datetime | None,
+    only_keys: Collection[tuple[Any, ...]] | None,
+) -> QueryAdapter:
+    """The SELECT as read: numbers as REAL for ConnectorX on SQLite, rows modified up to
+    ``cursor_cap`` (incremental reads), or only the rows with ``only_keys`` (repairs)."""
+    real_numbers = backend == "connectorx" and engine.dialect.name == "sqlite"
+
+    def adapt(query: sa.Select, table: sa.Table) -> sa.Select:
+        if real_numbers:
+            query = numbers_as_real(query, table)
+        if cursor is not None and cursor_cap is not None:
+            query = query.where(table.c[cursor] <= cursor_cap)
+        if only_keys is not None:
+            query = query.where(key_in(table, key, only_keys))
+        return query
+
+    return adapt
+
+
+def key_in(
+    table: sa.Table, key: list[str], keys: Collection[tuple[Any, ...]]
+) -> sa.ColumnElement[bool]:
+    columns = [table.c[name] for name in key]
+    if len(columns) == 1:
+        return columns[0].in_([value[0] for value in keys])
+    return sa.tuple_(*columns).in_(list(keys))
+
+
+def unreadable_columns(table: sa.Table) -> list[str]:
+    """Columns of types SQLAlchemy does not know (e.g. AdventureWorks' xml surveys): ConnectorX
+    cannot read them either, so raw goes without them."""
+    return [c.name for c in table.columns if isinstance(c.type, sa.types.NullType)]
+
+
+def tables_without_cursor(pipeline: dlt.Pipeline, contract: tuple[SourceTable, ...]) -> set[str]:
+    """Merge tables never loaded before, per the pipeline's incremental state.
 
     The state is first synced from the warehouse: if the local state was lost, the cursors
     saved with the last load still count (a replace with only changed rows would lose data).
@@ -92,9 +190,13 @@ def tables_without_cursor(pipeline: dlt.Pipeline) -> set[str]:
     pipeline.sync_destination()
     resources = pipeline.state.get("sources", {}).get(SOURCE_NAME, {}).get("resources", {})
     return {
-        name
-        for name in schema.CHANGING_TABLES
-        if resources.get(name, {}).get("incremental", {}).get(CURSOR_COLUMN, {}).get("last_value")
+        table.name
+        for table in contract
+        if table.cursor
+        and resources.get(table.name, {})
+        .get("incremental", {})
+        .get(table.cursor, {})
+        .get("last_value")
         is None
     }
 
@@ -102,46 +204,75 @@ def tables_without_cursor(pipeline: dlt.Pipeline) -> set[str]:
 def table_resource(
     engine: sa.Engine,
     metadata: sa.MetaData,
-    name: str,
+    table: SourceTable,
+    key: list[str],
     first_load: bool,
     backend: TableBackend,
     chunk_size: int,
+    cursor_cap: datetime | None = None,
+    only_keys: Collection[tuple[Any, ...]] | None = None,
 ) -> DltResource:
-    if name in schema.REFERENCE_TABLES:
+    if table.cursor is None:
         incremental, disposition = None, "replace"
+    elif only_keys is not None:  # a repair: these rows again, whatever their cursor says
+        incremental, disposition = None, "merge"
     else:
         # Open range: the SQL reads only rows changed after the last cursor (strictly greater),
         # so an unchanged source reads 0 rows and dlt needs no boundary deduplication.
-        incremental = dlt.sources.incremental(CURSOR_COLUMN, range_start="open")
+        incremental = dlt.sources.incremental(table.cursor, range_start="open")
         disposition = "replace" if first_load else "merge"
     return sql_table(
         credentials=engine,
-        table=name,
+        table=table.name,
         metadata=metadata,
+        excluded_columns=unreadable_columns(metadata.tables[table.qualified_name]),
         incremental=incremental,
         chunk_size=chunk_size,
         backend=backend,
         backend_kwargs={"return_type": "arrow_stream"} if backend == "connectorx" else None,
-        query_adapter_callback=(
-            numbers_as_real if backend == "connectorx" and engine.dialect.name == "sqlite" else None
+        query_adapter_callback=query_adapter(
+            engine,
+            backend,
+            key,
+            table.cursor,
+            None if incremental is None else cursor_cap,
+            only_keys,
         ),
         reflection_level="full",
         write_disposition=disposition,
-        primary_key=primary_key(name),
+        primary_key=key,
     )
 
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
 def operations(
     engine: sa.Engine,
-    metadata: sa.MetaData,
+    metadata: dict[str | None, sa.MetaData],
+    contract: tuple[SourceTable, ...],
+    keys: dict[str, list[str]],
     loaded_at: datetime,
     first_loads: set[str],
     backend: TableBackend = DEFAULT_BACKEND,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    cursor_cap: datetime | None = None,
+    repair_keys: dict[str, Collection[tuple[Any, ...]]] | None = None,
 ) -> Iterator[DltResource]:
-    for name in schema.COMPANY_TABLES:
-        resource = table_resource(engine, metadata, name, name in first_loads, backend, chunk_size)
+    """Every contract table, read incrementally up to ``cursor_cap``; or, with ``repair_keys``,
+    only those tables' rows with those keys (the reconciliation's re-reads)."""
+    for table in contract:
+        if repair_keys is not None and table.name not in repair_keys:
+            continue
+        resource = table_resource(
+            engine,
+            metadata[table.schema],
+            table,
+            keys[table.name],
+            table.name in first_loads,
+            backend,
+            chunk_size,
+            cursor_cap,
+            None if repair_keys is None else repair_keys[table.name],
+        )
         yield with_loaded_at(resource, loaded_at)
 
 
@@ -155,11 +286,32 @@ def operations_source(
 ) -> Iterator[PreparedSource]:
     engine = connect_ops_db(settings.ops_db_url)
     try:
-        metadata = reflect_company_tables(engine, settings.ops_db_url)
-        first_loads = tables_without_cursor(pipeline)
-        source: DltSource = operations(
-            engine, metadata, loaded_at, first_loads, backend, chunk_size
+        contract = contract_for(settings, engine)
+        metadata = reflect_contract_tables(engine, settings.ops_db_url, contract)
+        keys = {t.name: primary_key(t, metadata[t.schema], settings.ops_db_url) for t in contract}
+        identity = read_identity(engine, settings.ops_db_url, contract)
+        reload = identity.differs_from_last_load(settings)
+        first_loads = (
+            {t.name for t in contract if t.cursor}
+            if reload
+            else tables_without_cursor(pipeline, contract)
         )
-        yield PreparedSource(source=source, where=describe_db(settings.ops_db_url))
+        source: DltSource = operations(
+            engine,
+            metadata,
+            contract,
+            keys,
+            loaded_at,
+            first_loads,
+            backend,
+            chunk_size,
+            now(settings),
+        )
+        yield PreparedSource(
+            source=source,
+            where=describe_db(settings.ops_db_url),
+            refresh="drop_sources" if reload else None,
+            after_load=lambda: identity.remember(settings),
+        )
     finally:
         engine.dispose()

@@ -18,11 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from rich.console import Console
 from rich.table import Table
 
+from velo.duckdb_config import duckdb_config
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir
+from velo.secrets import one_line, scrub
 from velo.settings import Settings
 
 RAW_DATASET = "raw"
@@ -38,6 +42,7 @@ class LoadReport:
     new_columns: dict[str, list[str]] = field(default_factory=dict)
     quarantined: int = 0
     seconds: float = 0.0
+    reconciled: str = ""  # operations: what the reconciliation with the source repaired
 
 
 class IngestError(VeloError):
@@ -76,17 +81,33 @@ def configure_dlt() -> None:
 def warehouse_destination(settings: Settings) -> Any:
     if settings.warehouse == "duckdb":
         settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(str(settings.warehouse_path))
+        return dlt.destinations.duckdb(duckdb_credentials(settings))
     if settings.warehouse == "postgres":
-        return dlt.destinations.postgres(credentials=plain_postgres_url(settings.warehouse_url))
+        return dlt.destinations.postgres(credentials=postgres_credentials(settings.warehouse_url))
     # Snowflake: a snowflake:// URL from settings, else dlt's own configuration (env/secrets).
     return dlt.destinations.snowflake(credentials=settings.warehouse_url or None)
 
 
-def plain_postgres_url(url: str) -> str:
-    """dlt wants postgresql://…; accept SQLAlchemy's postgresql+psycopg://… as well."""
+def duckdb_credentials(settings: Settings) -> DuckDbCredentials:
+    """The warehouse file with the platform's DuckDB configuration (loads need no row order)."""
+    return DuckDbCredentials(
+        str(settings.warehouse_path), global_config=duckdb_config(settings, keep_order=False)
+    )
+
+
+def postgres_credentials(url: str) -> PostgresCredentials:
+    """dlt's credentials for ``postgresql[+driver]://user[:password]@host:port/db``.
+
+    dlt wants the plain scheme, and treats a URL without a password as incomplete
+    configuration (``ConfigFieldMissingException``); a server with trust or peer
+    authentication needs none, so an absent password is an empty one.
+    """
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme.split("+")[0], *parts[1:]))
+    credentials = PostgresCredentials()
+    credentials.parse_native_representation(urlunsplit((parts.scheme.split("+")[0], *parts[1:])))
+    if credentials.password is None:
+        credentials.password = ""
+    return credentials
 
 
 def make_pipeline(settings: Settings, source_name: str) -> dlt.Pipeline:
@@ -146,11 +167,17 @@ def normalized_row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return data_row_counts(info.row_counts if info else {})
 
 
-def run_pipeline(name: str, pipeline: dlt.Pipeline, prepared: PreparedSource) -> LoadReport:
+def run_pipeline(
+    name: str, pipeline: dlt.Pipeline, prepared: PreparedSource, full_refresh: bool = False
+) -> LoadReport:
     started = time.perf_counter()
     before = known_columns(pipeline)
-    info: LoadInfo = pipeline.run(prepared.source)
+    # A full refresh drops the source's raw tables and incremental state first (as Dagster's);
+    # so does a source that is not the one raw was loaded from (prepared.refresh).
+    refresh = "drop_sources" if full_refresh else prepared.refresh
+    info: LoadInfo = pipeline.run(prepared.source, refresh=refresh)
     info.raise_on_failed_jobs()
+    prepared.after_load()
     rows_read = extracted_row_counts(pipeline)
     rows_loaded = normalized_row_counts(pipeline)
     selected = [r.table_name for r in prepared.source.selected_resources.values()]
@@ -188,27 +215,46 @@ def failure_reason(exc: BaseException, prepared: PreparedSource | None) -> str:
     while cause.__cause__ is not None:
         cause = cause.__cause__
     explained = prepared.explain(cause) if prepared else None
-    plain = str(cause) if isinstance(cause, VeloError) else f"{type(cause).__name__}: {cause}"
-    text = explained or plain
-    return text.strip().splitlines()[0]
+    return scrub(explained.strip().splitlines()[0]) if explained else one_line(cause)
 
 
-def ingest_one(settings: Settings, name: str, loaded_at: datetime) -> LoadReport:
+def ingest_one(
+    settings: Settings,
+    name: str,
+    loaded_at: datetime,
+    reconcile: bool = True,
+    full_refresh: bool = False,
+) -> LoadReport:
     prepared: PreparedSource | None = None
     try:
         pipeline = make_pipeline(settings, name)
         finish_pending(pipeline)
         with source_factory(name)(settings, loaded_at, pipeline) as prepared:
-            return run_pipeline(name, pipeline, prepared)
+            report = run_pipeline(name, pipeline, prepared, full_refresh)
+        if name == "operations" and reconcile:
+            from velo.ingest.reconcile import reconcile_raw
+
+            report.reconciled = reconcile_raw(settings, loaded_at).summary()
+        return report
     except VeloError as exc:  # raised before dlt ran: it names what failed already
-        raise VeloError(f"{name}: {exc}") from exc
+        raise VeloError(scrub(f"{name}: {exc}")) from None
     except Exception as exc:
         where = f" ({prepared.where})" if prepared else ""
-        raise VeloError(f"{name}{where}: {failure_reason(exc, prepared)}") from exc
+        raise VeloError(scrub(f"{name}{where}: {failure_reason(exc, prepared)}")) from None
 
 
-def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[LoadReport]:
-    """Run the named sources in order; raise one IngestError naming every source that failed."""
+def run_ingest(
+    settings: Settings,
+    sources: Sequence[str] = SOURCES,
+    *,
+    reconcile: bool = True,
+    full_refresh: bool = False,
+) -> list[LoadReport]:
+    """Run the named sources in order; raise one IngestError naming every source that failed.
+
+    The operations load ends with the reconciliation with the source (``reconcile``; off only
+    to measure the load alone). ``full_refresh`` reloads each source from scratch: FX from the
+    earliest hour ever loaded, sentiment from the live and the archived landing files."""
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise VeloError(f"unknown ingest source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
@@ -217,7 +263,7 @@ def run_ingest(settings: Settings, sources: Sequence[str] = SOURCES) -> list[Loa
     failures: list[str] = []
     for name in sources:
         try:
-            reports.append(ingest_one(settings, name, loaded_at))
+            reports.append(ingest_one(settings, name, loaded_at, reconcile, full_refresh))
         except VeloError as exc:
             failures.append(str(exc))
     if failures:
@@ -239,5 +285,7 @@ def print_load_reports(console: Console, reports: Sequence[LoadReport]) -> None:
         caption = f"rows loaded: {report.rows_loaded}"
         if report.quarantined:
             caption += f"; quarantined lines: {report.quarantined}"
+        if report.reconciled:
+            caption += f"\n{report.reconciled}"
         table.caption = caption
         console.print(table)

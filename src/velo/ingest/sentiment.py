@@ -7,11 +7,15 @@ bytes too, base64, when they are not UTF-8) while the good lines of the same fil
 Rows are merged on the article url, keeping the latest ``scored_at`` when a load holds an
 article twice (a re-scored history file next to the original), so a re-delivered file never
 duplicates an article. Timestamps with a UTC offset are converted to UTC.
+
+The files `velo lifecycle` archived (``archive/sentiment/**/*.jsonl.gz``) are read too: a full
+refresh, which forgets the cursor, reloads every article still kept, not only the recent ones.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import logging
 from collections.abc import Iterator
@@ -33,11 +37,14 @@ from velo.ingest.common import (
     with_loaded_at,
 )
 from velo.landing import landing_fs
+from velo.lifecycle import ARCHIVE_DIR
 from velo.settings import Settings
 
 SENTIMENT_DIR = "sentiment"
 QUARANTINE_DIR = "quarantine/sentiment"
-FILE_GLOB = "**/*.jsonl"
+# Listed from the landing root: live files and their gzipped archive copies.
+FILE_GLOB = "**/*.jsonl*"
+FILE_PREFIXES = (f"{SENTIMENT_DIR}/", f"{ARCHIVE_DIR}/{SENTIMENT_DIR}/")
 CURSOR = "modification_date"
 FILES_RESOURCE = "sentiment_files"
 LABELS = frozenset({"positive", "neutral", "negative"})
@@ -172,14 +179,29 @@ def decoded(line: bytes) -> str:
         raise BadLine(f"not valid UTF-8 (byte {exc.start + 1} of the line)") from None
 
 
+def file_bytes(source_file: str, content: bytes) -> bytes:
+    """A file's bytes; archived files (``.gz``) are decompressed first."""
+    if not source_file.endswith(".gz"):
+        return content
+    try:
+        return gzip.decompress(content)
+    except (OSError, EOFError) as exc:
+        raise BadLine(f"archived file is not readable gzip ({exc})") from None
+
+
 def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
     """A transformer: listed files -> parsed rows; bad lines go to quarantine and are counted."""
 
     def rows(files: list[FileItemDict]) -> Iterator[list[dict[str, Any]]]:
         for file in files:
-            source_file = f"{SENTIMENT_DIR}/{file['relative_path']}"
+            source_file = file["relative_path"]
+            try:
+                content = file_bytes(source_file, file.read_bytes())
+            except BadLine as exc:
+                quarantined.append(quarantine_line(settings, source_file, 0, str(exc), b""))
+                continue
             parsed = []
-            for line_no, line in enumerate(file.read_bytes().splitlines(), start=1):
+            for line_no, line in enumerate(content.splitlines(), start=1):
                 if not line.strip():
                     continue
                 try:
@@ -202,10 +224,11 @@ def file_rows(settings: Settings, quarantined: list[dict[str, Any]]) -> Any:
 def files_resource(settings: Settings) -> DltResource:
     fs, _ = landing_fs(settings)
     files = filesystem(
-        bucket_url=f"{settings.landing_url.rstrip('/')}/{SENTIMENT_DIR}",
+        bucket_url=settings.landing_url.rstrip("/"),
         credentials=fs,
         file_glob=FILE_GLOB,
     ).with_name(FILES_RESOURCE)
+    files.add_filter(lambda item: item["relative_path"].startswith(FILE_PREFIXES))
     files.apply_hints(incremental=dlt.sources.incremental(CURSOR))
     return files
 

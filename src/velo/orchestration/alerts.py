@@ -17,6 +17,7 @@ from dagster._utils.error import SerializableErrorInfo
 
 from velo.orchestration.loading import FRESHNESS_CHECK
 from velo.orchestration.schedules import FRESHNESS_JOB, FX_JOB
+from velo.secrets import scrub
 from velo.settings import Settings, mask_secret
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def user_message(error: SerializableErrorInfo | None) -> str:
         error = error.cause
     if error is None:
         return "unknown error"
-    line = (error.message or error.cls_name or "error").strip().splitlines()[0]
+    line = scrub((error.message or error.cls_name or "error").strip().splitlines()[0])
     name, _, rest = line.partition(": ")
     # "velo.errors.VeloError: fx (...): ..." -> the user's one line, without the class path.
     return rest if rest and error.cls_name and name.endswith(error.cls_name) else line
@@ -130,7 +131,7 @@ def post_slack(settings: Settings, text: str) -> bool:
     if not url:
         return False
     try:
-        response = httpx.post(url, json={"text": text}, timeout=POST_TIMEOUT_SECONDS)
+        response = httpx.post(url, json={"text": scrub(text)}, timeout=POST_TIMEOUT_SECONDS)
         response.raise_for_status()
     except httpx.HTTPError as exc:
         where = mask_secret("slack_webhook_url", url)
@@ -151,7 +152,8 @@ def send_alerts(settings: Settings, digest: RunDigest) -> list[str]:
     """Post a run's alert messages; return them (posted or not, for display)."""
     messages = messages_to_post(digest)
     for text in messages:
-        post_slack(settings, text)
+        if not post_slack(settings, text):
+            break  # no webhook, or it is down: one logged failure per run, not one per message
     return messages
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from velo import secrets
 from velo.orchestration import (
     alerts,
     fx_rates,
@@ -36,4 +37,5 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    secrets.install()  # the code server's log records pass the scrubbing point too
     return build_definitions(load_settings())

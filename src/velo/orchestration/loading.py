@@ -23,6 +23,7 @@ from velo.errors import VeloError
 from velo.ingest.runner import (
     extracted_row_counts,
     failure_reason,
+    finish_pending,
     make_pipeline,
     source_factory,
 )
@@ -32,6 +33,7 @@ from velo.orchestration.resources import (
     WAREHOUSE_POOL,
     is_full_refresh,
     retry_policy,
+    step_errors,
 )
 from velo.settings import Settings
 
@@ -92,18 +94,28 @@ def load_with_dagster_dlt(
     # `velo ingest`; otherwise dagster-dlt drops it and restores it from the destination on
     # every run, which costs seconds per source.
     pipeline.config.restore_from_destination = False
+    # dagster-dlt drops pending packages before it runs; a killed run's package already moved
+    # the incremental cursor, so dropping it would lose its rows: load it first, as `velo
+    # ingest` does.
+    finish_pending(pipeline)
     with source_factory(source_name)(settings, loaded_at, pipeline) as prepared:
         try:
-            # A full refresh drops the source's raw tables and incremental state first.
-            refresh = {"refresh": "drop_sources"} if is_full_refresh(context) else {}
+            # A full refresh drops the source's raw tables and incremental state first; so
+            # does a source that is not the one raw was loaded from (prepared.refresh).
+            refresh = "drop_sources" if is_full_refresh(context) else prepared.refresh
             run = dlt_resource.run(
-                context=context, dlt_source=prepared.source, dlt_pipeline=pipeline, **refresh
+                context=context,
+                dlt_source=prepared.source,
+                dlt_pipeline=pipeline,
+                **({"refresh": refresh} if refresh else {}),
             )
             results = list(run)
         except Exception as exc:
             reason = failure_reason(exc, prepared)
-            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from exc
+            raise VeloError(f"{source_name} ({prepared.where}): {reason}") from None
+        prepared.after_load()
         rows_read = extracted_row_counts(pipeline)
+        reconciled = reconcile_after_load(context, settings, source_name, loaded_at)
         for result in results:
             table = result.asset_key.path[-1]
             yield dg.MaterializeResult(
@@ -112,8 +124,23 @@ def load_with_dagster_dlt(
                     **(result.metadata or {}),
                     "rows_read": dg.MetadataValue.int(rows_read.get(table, 0)),
                     "quarantined": dg.MetadataValue.int(len(prepared.quarantined)),
+                    **reconciled,
                 },
             )
+
+
+def reconcile_after_load(
+    context: dg.AssetExecutionContext, settings: Settings, source_name: str, loaded_at: datetime
+) -> dict[str, str]:
+    """The operations load ends with the reconciliation with the source (deletes, un-bumped
+    changes); what it repaired goes to the log and the tables' metadata."""
+    if source_name != "operations":
+        return {}
+    from velo.ingest.reconcile import reconcile_raw
+
+    summary = reconcile_raw(settings, loaded_at).summary()
+    context.log.info(summary)
+    return {"reconciled": summary}
 
 
 def build_load_assets(
@@ -145,7 +172,8 @@ def build_load_assets(
     def load(
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[dg.MaterializeResult]:
-        yield from load_with_dagster_dlt(context, dlt, velo, source_name)
+        with step_errors(source_name):
+            yield from load_with_dagster_dlt(context, dlt, velo, source_name)
 
     return load
 
@@ -215,6 +243,9 @@ def build_freshness_check(source_name: str, freshness: Freshness) -> dg.AssetChe
         required_resource_keys={SETTINGS_KEY},
     )
     def fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        return evaluate_freshness(getattr(context.resources, SETTINGS_KEY), source_name, freshness)
+        with step_errors(f"freshness of {RAW}.{freshness.table}"):
+            return evaluate_freshness(
+                getattr(context.resources, SETTINGS_KEY), source_name, freshness
+            )
 
     return fresh

@@ -1,4 +1,5 @@
-"""Operations DB -> raw: one dlt asset per company table, loaded daily; freshness on orders."""
+"""Operations DB -> raw: one dlt asset per table of the source contract, loaded daily;
+freshness on orders."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ from datetime import timedelta
 
 import dagster as dg
 
+from velo.ingest.contract import DEFAULT_CURSOR, IDENTITY_TABLE, source_contract
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
 from velo.settings import Settings
-from velo.simulator import schema
 
 SOURCE = "operations"
 # Orders change every day; the warn threshold is the dbt source's (warn_after 26 h).
-FRESHNESS = Freshness("sales_order_header", "modified_date", timedelta(hours=26))
+FRESHNESS = Freshness(IDENTITY_TABLE, DEFAULT_CURSOR, timedelta(hours=26))
 
 
 def definitions(settings: Settings) -> dg.Definitions:
+    tables = tuple(table.name for table in source_contract(settings))
     return dg.Definitions(
-        assets=[build_load_assets(settings, SOURCE, schema.COMPANY_TABLES)],
+        assets=[build_load_assets(settings, SOURCE, tables)],
         asset_checks=[build_freshness_check(SOURCE, FRESHNESS)],
     )

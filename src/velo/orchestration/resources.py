@@ -7,9 +7,11 @@ launched from the Dagster UI talks to a live API), then yields the settings with
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
+from velo.secrets import scrubbed_errors
 from velo.settings import Settings
 
 SETTINGS_KEY = "velo"
@@ -23,6 +25,14 @@ RETRY_DELAY_SECONDS = 2.0
 # dlt's HTTP client already retries each request; these are whole-step retries on top.
 API_MAX_RETRIES = 2
 DBT_MAX_RETRIES = 2
+
+
+@contextmanager
+def step_errors(what: str) -> Iterator[None]:
+    """A step's failure as one scrubbed line without its cause (the event log keeps failures);
+    a dagster Failure (failing data tests: not retried) stays as it is."""
+    with scrubbed_errors(what, passthrough=(dg.Failure,)):
+        yield
 
 
 def retry_policy(max_retries: int) -> dg.RetryPolicy:

@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import closing, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TextIO
@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.spinner import Spinner
 
+from velo import secrets
 from velo.clock import FIXED
 from velo.errors import VeloError
 from velo.orchestration.alerts import (
@@ -35,6 +36,7 @@ from velo.orchestration.alerts import (
 )
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.runtime import platform, resolve_clock
+from velo.secrets import ScrubbingWriter
 from velo.settings import Settings
 
 # Dagster's own console log is replaced by the progress display; its errors go to the run log.
@@ -63,9 +65,12 @@ class RunOutcome:
 
 
 def company_exists(settings: Settings) -> bool:
+    """A simulated company, or any database holding the contract's orders (a real AdventureWorks):
+    `velo run` must never create a simulated company over it."""
+    from velo.ingest.operations import holds_orders
     from velo.simulator.clock import read_sim_clock
 
-    return read_sim_clock(settings.ops_db_url) is not None
+    return read_sim_clock(settings.ops_db_url) is not None or holds_orders(settings)
 
 
 def day_clock(settings: Settings, start: Settings, day: int) -> Settings:
@@ -258,8 +263,11 @@ def run_platform(
     log_path = settings.state_dir / "logs" / "velo-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]Velo platform run[/bold] (data in {settings.data_dir})")
+    secrets.install()
     with (
-        log_path.open("w") as log,
+        log_path.open("w") as log_file,
+        # Everything the libraries print passes the scrubbing point on its way to the log.
+        closing(ScrubbingWriter(log_file)) as log,
         redirect_stdout(log),
         redirect_stderr(log),
         quiet_library_logs(log),

@@ -11,6 +11,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 
 from velo.orchestration import fx_rates, operations, sentiment
 from velo.orchestration.loading import FRESHNESS_CHECK, raw_key
+from velo.orchestration.resources import step_errors
 from velo.settings import Settings
 
 WAREHOUSE_GROUP = "warehouse"
@@ -26,7 +27,8 @@ FRESHNESS_SOURCES = (operations, fx_rates, sentiment)
 def simulate_day(context: dg.OpExecutionContext, velo: dg.ResourceParam[Settings]) -> None:
     from velo.simulator.company import tick
 
-    context.log.info(f"simulated: {tick(velo, days=1)}")
+    with step_errors("simulate one day"):
+        context.log.info(f"simulated: {tick(velo, days=1)}")
 
 
 @dg.job(name="demo_tick", description="Demo mode: the simulated business moves on one day.")

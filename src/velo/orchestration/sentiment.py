@@ -5,13 +5,15 @@ its own: it calls the news API, so it is retried with backoff; the dlt asset tha
 JSONL files from the landing zone depends on it.
 """
 
-from datetime import timedelta
+from contextlib import suppress
+from datetime import datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
+from velo import clock
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
-from velo.orchestration.resources import API_MAX_RETRIES, retry_policy
+from velo.orchestration.resources import API_MAX_RETRIES, retry_policy, step_errors
 from velo.settings import Settings
 
 SOURCE = "sentiment"
@@ -22,6 +24,31 @@ FRESHNESS = Freshness(TABLE, "time_published", timedelta(hours=36))
 # Before the first sentiment load the function scores this many days, so the dashboard's
 # 30-day sentiment line has a history from the first run on.
 BACKFILL_DAYS = 30
+DAY_HOURS = 24
+LANDING_FILE_NAME = "sentiment_%Y%m%dT%H%M%SZ.jsonl"  # velo.functions.sentiment names them so
+
+
+def last_scored_at(settings: Settings) -> datetime | None:
+    """The run time of the newest landing file (its name holds it), None before the first."""
+    from velo.landing import landing_fs
+
+    fs, root = landing_fs(settings)
+    names = [path.rsplit("/", 1)[-1] for path in fs.glob(f"{root}/sentiment/dt=*/*.jsonl")]
+    times = []
+    for name in names:
+        with suppress(ValueError):
+            times.append(datetime.strptime(name, LANDING_FILE_NAME))
+    return max(times, default=None)
+
+
+def window_hours(settings: Settings) -> float:
+    """Score from the last run on (a day missed while the news API was down is not lost):
+    at least a day, at most (and before the first run) BACKFILL_DAYS."""
+    last = last_scored_at(settings)
+    if last is None:
+        return BACKFILL_DAYS * 24
+    hours = (clock.now(settings) - last).total_seconds() / 3600
+    return min(max(hours, DAY_HOURS), BACKFILL_DAYS * 24)
 
 
 def build_function_asset() -> dg.AssetsDefinition:
@@ -30,19 +57,17 @@ def build_function_asset() -> dg.AssetsDefinition:
         group_name=SOURCE,
         kinds={"python"},
         description=(
-            "The sentiment function: scores the last day's news (the last 30 days before the "
-            "first load) into landing/sentiment/."
+            "The sentiment function: scores the news since its last run (at least a day; the "
+            "last 30 days before the first) into landing/sentiment/."
         ),
         retry_policy=retry_policy(API_MAX_RETRIES),
     )
     def sentiment_function(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.functions.sentiment import run
-        from velo.ingest.sentiment import loaded_until
 
-        event: dict[str, Any] = {"source": "velo.orchestration"}
-        if loaded_until(velo) is None:
-            event["window_hours"] = BACKFILL_DAYS * 24
-        result: dict[str, Any] = run(event, velo) or {}
+        with step_errors("sentiment function"):
+            event = {"source": "velo.orchestration", "window_hours": window_hours(velo)}
+            result: dict[str, Any] = run(event, velo) or {}
         return dg.MaterializeResult(
             metadata={k: v for k, v in result.items() if isinstance(v, int | float | str)}
         )

@@ -2,7 +2,10 @@
 
 It runs in the warehouse pool: it reads the warehouse file, which must not be mid-write. A failed
 build or a failing data test fails its upstream step, so this asset does not run and the serving
-file that readers (dashboard, answers) use stays as it was.
+file that readers (dashboard, answers) use stays as it was; materialised alone (from the UI),
+publish itself refuses when the last dbt build failed a test. After each publish, the check
+``reconciles_with_source`` recomputes the headline figures from the operations DB (`velo
+reconcile`); a difference fails it, and failed checks are alerted.
 """
 
 from dataclasses import asdict, is_dataclass
@@ -10,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from velo.orchestration.resources import WAREHOUSE_POOL
+from velo.orchestration.resources import WAREHOUSE_POOL, step_errors
 from velo.orchestration.warehouse import mart_keys, velo_location
 from velo.settings import Settings
 
@@ -42,14 +45,49 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
     def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.serving.publish import publish
 
-        metadata = report_metadata(publish(velo))
+        with step_errors("publish"):
+            report = publish(velo)
         return dg.MaterializeResult(
-            metadata={**metadata, "dashboard": dg.MetadataValue.url(velo.dashboard_url)}
+            metadata={
+                **report_metadata(report),
+                "dashboard": dg.MetadataValue.url(velo.dashboard_url),
+            }
         )
 
     return serving_db
 
 
+@dg.asset_check(
+    asset=KEY,
+    name="reconciles_with_source",
+    description="The headline figures served equal those computed from the operations DB.",
+    blocking=False,
+)
+def reconciles_with_source(velo: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+    from velo.serving.reconcile import reconcile
+
+    as_of, compared, found = reconcile(velo)
+    return dg.AssetCheckResult(
+        passed=not found,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            f"{len(found)} of {compared} figures differ as of {as_of}"
+            if found
+            else f"{compared} figures equal the operations DB's as of {as_of}"
+        ),
+        metadata={
+            "as_of": as_of.isoformat(),
+            "figures": compared,
+            "differences": "; ".join(
+                f"{d.figure} {d.key}: {d.source:.2f} vs {d.served:.2f}" for d in found[:10]
+            ),
+        },
+    )
+
+
 def definitions(settings: Settings) -> dg.Definitions:
     deps = mart_keys(velo_location(settings))
-    return dg.Definitions(assets=[build_serving_asset(deps, settings.dashboard_url)])
+    return dg.Definitions(
+        assets=[build_serving_asset(deps, settings.dashboard_url)],
+        asset_checks=[reconciles_with_source],
+    )

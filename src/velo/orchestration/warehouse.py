@@ -33,6 +33,7 @@ from velo.orchestration.resources import (
     WAREHOUSE_POOL,
     is_full_refresh,
     retry_policy,
+    step_errors,
 )
 from velo.settings import Settings
 from velo.warehouse.runner import environment
@@ -51,7 +52,7 @@ class VeloDbtTranslator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
-            # The table the source reads, e.g. raw/sales_order_header: the dlt asset's key.
+            # The table the source reads, e.g. raw/salesorderheader: the dlt asset's key.
             return spec.replace_attributes(key=[props["schema"], props["identifier"]])
         return spec.replace_attributes(group_name=GROUP)
 
@@ -193,7 +194,8 @@ def build_dbt_assets(
     def dbt_build(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[Any]:
-        yield from run_dbt_build(context, dbt, location.target_dir, invocation(velo))
+        with step_errors("dbt build"):
+            yield from run_dbt_build(context, dbt, location.target_dir, invocation(velo))
 
     return dbt_build
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,9 @@ from typing import Any
 import duckdb
 
 from velo.clock import CLOCK_LABELS, now, wall_now
+from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
+from velo.serving.warehouse_read import WarehouseReader, columns, open_reader, relations
 from velo.settings import Settings
 
 MARTS_SCHEMA = "marts"
@@ -39,6 +40,8 @@ OPTIONAL_MARTS = (
     "dim_date",
     "metricflow_time_spine",
 )
+# run_results.json statuses that block publishing: a node that errored, a test that failed.
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Source -> (raw tables, hours after which it counts as stale). Same thresholds as dbt's freshness.
 SOURCES: dict[str, tuple[tuple[str, ...] | None, float]] = {
     "operations": (None, 26.0),  # None: every raw table except the two below
@@ -63,115 +66,110 @@ class PublishReport:
         }
 
 
-def publish(settings: Settings, marts: Sequence[str] | None = None) -> PublishReport:
-    """Copy ``marts`` (default: required + present optional ones) and the data-health tables."""
-    warehouse = Path(settings.warehouse_path)
-    if not warehouse.exists():
-        raise VeloError(
-            f"no warehouse at {warehouse}: run `velo ingest` and `velo transform` first"
-        )
+def publish(
+    settings: Settings, marts: Sequence[str] | None = None, *, require_passed_build: bool = True
+) -> PublishReport:
+    """Copy ``marts`` (default: required + present optional ones) and the data-health tables.
+
+    Only after a dbt build whose every error-severity test passed (``require_passed_build``;
+    off only for warehouses dbt did not build, such as the sample): every way of publishing
+    (`velo publish`, `velo run`, a Dagster job, materialising serving_db alone) comes here.
+    """
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    remove_stale_temp_files(target)
+    temp = temp_path(target, os.getpid())
     temp.unlink(missing_ok=True)
     published_at = now(settings)
     try:
-        tables = build_serving_file(settings, warehouse, temp, marts, published_at)
+        with open_reader(settings, temp) as reader:
+            if require_passed_build:
+                check_build_passed(settings)
+            tables = build_serving_file(settings, reader, marts, published_at)
         os.replace(temp, target)
     finally:
-        with suppress(FileNotFoundError):
-            temp.unlink()
+        for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # DuckDB's WAL of it too
+            leftover.unlink(missing_ok=True)
     return PublishReport(target, published_at, settings.clock_kind, tables)
+
+
+def temp_path(target: Path, pid: int) -> Path:
+    """Where the publish of process ``pid`` builds the new file before swapping it in."""
+    return target.with_name(f".{target.name}.{pid}.tmp")
+
+
+def remove_stale_temp_files(target: Path) -> None:
+    """Remove what a killed publish left (its temp file and DuckDB's WAL of it); a temp file of
+    a process still alive is a publish in progress and stays."""
+    for path in target.parent.glob(f".{target.name}.*.tmp*"):
+        pid = path.name.removeprefix(f".{target.name}.").split(".")[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def build_serving_file(
     settings: Settings,
-    warehouse: Path,
-    temp: Path,
+    reader: WarehouseReader,
     marts: Sequence[str] | None,
     published_at: datetime,
 ) -> dict[str, int]:
-    # Open the warehouse itself and attach the new file to it: in the process that just ran dbt
-    # (Dagster runs in-process), DuckDB allows no second, read-only handle on the same file.
-    con = open_warehouse(warehouse)
-    try:
-        wh = con.execute("SELECT current_database()").fetchone()[0]
-        con.execute(f"ATTACH '{sql_path(temp)}' AS serving")
-        con.execute("USE serving")
-        available = relations(con, wh, MARTS_SCHEMA)
-        wanted = list(marts) if marts is not None else [*REQUIRED_MARTS, *OPTIONAL_MARTS]
-        missing = [name for name in REQUIRED_MARTS if name in wanted and name not in available]
-        if marts is not None:
-            missing += [name for name in marts if name not in available and name not in missing]
-        if missing:
-            raise VeloError(
-                f"warehouse {warehouse} lacks marts.{', marts.'.join(missing)}: "
-                "run `velo transform` first"
-            )
-        con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
-        tables = {}
-        for name in (n for n in wanted if n in available):
-            con.execute(
-                f'CREATE TABLE {MARTS_SCHEMA}.{name} AS SELECT * FROM "{wh}".{MARTS_SCHEMA}.{name}'
-            )
-            tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
-        from velo.serving.health import write_health  # health builds on this module
-
-        checked_at = wall_now()
-        write_data_health(con, wh, checked_at)
-        write_health(con, settings, checked_at, published_at)
-        write_dbt_build(con, settings)
-        write_sentiment_model(con)
-        write_publish_log(con, published_at, settings.clock_kind, tables)
-        tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
-        con.execute(f'USE "{wh}"')
-        con.execute("DETACH serving")  # flushes and closes the new file before the rename
-        return tables
-    finally:
-        con.close()
-
-
-def open_warehouse(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(warehouse))
-    except duckdb.Error as exc:
+    available = relations(reader, MARTS_SCHEMA)
+    wanted = list(marts) if marts is not None else [*REQUIRED_MARTS, *OPTIONAL_MARTS]
+    missing = [name for name in REQUIRED_MARTS if name in wanted and name not in available]
+    if marts is not None:
+        missing += [name for name in marts if name not in available and name not in missing]
+    if missing:
         raise VeloError(
-            f"warehouse {warehouse} cannot be opened for publishing ({exc}); "
-            "retry when the running build has finished"
-        ) from None
+            f"warehouse {reader.where} lacks marts.{', marts.'.join(missing)}: "
+            "run `velo transform` first"
+        )
+    con = reader.serving
+    con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
+    tables = {}
+    for name in (n for n in wanted if n in available):
+        reader.copy(MARTS_SCHEMA, name)
+        tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
+    from velo.serving.health import write_health  # health builds on this module
 
-
-def sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
-def relations(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> set[str]:
-    rows = con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? "
-        "AND table_schema = ?",
-        [catalog, schema],
-    ).fetchall()
-    return {name for (name,) in rows}
+    checked_at = wall_now()
+    write_data_health(reader, checked_at)
+    write_health(con, settings, checked_at, published_at)
+    write_dbt_build(con, settings)
+    write_sentiment_model(con)
+    write_publish_log(con, published_at, settings.clock_kind, tables)
+    tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
+    return tables
 
 
 def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def write_data_health(con: duckdb.DuckDBPyConnection, wh: str, checked_at: datetime) -> None:
+def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
     """Per source: last load time, rows of the last load, total rows, freshness status.
 
     ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
     against the wall clock too, even when the business runs on a simulated clock."""
-    raw_tables = relations(con, wh, "raw")
+    raw_tables = relations(reader, "raw")
     dedicated = {t for tables, _ in SOURCES.values() if tables for t in tables}
     rows = []
     for source, (tables, warn_hours) in SOURCES.items():
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )
-        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(con, wh, n)]
-        rows.append(source_health(con, wh, source, names, warn_hours, checked_at))
+        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(reader, n)]
+        rows.append(source_health(reader, source, names, warn_hours, checked_at))
+    con = reader.serving
     con.execute(
         f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
         "last_loaded_at TIMESTAMP, rows_last_load BIGINT, total_rows BIGINT, "
@@ -180,18 +178,12 @@ def write_data_health(con: duckdb.DuckDBPyConnection, wh: str, checked_at: datet
     con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-def has_loaded_at(con: duckdb.DuckDBPyConnection, wh: str, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = ? "
-        "AND table_schema = 'raw' AND table_name = ? AND column_name = '_loaded_at'",
-        [wh, table],
-    ).fetchone()[0]
-    return bool(found)
+def has_loaded_at(reader: WarehouseReader, table: str) -> bool:
+    return "_loaded_at" in columns(reader, "raw", table)
 
 
 def source_health(
-    con: duckdb.DuckDBPyConnection,
-    wh: str,
+    reader: WarehouseReader,
     source: str,
     tables: list[str],
     warn_hours: float,
@@ -199,11 +191,18 @@ def source_health(
 ) -> tuple[Any, ...]:
     if not tables:
         return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
-    union = " UNION ALL ".join(f'SELECT _loaded_at FROM "{wh}".raw.{t}' for t in tables)
-    last, total = con.execute(f"SELECT max(_loaded_at), count(*) FROM ({union})").fetchone()
+    union = " UNION ALL ".join(
+        f"SELECT _loaded_at FROM {reader.table_ref('raw', t)}" for t in tables
+    )
+    # One statement every warehouse accepts: newest load, all rows, rows of the newest load.
+    ((last, total, last_rows),) = reader.rows(
+        f"WITH loads AS ({union}), newest AS (SELECT max(_loaded_at) AS loaded_at FROM loads) "
+        "SELECT newest.loaded_at, (SELECT count(*) FROM loads) AS total_rows, "
+        "(SELECT count(*) FROM loads WHERE loads._loaded_at = newest.loaded_at) AS last_rows "
+        "FROM newest"
+    )
     if last is None:
         return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
-    last_rows = con.execute(f"SELECT count(*) FROM ({union}) WHERE _loaded_at = ?", [last])
     if last.tzinfo is not None:  # dlt stores timestamptz; the platform speaks naive UTC
         last = last.astimezone(UTC).replace(tzinfo=None)
     age = (checked_at - last).total_seconds() / 3600
@@ -212,12 +211,39 @@ def source_health(
         source,
         len(tables),
         last,
-        int(last_rows.fetchone()[0]),
+        int(last_rows),
         int(total),
         warn_hours,
         round(age, 2),
         status,
     )
+
+
+def check_build_passed(settings: Settings) -> None:
+    """VeloError unless the last dbt build (its run_results.json) has no error and no failed
+    error-severity test (warn-severity tests report ``warn``, which passes)."""
+    path = dbt_run_results_path(settings)
+    if path is None:
+        raise VeloError(
+            "no dbt build recorded: run `velo transform` before publishing "
+            "(the serving DB was left as it was)"
+        )
+    try:
+        results = json.loads(path.read_text()).get("results", [])
+    except (OSError, ValueError):
+        raise VeloError(f"the last dbt build's results ({path}) cannot be read") from None
+    failed = [node_name(item) for item in results if item.get("status") in FAILED_STATUSES]
+    if failed:
+        raise VeloError(
+            f"the last dbt build failed {len(failed)} node(s)/test(s) ({', '.join(failed[:5])}): "
+            "the serving DB was left as it was — fix the data or model, then `velo transform`"
+        )
+
+
+def node_name(result: dict[str, Any]) -> str:
+    """A run result's node name: unique_id is <type>.<package>.<name>[.<hash>]."""
+    parts = str(result.get("unique_id", "?")).split(".")
+    return parts[2] if len(parts) > 2 else parts[-1]
 
 
 def dbt_run_results_path(settings: Settings) -> Path | None:
@@ -325,7 +351,7 @@ def open_serving(settings: Settings) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise VeloError(f"no serving database at {path}: run `make run` first")
     try:
-        return duckdb.connect(str(path), read_only=True)
+        return connect_duckdb(settings, path, read_only=True)
     except duckdb.Error as exc:
         raise VeloError(
             f"serving database {path} cannot be opened ({exc}): run `make run` again"

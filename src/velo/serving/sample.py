@@ -255,13 +255,14 @@ def write_raw(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
     earlier = loaded_at - timedelta(days=1)
     con.execute(
         f"""
-        CREATE TABLE raw.sales_order_header AS
-        SELECT DISTINCT sales_order_id,
+        CREATE TABLE raw.salesorderheader AS
+        SELECT DISTINCT sales_order_id AS salesorderid,
                CASE WHEN sales_order_id % 10 = 0 THEN TIMESTAMP '{loaded_at}'
                     ELSE TIMESTAMP '{earlier}' END AS _loaded_at
         FROM marts.obt_sales;
         CREATE TABLE raw.product AS
-        SELECT DISTINCT product_id, TIMESTAMP '{loaded_at}' AS _loaded_at FROM marts.obt_sales;
+        SELECT DISTINCT product_id AS productid, TIMESTAMP '{loaded_at}' AS _loaded_at
+        FROM marts.obt_sales;
         CREATE TABLE raw.fx_rates AS
         SELECT epoch(rate_hour)::BIGINT AS rate_timestamp, rate_hour AS rate_at,
                base_currency AS base, quote_currency AS quote, rate,
@@ -319,4 +320,4 @@ def publish_sample(settings: Settings, as_of: date, scale: float = 0.05) -> Publ
     checked_at = wall_now()
     published_at = settings.clock or datetime.combine(as_of, datetime.min.time())
     save_history(settings, sample_history(checked_at, published_at), checked_at)
-    return publish(settings)
+    return publish(settings, require_passed_build=False)  # no dbt build: a sample

@@ -42,10 +42,18 @@ def dimension_filter(param: str, dimension: str) -> str:
 
 
 def parse_semantic_manifest(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Any]:
-    """Run `dbt parse` on a copy of the project (no connection needed); the semantic manifest."""
+    """Run `dbt parse` on a copy of the project (no connection needed); the semantic manifest.
+
+    The profile reads the DuckDB settings from DBT_VELO_DUCKDB_* variables even to parse: they
+    are set from the platform settings, as for a build.
+    """
     from dbt.cli.main import dbtRunner
 
-    with tempfile.TemporaryDirectory() as tmp:
+    from velo.settings import load_settings
+    from velo.warehouse.runner import duckdb_profile_env, environment
+
+    profile_env = duckdb_profile_env(load_settings())
+    with tempfile.TemporaryDirectory() as tmp, environment(profile_env):
         work = Path(tmp) / "project"
         shutil.copytree(
             project_dir, work, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")

@@ -1,20 +1,20 @@
 """Load Microsoft's AdventureWorks 2014 OLTP exports into the operations database.
 
-`velo sim load-adventureworks` turns the real sample company into the database the simulator
-would have produced (:mod:`velo.simulator.schema`), so the whole platform runs on it unchanged.
+`velo sim load-adventureworks` loads the real sample company into the native AdventureWorks
+tables the platform reads (:mod:`velo.simulator.schema`: the layout AdventureWorks-for-Postgres
+creates), so the whole platform runs on it unchanged.
 
-``SOURCES`` holds Microsoft's table definitions (column order, for header-less exports) and
-``MAPPING`` is the one place AdventureWorks names meet the platform's: target table -> source
-table, target column -> (source column, conversion). The readers (:mod:`velo.simulator.aw_readers`)
-handle the files' quirks. Decisions the mapping encodes:
+``SOURCES`` holds Microsoft's table definitions (column order, for header-less exports).
+``MAPPING`` fills every native column from the export's column of the same name (the native names
+are Microsoft's, lower case), converted to the column's type. The readers
+(:mod:`velo.simulator.aw_readers`) handle the files' quirks. Decisions:
 
-- ``state_province_code`` drops the trailing blank of AdventureWorks' ``nchar(3)``;
-- datetimes keep whole seconds; an explicit zone (SalesOrderDetail's ``...Z``) is converted to
-  naive UTC, which is the file's instant (its 5 h shift against the other tables is kept as is);
+- values are kept as Microsoft wrote them (``StateProvinceCode``'s ``nchar(3)`` padding
+  included: dbt staging trims it, as it must for a real AdventureWorks database);
+- datetimes keep whole seconds; SalesOrderDetail's ``...Z`` values are US Central local time
+  written as UTC and are converted back (see ``QUIRKS``);
 - ``dd-mm-yyyy`` dates (WorkOrder) are read day first;
-- an empty field is NULL; a NULL in a NOT NULL column is an error naming the file and line;
-- ``person.email_address`` comes from an EmailAddress export when there is one, else NULL;
-- every other target column has a source column, so no defaults are invented.
+- an empty field is NULL; a NULL in a NOT NULL column is an error naming the file and line.
 
 Every file is read and converted before the database is touched; the load itself is one
 transaction (PostgreSQL) or a database built beside the target and swapped in (SQLite), so a
@@ -27,9 +27,10 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,10 +42,10 @@ from velo.simulator import schema
 from velo.simulator.aw_readers import RawTable, find_table_file, read_table
 from velo.simulator.bulk import load_tables, rebuilt_database
 from velo.simulator.clock import SIM_CLOCK_KEY
-from velo.simulator.company import SOURCE_KEY, row_counts, write_state
+from velo.simulator.company import SOURCE_KEY, creation_marker, row_counts, write_state
 
-DATASET_DIR = Path("shared") / "datasets" / "adventureworks-2014"
 DATASET_NAME = "adventureworks-2014"
+DATASET_DIR = Path(__file__).resolve().parent / "datasets" / DATASET_NAME
 
 
 # --- Microsoft's table definitions ---------------------------------------------------------------
@@ -98,9 +99,6 @@ SOURCES = {
             "Person",
             "BusinessEntityID PersonType NameStyle Title FirstName MiddleName LastName Suffix "
             "EmailPromotion AdditionalContactInfo Demographics rowguid ModifiedDate",
-        ),
-        _source(
-            "EmailAddress", "BusinessEntityID EmailAddressID EmailAddress rowguid ModifiedDate"
         ),
         _source("Store", "BusinessEntityID Name SalesPersonID Demographics rowguid ModifiedDate"),
         _source(
@@ -158,6 +156,23 @@ def _to_datetime(raw: str) -> datetime:
     return moment
 
 
+# Microsoft's local time, which a UTC-suffixed export shifted by its UTC offset.
+US_CENTRAL = ZoneInfo("America/Chicago")
+
+
+def _central_as_utc_to_local(raw: str) -> datetime:
+    """A US Central local time written as UTC (``...Z``) back to Microsoft's local value.
+
+    SalesOrderDetail's copy writes Microsoft's local midnight as UTC: +5 h in daylight-saving
+    months, +6 h November to March. Converted with the US daylight-saving rules it is the local
+    midnight again, equal to the order's OrderDate (as in Microsoft's database).
+    """
+    moment = _to_datetime(raw)
+    if not raw.rstrip().endswith("Z"):
+        return moment
+    return moment.replace(tzinfo=UTC).astimezone(US_CENTRAL).replace(tzinfo=None)
+
+
 def _to_money(raw: str) -> float:
     value = float(raw)
     if not math.isfinite(value):
@@ -183,219 +198,59 @@ class Conversion:
 
 INT = Conversion("integer", pa.int64(), int)
 TEXT = Conversion("text", pa.string(), str)
-CODE = Conversion("code", pa.string(), str.strip)  # nchar(n) columns: padding is not data
 MONEY = Conversion("amount", pa.float64(), _to_money)
 DATETIME = Conversion("date/time", pa.timestamp("s"), _to_datetime)
 FLAG = Conversion("flag", pa.bool_(), _to_flag)
+CENTRAL_DATETIME = Conversion("date/time", pa.timestamp("s"), _central_as_utc_to_local)
 
 
-@dataclass(frozen=True)
-class Lookup:
-    """A text column from another, optional export, joined on the main source's key column."""
-
-    source: str
-    key: str
-    value: str
+# --- the mapping: every native column from the source column of the same name ------------------
 
 
 @dataclass(frozen=True)
 class TableMapping:
+    """A native table filled from the Microsoft export of the same name."""
+
     source: str
-    columns: dict[str, tuple[str, Conversion] | Lookup]
+    columns: dict[str, tuple[str, Conversion]]
 
 
-# --- the mapping: target table -> source table; target column -> (source column, conversion) ---
+def _conversion(column: sa.Column) -> Conversion:
+    """How an export's text becomes a value of the native column's type."""
+    if isinstance(column.type, sa.Boolean):
+        return FLAG
+    if isinstance(column.type, sa.Integer):
+        return INT
+    if isinstance(column.type, sa.Numeric):
+        return MONEY
+    if isinstance(column.type, sa.DateTime):
+        return DATETIME
+    return TEXT
+
+
+# Columns whose export differs from Microsoft's values (see the dataset's README).
+QUIRKS: dict[tuple[str, str], Conversion] = {
+    ("salesorderdetail", "modifieddate"): CENTRAL_DATETIME,
+}
+
+
+def _mapping(table: sa.Table) -> TableMapping:
+    source = next(name for name in SOURCES if name.lower() == table.name)
+    by_lower = {column.lower(): column for column in SOURCES[source].columns}
+    return TableMapping(
+        source,
+        {
+            column.name: (
+                by_lower[column.name],
+                QUIRKS.get((table.name, column.name)) or _conversion(column),
+            )
+            for column in table.columns
+        },
+    )
+
 
 MAPPING: dict[str, TableMapping] = {
-    "country_region": TableMapping(
-        "CountryRegion",
-        {
-            "country_region_code": ("CountryRegionCode", CODE),
-            "name": ("Name", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "state_province": TableMapping(
-        "StateProvince",
-        {
-            "state_province_id": ("StateProvinceID", INT),
-            "state_province_code": ("StateProvinceCode", CODE),
-            "country_region_code": ("CountryRegionCode", CODE),
-            "name": ("Name", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "address": TableMapping(
-        "Address",
-        {
-            "address_id": ("AddressID", INT),
-            "address_line1": ("AddressLine1", TEXT),
-            "address_line2": ("AddressLine2", TEXT),
-            "city": ("City", TEXT),
-            "state_province_id": ("StateProvinceID", INT),
-            "postal_code": ("PostalCode", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "product_category": TableMapping(
-        "ProductCategory",
-        {
-            "product_category_id": ("ProductCategoryID", INT),
-            "name": ("Name", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "product_subcategory": TableMapping(
-        "ProductSubcategory",
-        {
-            "product_subcategory_id": ("ProductSubcategoryID", INT),
-            "product_category_id": ("ProductCategoryID", INT),
-            "name": ("Name", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "product": TableMapping(
-        "Product",
-        {
-            "product_id": ("ProductID", INT),
-            "name": ("Name", TEXT),
-            "product_number": ("ProductNumber", TEXT),
-            "color": ("Color", TEXT),
-            "size": ("Size", TEXT),
-            "product_subcategory_id": ("ProductSubcategoryID", INT),
-            "standard_cost": ("StandardCost", MONEY),
-            "list_price": ("ListPrice", MONEY),
-            "sell_start_date": ("SellStartDate", DATETIME),
-            "sell_end_date": ("SellEndDate", DATETIME),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "product_list_price_history": TableMapping(
-        "ProductListPriceHistory",
-        {
-            "product_id": ("ProductID", INT),
-            "start_date": ("StartDate", DATETIME),
-            "end_date": ("EndDate", DATETIME),
-            "list_price": ("ListPrice", MONEY),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "product_cost_history": TableMapping(
-        "ProductCostHistory",
-        {
-            "product_id": ("ProductID", INT),
-            "start_date": ("StartDate", DATETIME),
-            "end_date": ("EndDate", DATETIME),
-            "standard_cost": ("StandardCost", MONEY),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "person": TableMapping(
-        "Person",
-        {
-            "business_entity_id": ("BusinessEntityID", INT),
-            "person_type": ("PersonType", CODE),
-            "first_name": ("FirstName", TEXT),
-            "last_name": ("LastName", TEXT),
-            "email_address": Lookup("EmailAddress", key="BusinessEntityID", value="EmailAddress"),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "store": TableMapping(
-        "Store",
-        {
-            "business_entity_id": ("BusinessEntityID", INT),
-            "name": ("Name", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "customer": TableMapping(
-        "Customer",
-        {
-            "customer_id": ("CustomerID", INT),
-            "person_id": ("PersonID", INT),
-            "store_id": ("StoreID", INT),
-            "account_number": ("AccountNumber", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "credit_card": TableMapping(
-        "CreditCard",
-        {
-            "credit_card_id": ("CreditCardID", INT),
-            "card_type": ("CardType", TEXT),
-            "card_number": ("CardNumber", TEXT),
-            "exp_month": ("ExpMonth", INT),
-            "exp_year": ("ExpYear", INT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "sales_reason": TableMapping(
-        "SalesReason",
-        {
-            "sales_reason_id": ("SalesReasonID", INT),
-            "name": ("Name", TEXT),
-            "reason_type": ("ReasonType", TEXT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "sales_order_header": TableMapping(
-        "SalesOrderHeader",
-        {
-            "sales_order_id": ("SalesOrderID", INT),
-            "revision_number": ("RevisionNumber", INT),
-            "order_date": ("OrderDate", DATETIME),
-            "due_date": ("DueDate", DATETIME),
-            "ship_date": ("ShipDate", DATETIME),
-            "status": ("Status", INT),
-            "online_order_flag": ("OnlineOrderFlag", FLAG),
-            "sales_order_number": ("SalesOrderNumber", TEXT),
-            "customer_id": ("CustomerID", INT),
-            "bill_to_address_id": ("BillToAddressID", INT),
-            "ship_to_address_id": ("ShipToAddressID", INT),
-            "credit_card_id": ("CreditCardID", INT),
-            "sub_total": ("SubTotal", MONEY),
-            "tax_amt": ("TaxAmt", MONEY),
-            "freight": ("Freight", MONEY),
-            "total_due": ("TotalDue", MONEY),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "sales_order_detail": TableMapping(
-        "SalesOrderDetail",
-        {
-            "sales_order_detail_id": ("SalesOrderDetailID", INT),
-            "sales_order_id": ("SalesOrderID", INT),
-            "order_qty": ("OrderQty", INT),
-            "product_id": ("ProductID", INT),
-            "unit_price": ("UnitPrice", MONEY),
-            "unit_price_discount": ("UnitPriceDiscount", MONEY),
-            "line_total": ("LineTotal", MONEY),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "sales_order_header_sales_reason": TableMapping(
-        "SalesOrderHeaderSalesReason",
-        {
-            "sales_order_id": ("SalesOrderID", INT),
-            "sales_reason_id": ("SalesReasonID", INT),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
-    "work_order": TableMapping(
-        "WorkOrder",
-        {
-            "work_order_id": ("WorkOrderID", INT),
-            "product_id": ("ProductID", INT),
-            "order_qty": ("OrderQty", INT),
-            "stocked_qty": ("StockedQty", INT),
-            "scrapped_qty": ("ScrappedQty", INT),
-            "start_date": ("StartDate", DATETIME),
-            "end_date": ("EndDate", DATETIME),
-            "due_date": ("DueDate", DATETIME),
-            "modified_date": ("ModifiedDate", DATETIME),
-        },
-    ),
+    name: _mapping(schema.TABLES[name]) for name in schema.COMPANY_TABLES
 }
 
 
@@ -428,18 +283,11 @@ class _BadValue(Exception):
         self.index, self.column, self.raw, self.problem = index, column, raw, problem
 
 
-def default_source_dir(cwd: Path | None = None) -> Path:
-    """``shared/datasets/adventureworks-2014`` next to the repository (or the working directory)."""
-    cwd = cwd or Path.cwd()
-    repo = Path(__file__).resolve().parents[3]
-    candidates = [repo.parent / DATASET_DIR, cwd / DATASET_DIR, cwd.parent / DATASET_DIR]
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    raise UsageError(
-        f"no AdventureWorks 2014 files found (looked in {', '.join(map(str, candidates))}); "
-        "pass --from DIR"
-    )
+def default_source_dir() -> Path:
+    """The AdventureWorks 2014 dataset shipped with the package."""
+    if not DATASET_DIR.is_dir():
+        raise UsageError(f"no AdventureWorks 2014 files at {DATASET_DIR}; pass --from DIR")
+    return DATASET_DIR
 
 
 def _source_file(source_dir: Path, name: str) -> Path:
@@ -473,30 +321,11 @@ def _convert_column(
     return values
 
 
-def _lookup_values(source_dir: Path, raw: RawTable, lookup: Lookup) -> list[Any]:
-    """The lookup's values for each row, or all NULL when the optional export is absent."""
-    path = find_table_file(source_dir, lookup.source)
-    if path is None:
-        return [None] * len(raw.rows)
-    other = read_table(path, SOURCES[lookup.source].columns)
-    keys, values = other.column_index(lookup.key), other.column_index(lookup.value)
-    found: dict[str, str] = {}
-    for fields in other.rows:  # the first value per key, in file order
-        found.setdefault(fields[keys].strip(), fields[values])
-    own = raw.column_index(lookup.key)
-    return [found.get(fields[own].strip()) or None for fields in raw.rows]
-
-
 def _batch(source_dir: Path, raw: RawTable, target: sa.Table, mapping: TableMapping) -> dict:
     batch: dict[str, pa.Array] = {}
-    for name, spec in mapping.columns.items():
-        if isinstance(spec, Lookup):
-            values, arrow_type = _lookup_values(source_dir, raw, spec), TEXT.arrow_type
-        else:
-            column, conversion = spec
-            values = _convert_column(raw, column, conversion, target.c[name])
-            arrow_type = conversion.arrow_type
-        batch[name] = pa.array(values, type=arrow_type)
+    for name, (column, conversion) in mapping.columns.items():
+        values = _convert_column(raw, column, conversion, target.c[name])
+        batch[name] = pa.array(values, type=conversion.arrow_type)
     return batch
 
 
@@ -504,7 +333,7 @@ def _read_mapped(source_dir: Path, table: str, mapping: TableMapping) -> tuple[d
     source = SOURCES[mapping.source]
     path = _source_file(source_dir, source.name)
     raw = read_table(path, source.columns, allow_cut=source.truncated_copy)
-    target = schema.metadata.tables[table]
+    target = schema.TABLES[table]
     try:
         batch = _batch(source_dir, raw, target, mapping)
     except _BadValue as bad:
@@ -531,7 +360,7 @@ def extract(source_dir: Path) -> Extract:
 
 def _sim_state(extracted: Extract, seed: int) -> dict[str, str]:
     """The simulator's bookkeeping for this company: its clock is the end of the last order day."""
-    order_dates = extracted.batches["sales_order_header"]["order_date"]
+    order_dates = extracted.batches["salesorderheader"]["orderdate"]
     if len(order_dates) == 0:
         raise VeloError("the AdventureWorks exports hold no sales orders; nothing to run on")
     first, last = (v.as_py() for v in (pc.min(order_dates), pc.max(order_dates)))
@@ -549,7 +378,7 @@ def _replace_database(url: str, extracted: Extract, state: dict[str, str]) -> di
     """Replace the operations DB with the extract, all or nothing."""
     with rebuilt_database(url, schema.metadata) as conn:
         load_tables(conn, schema.metadata, extracted.batches.items())
-        write_state(conn, state)
+        write_state(conn, {**state, **creation_marker()})
         counts = row_counts(conn)
         for name, count in counts.items():
             read = extracted.reads[name]

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse
 
 from velo.clock import wall_now
@@ -51,6 +51,12 @@ RELEVANCE_SCORE_DEFINITION = "0 < x <= 1, with a higher score indicating higher 
 
 def key_matches(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def fx_key(app_id: str | None, authorization: str | None) -> str | None:
+    """The app id from the query, or (as Open Exchange Rates accepts) ``Authorization: Token``."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token if scheme.lower() == "token" and token else app_id
 
 
 # --- FX ---------------------------------------------------------------------------------------
@@ -88,8 +94,8 @@ def fx_router(settings: Settings, now: Clock) -> APIRouter:
     seed = settings.seed
 
     @router.get("/latest.json")
-    def latest(app_id: str | None = None) -> Any:
-        if not key_matches(app_id, settings.fx_api_key):
+    def latest(app_id: str | None = None, authorization: str | None = Header(None)) -> Any:
+        if not key_matches(fx_key(app_id, authorization), settings.fx_api_key):
             return fx_unauthorized()
         hour = fx.hour_index(now())
         if hour < 0:
@@ -97,8 +103,10 @@ def fx_router(settings: Settings, now: Clock) -> APIRouter:
         return fx_snapshot(seed, hour)
 
     @router.get("/historical/{day}.json")
-    def historical(day: str, app_id: str | None = None) -> Any:
-        if not key_matches(app_id, settings.fx_api_key):
+    def historical(
+        day: str, app_id: str | None = None, authorization: str | None = Header(None)
+    ) -> Any:
+        if not key_matches(fx_key(app_id, authorization), settings.fx_api_key):
             return fx_unauthorized()
         try:
             wanted = date.fromisoformat(day)
@@ -113,9 +121,12 @@ def fx_router(settings: Settings, now: Clock) -> APIRouter:
 
     @router.get("/hourly.json")
     def hourly(
-        app_id: str | None = None, since: str | None = None, limit: str | None = None
+        app_id: str | None = None,
+        since: str | None = None,
+        limit: str | None = None,
+        authorization: str | None = Header(None),
     ) -> Any:
-        if not key_matches(app_id, settings.fx_api_key):
+        if not key_matches(fx_key(app_id, authorization), settings.fx_api_key):
             return fx_unauthorized()
         until = now()
         default_since = fx.hour_timestamp(fx.hour_index(until - timedelta(HOURLY_DEFAULT_DAYS)))

@@ -29,6 +29,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
 from velo.errors import UsageError, VeloError
 from velo.settings import mask_secret
+from velo.simulator.schema import engine_options
 
 # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' and compares them as text,
 # so bulk-loaded values must have exactly that shape. Arrow's cast gives the part before the dot
@@ -80,7 +81,7 @@ def _sqlite_values(array: pa.ChunkedArray) -> list[Any]:
 def _insert_sqlite(conn: sa.Connection, table: sa.Table, data: pa.Table) -> None:
     names = ", ".join(f'"{name}"' for name in data.column_names)
     marks = ", ".join("?" for _ in data.column_names)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+    sql = f"INSERT INTO {sql_name(conn, table)} ({names}) VALUES ({marks})"
     cursor = conn.connection.driver_connection.cursor()
     try:
         for offset in range(0, data.num_rows, SQLITE_CHUNK_ROWS):
@@ -97,7 +98,9 @@ def _copy_postgres(conn: sa.Connection, table: sa.Table, data: pa.Table) -> None
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     cursor = conn.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy:
+        with cursor.copy(
+            f"COPY {sql_name(conn, table)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
             for offset in range(0, data.num_rows, CSV_CHUNK_ROWS):
                 buffer = io.BytesIO()
                 pa_csv.write_csv(data.slice(offset, CSV_CHUNK_ROWS), buffer, options)
@@ -106,9 +109,19 @@ def _copy_postgres(conn: sa.Connection, table: sa.Table, data: pa.Table) -> None
         cursor.close()
 
 
+def sql_name(conn: sa.Connection, table: sa.Table) -> str:
+    """The table's name in SQL text: schema-qualified unless the connection maps schemas away."""
+    translate = conn.get_execution_options().get("schema_translate_map") or {}
+    schema = translate.get(table.schema, table.schema)
+    return f'"{schema}"."{table.name}"' if schema else f'"{table.name}"'
+
+
 def create_bare_tables(conn: sa.Connection, metadata: sa.MetaData) -> None:
     """Create the tables without secondary indexes (and, on PostgreSQL, without foreign keys)."""
     defer_fks = conn.dialect.name == "postgresql"
+    if conn.dialect.name != "sqlite":
+        for schema in sorted({t.schema for t in metadata.tables.values() if t.schema}):
+            conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
     if conn.dialect.name == "sqlite":  # room to sort the indexes in memory
         conn.exec_driver_sql("PRAGMA cache_size=-262144")
     for table in metadata.sorted_tables:
@@ -124,7 +137,7 @@ def finish_tables(conn: sa.Connection, metadata: sa.MetaData) -> None:
             for fk in table.foreign_key_constraints:
                 conn.execute(AddConstraint(fk))
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text(f'ANALYZE "{table.name}"'))
+            conn.execute(sa.text(f"ANALYZE {sql_name(conn, table)}"))
 
 
 def load_tables(
@@ -132,8 +145,9 @@ def load_tables(
 ) -> None:
     """Fill a fresh schema from (table name, batch) pairs; indexes and foreign keys come last."""
     create_bare_tables(conn, metadata)
+    by_name = {table.name: table for table in metadata.tables.values()}
     for name, batch in batches:
-        insert_batch(conn, metadata.tables[name], batch)
+        insert_batch(conn, by_name[name], batch)
     finish_tables(conn, metadata)
 
 
@@ -158,9 +172,12 @@ def shown_url(url: str) -> str:
 
 
 def open_engine(url: str) -> sa.Engine:
-    """An engine on the URL, or a usage error (never showing the password) when it is unusable."""
+    """An engine on the URL, or a usage error (never showing the password) when it is unusable.
+
+    Its connections find the company's tables by their bare names too (SQLite: no schemas;
+    PostgreSQL: the schemas are on the search path)."""
     try:
-        return sa.create_engine(url)
+        return sa.create_engine(url, **engine_options(url))
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as exc:
         raise UsageError(
             f"ops_db_url {shown_url(url)!r} is not a usable database URL: {exc}"

@@ -19,6 +19,7 @@ in ``sim_state``; the next ids are the current maxima plus one.
 from __future__ import annotations
 
 import math
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 
 from velo.clock import wall_now
 from velo.errors import UsageError, VeloError
+from velo.ingest.contract import CREATION_MARKER_KEY
 from velo.settings import Settings
 from velo.simulator import catalog, schema
 from velo.simulator.bulk import (
@@ -160,27 +162,27 @@ def _reference_batches(modified: int) -> dict[str, Batch]:
 
     def stamped(rows: list[tuple], columns: tuple[str, ...]) -> Batch:
         batch: Batch = {name: [row[i] for row in rows] for i, name in enumerate(columns)}
-        batch["modified_date"] = datetimes(np.full(len(rows), modified))
+        batch["modifieddate"] = datetimes(np.full(len(rows), modified))
         return batch
 
     return {
-        "country_region": stamped(
-            [(code, name) for code, name, _ in catalog.COUNTRIES], ("country_region_code", "name")
+        "countryregion": stamped(
+            [(code, name) for code, name, _ in catalog.COUNTRIES], ("countryregioncode", "name")
         ),
-        "state_province": stamped(
+        "stateprovince": stamped(
             [
                 (i, code, country, name)
                 for i, (country, code, name, _, _) in enumerate(catalog.REGIONS, 1)
             ],
-            ("state_province_id", "state_province_code", "country_region_code", "name"),
+            ("stateprovinceid", "stateprovincecode", "countryregioncode", "name"),
         ),
-        "product_category": stamped(list(catalog.CATEGORIES), ("product_category_id", "name")),
-        "product_subcategory": stamped(
+        "productcategory": stamped(list(catalog.CATEGORIES), ("productcategoryid", "name")),
+        "productsubcategory": stamped(
             list(catalog.SUBCATEGORIES),
-            ("product_subcategory_id", "product_category_id", "name"),
+            ("productsubcategoryid", "productcategoryid", "name"),
         ),
-        "sales_reason": stamped(
-            [row[:3] for row in catalog.SALES_REASONS], ("sales_reason_id", "name", "reason_type")
+        "salesreason": stamped(
+            [row[:3] for row in catalog.SALES_REASONS], ("salesreasonid", "name", "reasontype")
         ),
     }
 
@@ -281,41 +283,39 @@ def _customers(
     no_apartment = rng.random(n) >= 0.1
     return {
         "person": {
-            "business_entity_id": ids,
-            "person_type": np.where(store, "SC", "IN"),
-            "first_name": first,
-            "last_name": last,
-            "email_address": _join(pc.utf8_lower(pa.array(first)), _text(ids), "@example.com"),
-            "modified_date": modified,
+            "businessentityid": ids,
+            "persontype": np.where(store, "SC", "IN"),
+            "firstname": first,
+            "lastname": last,
+            "modifieddate": modified,
         },
         "store": {
-            "business_entity_id": store_ids,
+            "businessentityid": store_ids,
             "name": store_names,
-            "modified_date": modified[store],
+            "modifieddate": modified[store],
         },
         "customer": {
-            "customer_id": ids,
-            "person_id": ids,
-            "store_id": pa.array(ids, mask=~store),
-            "account_number": _join("VC", pc.utf8_lpad(_text(ids), width=8, padding="0")),
-            "modified_date": modified,
+            "customerid": ids,
+            "personid": ids,
+            "storeid": pa.array(ids, mask=~store),
+            "modifieddate": modified,
         },
         "address": {
-            "address_id": ids,
-            "address_line1": _street_lines(rng, n),
-            "address_line2": pc.if_else(pa.array(no_apartment), pa.nulls(n, pa.string()), line2),
+            "addressid": ids,
+            "addressline1": _street_lines(rng, n),
+            "addressline2": pc.if_else(pa.array(no_apartment), pa.nulls(n, pa.string()), line2),
             "city": cities.name[city],
-            "state_province_id": cities.state_province_id[city],
-            "postal_code": postal,
-            "modified_date": modified,
+            "stateprovinceid": cities.state_province_id[city],
+            "postalcode": postal,
+            "modifieddate": modified,
         },
-        "credit_card": {
-            "credit_card_id": ids,
-            "card_type": card_type,
-            "card_number": card_number,
-            "exp_month": rng.integers(1, 13, n),
-            "exp_year": created_year + rng.integers(1, 6, n),
-            "modified_date": modified,
+        "creditcard": {
+            "creditcardid": ids,
+            "cardtype": card_type,
+            "cardnumber": card_number,
+            "expmonth": rng.integers(1, 13, n),
+            "expyear": created_year + rng.integers(1, 6, n),
+            "modifieddate": modified,
         },
     }
 
@@ -381,11 +381,11 @@ class PriceHistory:
         flat = [(pid, *row) for pid in sorted(self.rows) for row in self.rows[pid]]
         pid, start, end, value, modified = (np.array(col) for col in zip(*flat, strict=True))
         return {
-            "product_id": pid,
-            "start_date": datetimes(start),
-            "end_date": datetimes(end),
+            "productid": pid,
+            "startdate": datetimes(start),
+            "enddate": datetimes(end),
             value_column: value,
-            "modified_date": datetimes(modified),
+            "modifieddate": datetimes(modified),
         }
 
 
@@ -433,17 +433,17 @@ def _product_batch(list_prices: PriceHistory, costs: PriceHistory, sell_start: n
     ids = products.product_id
     modified = [max(list_prices.rows[pid][-1][0], costs.rows[pid][-1][0]) for pid in ids.tolist()]
     return {
-        "product_id": ids,
+        "productid": ids,
         "name": products.name,
-        "product_number": products.product_number,
+        "productnumber": products.product_number,
         "color": products.color,
         "size": products.size,
-        "product_subcategory_id": products.subcategory_id,
-        "standard_cost": np.array([costs.current(pid) for pid in ids.tolist()]),
-        "list_price": np.array([list_prices.current(pid) for pid in ids.tolist()]),
-        "sell_start_date": datetimes(sell_start),
-        "sell_end_date": datetimes(np.full(len(ids), -1)),
-        "modified_date": datetimes(np.array(modified)),
+        "productsubcategoryid": products.subcategory_id,
+        "standardcost": np.array([costs.current(pid) for pid in ids.tolist()]),
+        "listprice": np.array([list_prices.current(pid) for pid in ids.tolist()]),
+        "sellstartdate": datetimes(sell_start),
+        "sellenddate": datetimes(np.full(len(ids), -1)),
+        "modifieddate": datetimes(np.array(modified)),
     }
 
 
@@ -576,43 +576,41 @@ def _orders(
     order_day = placed // SECONDS_PER_DAY * SECONDS_PER_DAY
     batches = list(_customers(rng, seed, customer_id[is_new], placed[is_new]).items())
     header = {
-        "sales_order_id": order_id,
-        "revision_number": revision,
-        "order_date": datetimes(placed),
-        "due_date": datetimes(order_day + 12 * SECONDS_PER_DAY),
-        "ship_date": datetimes(ship),
+        "salesorderid": order_id,
+        "revisionnumber": revision,
+        "orderdate": datetimes(placed),
+        "duedate": datetimes(order_day + 12 * SECONDS_PER_DAY),
+        "shipdate": datetimes(ship),
         "status": status,
-        "online_order_flag": ~store,
-        "sales_order_number": _join("SO", _text(order_id)),
-        "customer_id": customer_id,
-        "bill_to_address_id": customer_id,
-        "ship_to_address_id": customer_id,
-        "credit_card_id": pa.array(customer_id, mask=store),  # shops pay on invoice
-        "sub_total": sub_total / 10_000,
-        "tax_amt": tax / 10_000,
+        "onlineorderflag": ~store,
+        "customerid": customer_id,
+        "billtoaddressid": customer_id,
+        "shiptoaddressid": customer_id,
+        "creditcardid": pa.array(customer_id, mask=store),  # shops pay on invoice
+        "subtotal": sub_total / 10_000,
+        "taxamt": tax / 10_000,
         "freight": freight / 10_000,
-        "total_due": (sub_total + tax + freight) / 10_000,
-        "modified_date": datetimes(changed),
+        "totaldue": (sub_total + tax + freight) / 10_000,
+        "modifieddate": datetimes(changed),
     }
     detail = {
-        "sales_order_detail_id": next_ids.line + np.arange(m),
-        "sales_order_id": order_id[line_order],
-        "order_qty": qty,
-        "product_id": product_id,
-        "unit_price": unit / 10_000,
-        "unit_price_discount": discount_bp / 10_000,
-        "line_total": line_total / 10_000,
-        "modified_date": datetimes(placed[line_order]),
+        "salesorderdetailid": next_ids.line + np.arange(m),
+        "salesorderid": order_id[line_order],
+        "orderqty": qty,
+        "productid": product_id,
+        "unitprice": unit / 10_000,
+        "unitpricediscount": discount_bp / 10_000,
+        "modifieddate": datetimes(placed[line_order]),
     }
     reason = {
-        "sales_order_id": order_id[with_reason],
-        "sales_reason_id": reason_id,
-        "modified_date": datetimes(placed[with_reason]),
+        "salesorderid": order_id[with_reason],
+        "salesreasonid": reason_id,
+        "modifieddate": datetimes(placed[with_reason]),
     }
     batches += [
-        ("sales_order_header", header),
-        ("sales_order_detail", detail),
-        ("sales_order_header_sales_reason", reason),
+        ("salesorderheader", header),
+        ("salesorderdetail", detail),
+        ("salesorderheadersalesreason", reason),
     ]
     following = replace(
         next_ids,
@@ -645,15 +643,14 @@ def _work_orders(
     end = _work_order_end(seed, ids, started)
     ended = end <= at
     return {
-        "work_order_id": ids,
-        "product_id": products.product_id[index],
-        "order_qty": qty,
-        "stocked_qty": qty - scrapped,
-        "scrapped_qty": scrapped,
-        "start_date": datetimes(started),
-        "end_date": datetimes(np.where(ended, end, -1)),
-        "due_date": datetimes(started // SECONDS_PER_DAY * SECONDS_PER_DAY + 14 * SECONDS_PER_DAY),
-        "modified_date": datetimes(np.where(ended, end, started)),
+        "workorderid": ids,
+        "productid": products.product_id[index],
+        "orderqty": qty,
+        "scrappedqty": scrapped,
+        "startdate": datetimes(started),
+        "enddate": datetimes(np.where(ended, end, -1)),
+        "duedate": datetimes(started // SECONDS_PER_DAY * SECONDS_PER_DAY + 14 * SECONDS_PER_DAY),
+        "modifieddate": datetimes(np.where(ended, end, started)),
     }
 
 
@@ -718,12 +715,15 @@ def write_state(conn: sa.Connection, values: dict[str, str]) -> None:
     conn.execute(table.insert(), [{"key": k, "value": v} for k, v in values.items()])
 
 
+def creation_marker() -> dict[str, str]:
+    """A new value for the creation marker: ingestion tells a re-created company from the old."""
+    return {CREATION_MARKER_KEY: uuid.uuid4().hex}
+
+
 def row_counts(conn: sa.Connection) -> dict[str, int]:
     """Rows per company table."""
     return {
-        name: conn.execute(
-            sa.select(sa.func.count()).select_from(schema.metadata.tables[name])
-        ).scalar_one()
+        name: conn.execute(sa.select(sa.func.count()).select_from(schema.TABLES[name])).scalar_one()
         for name in schema.COMPANY_TABLES
     }
 
@@ -753,7 +753,7 @@ def init_company(
 
     with rebuilt_database(settings.ops_db_url, schema.metadata) as conn:
         load_tables(conn, schema.metadata, batches)
-        write_state(conn, state)
+        write_state(conn, {**state, **creation_marker()})
         counts = row_counts(conn)
     return {**counts, "now": state["now"], "seed": seed, "history_start": state["history_start"]}
 
@@ -791,8 +791,8 @@ def _history(
     def rows() -> Iterator[tuple[str, Batch]]:
         yield from _reference_batches(start - 730 * SECONDS_PER_DAY).items()
         yield "product", _product_batch(list_prices, costs, sell_start)
-        yield "product_list_price_history", list_prices.batch("list_price")
-        yield "product_cost_history", costs.batch("standard_cost")
+        yield "productlistpricehistory", list_prices.batch("listprice")
+        yield "productcosthistory", costs.batch("standardcost")
         n_base = max(1, round(BASE_CUSTOMERS * scale))
         base_created = np.sort(rng.integers(start - 365 * SECONDS_PER_DAY, start, n_base))
         yield from _customers(rng, seed, np.arange(1, n_base + 1), base_created).items()
@@ -807,7 +807,7 @@ def _history(
             started = _arrivals(
                 rng, block_start, block_end, start_day, WORK_ORDERS_PER_YEAR / 365 * scale
             )
-            yield "work_order", _work_orders(rng, seed, started, next_ids.work_order, at)
+            yield "workorder", _work_orders(rng, seed, started, next_ids.work_order, at)
             next_ids = replace(next_ids, work_order=next_ids.work_order + len(started))
 
     state = {
@@ -849,12 +849,12 @@ def _max_id(conn: sa.Connection, column: sa.Column) -> int:
 def _load_history(conn: sa.Connection, table: sa.Table, value_column: str) -> PriceHistory:
     rows: dict[int, list[list[Any]]] = {}
     query = sa.select(
-        table.c.product_id,
-        table.c.start_date,
-        table.c.end_date,
+        table.c.productid,
+        table.c.startdate,
+        table.c.enddate,
         table.c[value_column],
-        table.c.modified_date,
-    ).order_by(table.c.product_id, table.c.start_date)
+        table.c.modifieddate,
+    ).order_by(table.c.productid, table.c.startdate)
     for pid, start, end, value, modified in conn.execute(query):
         rows.setdefault(pid, []).append(
             [
@@ -874,14 +874,13 @@ def _simulate_day(
     orders, order progress, work orders."""
     # keyed by the day the window starts: a company's tick windows are 24 h apart, so one each
     rng = np.random.default_rng([state.seed, TICK_STREAM, first // SECONDS_PER_DAY])
-    tables = schema.metadata.tables
 
-    list_prices = _load_history(conn, schema.product_list_price_history, "list_price")
-    costs = _load_history(conn, schema.product_cost_history, "standard_cost")
+    list_prices = _load_history(conn, schema.product_list_price_history, "listprice")
+    costs = _load_history(conn, schema.product_cost_history, "standardcost")
     changed = _change_prices(rng, list_prices, costs, first, at)
     for history, table, column in (
-        (list_prices, schema.product_list_price_history, "list_price"),
-        (costs, schema.product_cost_history, "standard_cost"),
+        (list_prices, schema.product_list_price_history, "listprice"),
+        (costs, schema.product_cost_history, "standardcost"),
     ):
         closed, started = history.changed_since(first)
         _update(
@@ -890,14 +889,14 @@ def _simulate_day(
             counts,
             [
                 {
-                    "b_product_id": pid,
-                    "b_start_date": _moment(start),
-                    "end_date": _moment(end),
-                    "modified_date": _moment(end),
+                    "b_productid": pid,
+                    "b_startdate": _moment(start),
+                    "enddate": _moment(end),
+                    "modifieddate": _moment(end),
                 }
                 for pid, start, end in closed
             ],
-            keys=("product_id", "start_date"),
+            keys=("productid", "startdate"),
         )
         if started:
             pid, start, end, value, modified = (np.array(c) for c in zip(*started, strict=True))
@@ -905,11 +904,11 @@ def _simulate_day(
                 conn,
                 table,
                 {
-                    "product_id": pid,
-                    "start_date": datetimes(start),
-                    "end_date": datetimes(end),
+                    "productid": pid,
+                    "startdate": datetimes(start),
+                    "enddate": datetimes(end),
                     column: value,
-                    "modified_date": datetimes(modified),
+                    "modifieddate": datetimes(modified),
                 },
             )
     _update(
@@ -918,21 +917,21 @@ def _simulate_day(
         counts,
         [
             {
-                "b_product_id": pid,
-                "list_price": Decimal(f"{list_prices.current(pid):.4f}"),
-                "standard_cost": Decimal(f"{costs.current(pid):.4f}"),
-                "modified_date": _moment(when),
+                "b_productid": pid,
+                "listprice": Decimal(f"{list_prices.current(pid):.4f}"),
+                "standardcost": Decimal(f"{costs.current(pid):.4f}"),
+                "modifieddate": _moment(when),
             }
             for pid, when in sorted(changed.items())
         ],
-        keys=("product_id",),
+        keys=("productid",),
     )
 
     next_ids = _NextIds(
-        customer=_max_id(conn, schema.customer.c.customer_id) + 1,
-        order=max(_max_id(conn, schema.sales_order_header.c.sales_order_id) + 1, ORDER_ID_BASE),
-        line=_max_id(conn, schema.sales_order_detail.c.sales_order_detail_id) + 1,
-        work_order=_max_id(conn, schema.work_order.c.work_order_id) + 1,
+        customer=_max_id(conn, schema.customer.c.customerid) + 1,
+        order=max(_max_id(conn, schema.sales_order_header.c.salesorderid) + 1, ORDER_ID_BASE),
+        line=_max_id(conn, schema.sales_order_detail.c.salesorderdetailid) + 1,
+        work_order=_max_id(conn, schema.work_order.c.workorderid) + 1,
     )
     _progress_orders(conn, state.seed, first, at, counts)
     _finish_work_orders(conn, state.seed, at, counts)
@@ -941,10 +940,10 @@ def _simulate_day(
     placed = _arrivals(rng, first, at, state.start_day, ORDERS_PER_YEAR / 365 * state.scale)
     batches, _ = _orders(rng, state.seed, placed, next_ids, list_prices, at)
     for name, batch in batches:
-        counts[f"{name} inserted"] += insert_batch(conn, tables[name], batch)
+        counts[f"{name} inserted"] += insert_batch(conn, schema.TABLES[name], batch)
     started = _arrivals(rng, first, at, state.start_day, WORK_ORDERS_PER_YEAR / 365 * state.scale)
     work = _work_orders(rng, state.seed, started, next_ids.work_order, at)
-    counts["work_order inserted"] += insert_batch(conn, schema.work_order, work)
+    counts["workorder inserted"] += insert_batch(conn, schema.work_order, work)
 
 
 def _update(
@@ -969,9 +968,9 @@ def _progress_orders(
     """Move open orders along their lifecycle to where they stand at the end of the day."""
     header = schema.sales_order_header
     open_orders = conn.execute(
-        sa.select(header.c.sales_order_id, header.c.order_date, header.c.status)
-        .where(header.c.status.in_((1, 2, 3)), header.c.order_date < _moment(first))
-        .order_by(header.c.sales_order_id)
+        sa.select(header.c.salesorderid, header.c.orderdate, header.c.status)
+        .where(header.c.status.in_((1, 2, 3)), header.c.orderdate < _moment(first))
+        .order_by(header.c.salesorderid)
     ).all()
     if not open_orders:
         return
@@ -986,24 +985,24 @@ def _progress_orders(
         counts,
         [
             {
-                "b_sales_order_id": int(ids[i]),
+                "b_salesorderid": int(ids[i]),
                 "status": int(status[i]),
-                "revision_number": int(revision[i]),
-                "ship_date": _moment(ship[i]) if ship[i] >= 0 else None,
-                "modified_date": _moment(changed[i]),
+                "revisionnumber": int(revision[i]),
+                "shipdate": _moment(ship[i]) if ship[i] >= 0 else None,
+                "modifieddate": _moment(changed[i]),
             }
             for i in moved
         ],
-        keys=("sales_order_id",),
+        keys=("salesorderid",),
     )
 
 
 def _finish_work_orders(conn: sa.Connection, seed: int, at: int, counts: Counter[str]) -> None:
     work = schema.work_order
     running = conn.execute(
-        sa.select(work.c.work_order_id, work.c.start_date)
-        .where(work.c.end_date.is_(None))
-        .order_by(work.c.work_order_id)
+        sa.select(work.c.workorderid, work.c.startdate)
+        .where(work.c.enddate.is_(None))
+        .order_by(work.c.workorderid)
     ).all()
     if not running:
         return
@@ -1017,13 +1016,13 @@ def _finish_work_orders(conn: sa.Connection, seed: int, at: int, counts: Counter
         counts,
         [
             {
-                "b_work_order_id": int(ids[i]),
-                "end_date": _moment(end[i]),
-                "modified_date": _moment(end[i]),
+                "b_workorderid": int(ids[i]),
+                "enddate": _moment(end[i]),
+                "modifieddate": _moment(end[i]),
             }
             for i in np.flatnonzero(end <= at)
         ],
-        keys=("work_order_id",),
+        keys=("workorderid",),
     )
 
 
@@ -1048,13 +1047,13 @@ def _move_customers(
         counts,
         [
             {
-                "b_address_id": int(ids[i]),
-                "address_line1": lines[i],
-                "modified_date": _moment(when[i]),
+                "b_addressid": int(ids[i]),
+                "addressline1": lines[i],
+                "modifieddate": _moment(when[i]),
             }
             for i in range(n)
         ],
-        keys=("address_id",),
+        keys=("addressid",),
     )
 
 

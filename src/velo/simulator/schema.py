@@ -1,13 +1,25 @@
-"""The operations database schema of Velo Cycles (AdventureWorks-style, snake_case).
+"""The operations database of Velo Cycles, in AdventureWorks' own layout.
 
-SQLAlchemy Core, so the same definitions create the database on SQLite and PostgreSQL.
-Every table has a primary key and a ``modified_date`` that changes whenever its row changes:
-incremental extraction depends on both.
+The tables the platform reads (:data:`velo.ingest.contract.ADVENTUREWORKS`), with the same names,
+schemas, primary keys and types as AdventureWorks-for-Postgres creates them: schemas person,
+production and sales on PostgreSQL, lower-case names (``sales.salesorderheader(salesorderid,
+orderdate, ..., modifieddate)``). Only the columns the platform reads are created; Microsoft's
+computed columns (AccountNumber, SalesOrderNumber, LineTotal, StockedQty) are absent, as
+AdventureWorks-for-Postgres drops them.
+
+SQLite has no schemas: there the same tables are unqualified (:func:`engine_options` maps the
+schemas away); their names are unique across the schemas. SQLAlchemy Core, so one definition
+creates the database on both. Every table has a primary key and a ``modifieddate`` that changes
+whenever its row changes: incremental extraction depends on both.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy import (
+    CHAR,
     Boolean,
     Column,
     DateTime,
@@ -20,9 +32,15 @@ from sqlalchemy import (
     Table,
 )
 
+from velo.ingest.contract import ADVENTUREWORKS_TABLES
+
 metadata = MetaData()
 
-MONEY = Numeric(19, 4)
+# AdventureWorks' money columns: numeric (unbounded) in AdventureWorks-for-Postgres.
+MONEY = Numeric()
+SCHEMAS = sorted({table.schema for table in ADVENTUREWORKS_TABLES.values() if table.schema})
+# SQLite: every schema maps to the one unqualified namespace.
+SQLITE_SCHEMA_MAP: dict[str | None, str | None] = dict.fromkeys(SCHEMAS)
 
 # Order status codes, as in AdventureWorks' Sales.SalesOrderHeader.Status.
 ORDER_STATUS = {
@@ -35,225 +53,189 @@ ORDER_STATUS = {
 }
 
 
-def _modified_date() -> Column:
-    return Column("modified_date", DateTime, nullable=False, index=True)
+def _company_table(name: str, *columns: Column) -> Table:
+    """A table of the contract: its schema and primary key are the contract's."""
+    entry = ADVENTUREWORKS_TABLES[name]
+    for column in columns:
+        if column.name in entry.primary_key:
+            column.primary_key = True
+            column.nullable = False
+            column.autoincrement = False
+    modified = Column("modifieddate", DateTime, nullable=False, index=True)
+    return Table(name, metadata, *columns, modified, schema=entry.schema)
 
 
-country_region = Table(
-    "country_region",
-    metadata,
-    Column("country_region_code", String(3), primary_key=True),
+def _ref(qualified_column: str) -> ForeignKey:
+    """A foreign key to ``table.column``, qualified with the table's schema."""
+    table, column = qualified_column.split(".")
+    return ForeignKey(f"{ADVENTUREWORKS_TABLES[table].qualified_name}.{column}")
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """create_engine options for the operations DB: SQLite maps the schemas away; PostgreSQL
+    puts them on the search path, so plain SQL finds the tables by their bare names too."""
+    backend = sa.engine.make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return {"execution_options": {"schema_translate_map": SQLITE_SCHEMA_MAP}}
+    if backend == "postgresql":
+        # public first: unqualified tables (sim_state) are created there, as on any connection
+        search_path = ",".join(["public", *SCHEMAS])
+        return {"connect_args": {"options": f"-csearch_path={search_path}"}}
+    return {}
+
+
+country_region = _company_table(
+    "countryregion",
+    Column("countryregioncode", String(3)),
     Column("name", String(50), nullable=False),
-    _modified_date(),
 )
 
-state_province = Table(
-    "state_province",
-    metadata,
-    Column("state_province_id", Integer, primary_key=True, autoincrement=False),
-    Column("state_province_code", String(3), nullable=False),
-    Column(
-        "country_region_code",
-        String(3),
-        ForeignKey("country_region.country_region_code"),
-        nullable=False,
-    ),
+state_province = _company_table(
+    "stateprovince",
+    Column("stateprovinceid", Integer),
+    Column("stateprovincecode", CHAR(3), nullable=False),
+    Column("countryregioncode", String(3), _ref("countryregion.countryregioncode"), nullable=False),
     Column("name", String(50), nullable=False),
-    _modified_date(),
 )
 
-address = Table(
+address = _company_table(
     "address",
-    metadata,
-    Column("address_id", Integer, primary_key=True, autoincrement=False),
-    Column("address_line1", String(60), nullable=False),
-    Column("address_line2", String(60)),
+    Column("addressid", Integer),
+    Column("addressline1", String(60), nullable=False),
+    Column("addressline2", String(60)),
     Column("city", String(30), nullable=False),
-    Column(
-        "state_province_id", Integer, ForeignKey("state_province.state_province_id"), nullable=False
-    ),
-    Column("postal_code", String(15), nullable=False),
-    _modified_date(),
+    Column("stateprovinceid", Integer, _ref("stateprovince.stateprovinceid"), nullable=False),
+    Column("postalcode", String(15), nullable=False),
 )
 
-product_category = Table(
-    "product_category",
-    metadata,
-    Column("product_category_id", Integer, primary_key=True, autoincrement=False),
+product_category = _company_table(
+    "productcategory",
+    Column("productcategoryid", Integer),
     Column("name", String(50), nullable=False),
-    _modified_date(),
 )
 
-product_subcategory = Table(
-    "product_subcategory",
-    metadata,
-    Column("product_subcategory_id", Integer, primary_key=True, autoincrement=False),
-    Column(
-        "product_category_id",
-        Integer,
-        ForeignKey("product_category.product_category_id"),
-        nullable=False,
-    ),
+product_subcategory = _company_table(
+    "productsubcategory",
+    Column("productsubcategoryid", Integer),
+    Column("productcategoryid", Integer, _ref("productcategory.productcategoryid"), nullable=False),
     Column("name", String(50), nullable=False),
-    _modified_date(),
 )
 
-product = Table(
+product = _company_table(
     "product",
-    metadata,
-    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("productid", Integer),
     Column("name", String(50), nullable=False),
-    Column("product_number", String(25), nullable=False),
+    Column("productnumber", String(25), nullable=False),
     Column("color", String(15)),
     Column("size", String(5)),
-    Column(
-        "product_subcategory_id", Integer, ForeignKey("product_subcategory.product_subcategory_id")
-    ),
-    Column("standard_cost", MONEY, nullable=False),
-    Column("list_price", MONEY, nullable=False),
-    Column("sell_start_date", DateTime, nullable=False),
-    Column("sell_end_date", DateTime),
-    _modified_date(),
+    Column("productsubcategoryid", Integer, _ref("productsubcategory.productsubcategoryid")),
+    Column("standardcost", MONEY, nullable=False),
+    Column("listprice", MONEY, nullable=False),
+    Column("sellstartdate", DateTime, nullable=False),
+    Column("sellenddate", DateTime),
 )
 
-product_list_price_history = Table(
-    "product_list_price_history",
-    metadata,
-    Column("product_id", Integer, ForeignKey("product.product_id"), primary_key=True),
-    Column("start_date", DateTime, primary_key=True),
-    Column("end_date", DateTime),
-    Column("list_price", MONEY, nullable=False),
-    _modified_date(),
+product_list_price_history = _company_table(
+    "productlistpricehistory",
+    Column("productid", Integer, _ref("product.productid")),
+    Column("startdate", DateTime),
+    Column("enddate", DateTime),
+    Column("listprice", MONEY, nullable=False),
 )
 
-product_cost_history = Table(
-    "product_cost_history",
-    metadata,
-    Column("product_id", Integer, ForeignKey("product.product_id"), primary_key=True),
-    Column("start_date", DateTime, primary_key=True),
-    Column("end_date", DateTime),
-    Column("standard_cost", MONEY, nullable=False),
-    _modified_date(),
+product_cost_history = _company_table(
+    "productcosthistory",
+    Column("productid", Integer, _ref("product.productid")),
+    Column("startdate", DateTime),
+    Column("enddate", DateTime),
+    Column("standardcost", MONEY, nullable=False),
 )
 
-person = Table(
+person = _company_table(
     "person",
-    metadata,
-    Column("business_entity_id", Integer, primary_key=True, autoincrement=False),
-    Column("person_type", String(2), nullable=False),  # IN individual, SC store contact
-    Column("first_name", String(50), nullable=False),
-    Column("last_name", String(50), nullable=False),
-    Column("email_address", String(50)),
-    _modified_date(),
+    Column("businessentityid", Integer),
+    Column("persontype", CHAR(2), nullable=False),  # IN individual, SC store contact
+    Column("firstname", String(50), nullable=False),
+    Column("lastname", String(50), nullable=False),
 )
 
-store = Table(
+store = _company_table(
     "store",
-    metadata,
-    Column("business_entity_id", Integer, primary_key=True, autoincrement=False),
+    Column("businessentityid", Integer),
     Column("name", String(50), nullable=False),
-    _modified_date(),
 )
 
-customer = Table(
+customer = _company_table(
     "customer",
-    metadata,
-    Column("customer_id", Integer, primary_key=True, autoincrement=False),
-    Column("person_id", Integer, ForeignKey("person.business_entity_id")),
-    Column("store_id", Integer, ForeignKey("store.business_entity_id")),
-    Column("account_number", String(10), nullable=False),
-    _modified_date(),
+    Column("customerid", Integer),
+    Column("personid", Integer, _ref("person.businessentityid")),
+    Column("storeid", Integer, _ref("store.businessentityid")),
 )
 
-credit_card = Table(
-    "credit_card",
-    metadata,
-    Column("credit_card_id", Integer, primary_key=True, autoincrement=False),
-    Column("card_type", String(50), nullable=False),
-    Column("card_number", String(25), nullable=False),
-    Column("exp_month", SmallInteger, nullable=False),
-    Column("exp_year", SmallInteger, nullable=False),
-    _modified_date(),
+credit_card = _company_table(
+    "creditcard",
+    Column("creditcardid", Integer),
+    Column("cardtype", String(50), nullable=False),
+    Column("cardnumber", String(25), nullable=False),
+    Column("expmonth", SmallInteger, nullable=False),
+    Column("expyear", SmallInteger, nullable=False),
 )
 
-sales_reason = Table(
-    "sales_reason",
-    metadata,
-    Column("sales_reason_id", Integer, primary_key=True, autoincrement=False),
+sales_reason = _company_table(
+    "salesreason",
+    Column("salesreasonid", Integer),
     Column("name", String(50), nullable=False),
-    Column("reason_type", String(50), nullable=False),
-    _modified_date(),
+    Column("reasontype", String(50), nullable=False),
 )
 
-sales_order_header = Table(
-    "sales_order_header",
-    metadata,
-    Column("sales_order_id", Integer, primary_key=True, autoincrement=False),
-    Column("revision_number", SmallInteger, nullable=False),
-    Column("order_date", DateTime, nullable=False, index=True),
-    Column("due_date", DateTime, nullable=False),
-    Column("ship_date", DateTime),
+sales_order_header = _company_table(
+    "salesorderheader",
+    Column("salesorderid", Integer),
+    Column("revisionnumber", SmallInteger, nullable=False),
+    Column("orderdate", DateTime, nullable=False, index=True),
+    Column("duedate", DateTime, nullable=False),
+    Column("shipdate", DateTime),
     Column("status", SmallInteger, nullable=False),
-    Column("online_order_flag", Boolean, nullable=False),
-    Column("sales_order_number", String(25), nullable=False),
-    Column("customer_id", Integer, ForeignKey("customer.customer_id"), nullable=False),
-    Column("bill_to_address_id", Integer, ForeignKey("address.address_id"), nullable=False),
-    Column("ship_to_address_id", Integer, ForeignKey("address.address_id"), nullable=False),
-    Column("credit_card_id", Integer, ForeignKey("credit_card.credit_card_id")),
-    Column("sub_total", MONEY, nullable=False),
-    Column("tax_amt", MONEY, nullable=False),
+    Column("onlineorderflag", Boolean, nullable=False),
+    Column("customerid", Integer, _ref("customer.customerid"), nullable=False),
+    Column("billtoaddressid", Integer, _ref("address.addressid"), nullable=False),
+    Column("shiptoaddressid", Integer, _ref("address.addressid"), nullable=False),
+    Column("creditcardid", Integer, _ref("creditcard.creditcardid")),
+    Column("subtotal", MONEY, nullable=False),
+    Column("taxamt", MONEY, nullable=False),
     Column("freight", MONEY, nullable=False),
-    Column("total_due", MONEY, nullable=False),
-    _modified_date(),
+    Column("totaldue", MONEY, nullable=False),
 )
 
-sales_order_detail = Table(
-    "sales_order_detail",
-    metadata,
-    Column("sales_order_detail_id", Integer, primary_key=True, autoincrement=False),
-    Column(
-        "sales_order_id",
-        Integer,
-        ForeignKey("sales_order_header.sales_order_id"),
-        nullable=False,
-        index=True,
-    ),
-    Column("order_qty", SmallInteger, nullable=False),
-    Column("product_id", Integer, ForeignKey("product.product_id"), nullable=False),
-    Column("unit_price", MONEY, nullable=False),
-    Column("unit_price_discount", MONEY, nullable=False),
-    Column("line_total", MONEY, nullable=False),
-    _modified_date(),
+sales_order_detail = _company_table(
+    "salesorderdetail",
+    Column("salesorderid", Integer, _ref("salesorderheader.salesorderid")),
+    Column("salesorderdetailid", Integer),
+    Column("orderqty", SmallInteger, nullable=False),
+    Column("productid", Integer, _ref("product.productid"), nullable=False),
+    Column("unitprice", MONEY, nullable=False),
+    Column("unitpricediscount", MONEY, nullable=False),
 )
 
-sales_order_header_sales_reason = Table(
-    "sales_order_header_sales_reason",
-    metadata,
-    Column(
-        "sales_order_id", Integer, ForeignKey("sales_order_header.sales_order_id"), primary_key=True
-    ),
-    Column(
-        "sales_reason_id", Integer, ForeignKey("sales_reason.sales_reason_id"), primary_key=True
-    ),
-    _modified_date(),
+sales_order_header_sales_reason = _company_table(
+    "salesorderheadersalesreason",
+    Column("salesorderid", Integer, _ref("salesorderheader.salesorderid")),
+    Column("salesreasonid", Integer, _ref("salesreason.salesreasonid")),
 )
 
-work_order = Table(
-    "work_order",
-    metadata,
-    Column("work_order_id", Integer, primary_key=True, autoincrement=False),
-    Column("product_id", Integer, ForeignKey("product.product_id"), nullable=False),
-    Column("order_qty", Integer, nullable=False),
-    Column("stocked_qty", Integer, nullable=False),
-    Column("scrapped_qty", SmallInteger, nullable=False),
-    Column("start_date", DateTime, nullable=False),
-    Column("end_date", DateTime),
-    Column("due_date", DateTime, nullable=False),
-    _modified_date(),
+work_order = _company_table(
+    "workorder",
+    Column("workorderid", Integer),
+    Column("productid", Integer, _ref("product.productid"), nullable=False),
+    Column("orderqty", Integer, nullable=False),
+    Column("scrappedqty", SmallInteger, nullable=False),
+    Column("startdate", DateTime, nullable=False),
+    Column("enddate", DateTime),
+    Column("duedate", DateTime, nullable=False),
 )
 
-# The simulator's own bookkeeping (its clock and RNG position); not part of the company's data,
-# so ingestion never reads it.
+# The simulator's own bookkeeping (its clock, seed and the company's creation marker); not part
+# of the company's data, so ingestion never reads it as a table. Unqualified on every database.
 sim_state = Table(
     "sim_state",
     metadata,
@@ -261,27 +243,6 @@ sim_state = Table(
     Column("value", String(200), nullable=False),
 )
 
-# Small reference tables: extracted in full and replaced. Everything else changes and is
-# extracted incrementally on modified_date and merged on the primary key.
-REFERENCE_TABLES = (
-    "country_region",
-    "state_province",
-    "product_category",
-    "product_subcategory",
-    "sales_reason",
-)
-CHANGING_TABLES = (
-    "address",
-    "person",
-    "store",
-    "customer",
-    "credit_card",
-    "product",
-    "product_list_price_history",
-    "product_cost_history",
-    "sales_order_header",
-    "sales_order_detail",
-    "sales_order_header_sales_reason",
-    "work_order",
-)
-COMPANY_TABLES = REFERENCE_TABLES + CHANGING_TABLES
+COMPANY_TABLES = tuple(ADVENTUREWORKS_TABLES)
+# Tables by their (unqualified) name; metadata.tables keys carry the schema.
+TABLES = {table.name: table for table in metadata.tables.values()}

@@ -1,6 +1,10 @@
-"""A throwaway PostgreSQL 15 cluster (initdb + pg_ctl) on a free loopback port.
+"""A throwaway PostgreSQL cluster (initdb + pg_ctl) on a free loopback port.
 
-PostgreSQL refuses to run as root, so as root the cluster runs as the ``postgres`` system user.
+Any of ``SUPPORTED_VERSIONS`` serves (Debian ships 15, GitHub's Ubuntu runners 16). PostgreSQL
+refuses to run as root, so as root the cluster runs as the ``postgres`` system user.
+
+Every role logs in with a password (md5) except ``TRUST_USER``, which the server trusts from
+loopback: the passwordless URLs of a local server with trust authentication.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from pathlib import Path
 
 from velo.errors import VeloError
 
+SUPPORTED_VERSIONS = (15, 16)
 PG_BIN_CANDIDATES = (
-    "/usr/lib/postgresql/15/bin",
-    "/usr/lib/postgresql/16/bin",
+    *(f"/usr/lib/postgresql/{version}/bin" for version in SUPPORTED_VERSIONS),
     "/usr/local/pgsql/bin",
 )
 PASSWORD = "velo-test-pw"
+TRUST_USER = "velo_trust"
 
 
 def free_port() -> int:
@@ -38,7 +43,9 @@ def find_pg_bin() -> Path:
     found = shutil.which("initdb")
     if found:
         return Path(found).parent
-    raise VeloError("PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql-15")
+    raise VeloError(
+        "PostgreSQL server binaries (initdb, pg_ctl) not found: install postgresql-15 or 16"
+    )
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class PostgresCluster:
     def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
 
+    def trust_url(self, database: str, driver: str = "postgresql+psycopg") -> str:
+        """The URL of ``database`` for the trusted role: no password in it."""
+        return f"{driver}://{TRUST_USER}@{self.host}:{self.port}/{database}"
+
     def create_database(self, name: str) -> str:
         """Create an empty database and return its SQLAlchemy URL."""
         import psycopg
@@ -59,6 +70,18 @@ class PostgresCluster:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+
+def trust_loopback(hba: Path) -> None:
+    """Let ``TRUST_USER`` in from loopback without a password (the first matching line wins)."""
+    hba.write_text(f"host all {TRUST_USER} 127.0.0.1/32 trust\n" + hba.read_text())
+
+
+def create_trusted_role(cluster: PostgresCluster) -> None:
+    import psycopg
+
+    with psycopg.connect(cluster.url(driver="postgresql"), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {TRUST_USER} LOGIN SUPERUSER")
 
 
 def _run_as_owner(cmd: list[str], as_postgres: bool) -> None:
@@ -101,6 +124,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         ],
         as_postgres,
     )
+    trust_loopback(data / "pg_hba.conf")
     options = f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c full_page_writes=off"
     _run_as_owner(
         [
@@ -117,7 +141,9 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         as_postgres,
     )
     try:
-        yield PostgresCluster(host="127.0.0.1", port=port, user="velo", password=PASSWORD)
+        cluster = PostgresCluster(host="127.0.0.1", port=port, user="velo", password=PASSWORD)
+        create_trusted_role(cluster)
+        yield cluster
     finally:
         _run_as_owner(
             [str(pg_bin / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_postgres

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -136,8 +135,10 @@ def dbt_profiles_dir(settings: Settings) -> Path:
 
 
 def dbt_vars_args(settings: Settings) -> list[str]:
-    """Extra ``--vars`` for every build; the project's defaults suffice today."""
-    return []
+    """Extra ``--vars`` for every build: the platform's clock (incremental lookback anchor)."""
+    from velo.clock import now
+
+    return ["--vars", json.dumps({"platform_now": now(settings).isoformat(sep=" ")})]
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -151,9 +152,20 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DBT_LOG_PATH": str(dbt_log_dir(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
+    if settings.warehouse == "duckdb":
+        env.update(duckdb_profile_env(settings))
     if settings.warehouse == "postgres":
         env.update(postgres_env(settings.warehouse_url))
     return env
+
+
+def duckdb_profile_env(settings: Settings) -> dict[str, str]:
+    """The profile's DuckDB `config_options` (memory limit, threads, spill directory): builds
+    need no insertion order, their models say ORDER BY where order matters."""
+    from velo.duckdb_config import duckdb_config
+
+    config = duckdb_config(settings, keep_order=False)
+    return {f"DBT_VELO_DUCKDB_{name.upper()}": value for name, value in config.items()}
 
 
 def postgres_env(url: str) -> dict[str, str]:
@@ -189,9 +201,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def project_lock() -> Iterator[None]:
-    """One `dbt deps` at a time per machine: it writes into the shared project directory."""
-    path = Path(tempfile.gettempdir()) / "velo-dbt-deps.lock"
+def project_lock(settings: Settings) -> Iterator[None]:
+    """One `dbt deps` at a time: it writes into the project directory. The lock lives under
+    state_dir (never a fixed name in a shared /tmp that another user could own)."""
+    path = dbt_state_dir(settings) / "deps.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -259,7 +273,7 @@ def ensure_packages(settings: Settings) -> None:
     """`dbt deps` when the local package is not linked yet (offline: the package is local)."""
     if packages_installed():
         return
-    with project_lock():
+    with project_lock(settings):
         if packages_installed():
             return
         result, _ = invoke(settings, ["deps"], echo=False)

@@ -1,29 +1,70 @@
-{#- Incremental facts re-process every row loaded since the last build plus the rows modified
-    within var('lookback_days') of the newest one already built (late status changes and
-    corrections arrive), and replace them by key. Full builds render neither part. -#}
+{#- Incremental facts re-process every row loaded since the last build, the rows modified within
+    var('lookback_days') of the newest one already built (late status changes and corrections
+    arrive), and every row whose product version no longer matches what was built (a cost or
+    price history corrected, a version boundary added or gone: the product history is rebuilt
+    every run); they replace their rows by key. Rows whose key left the source are deleted
+    (delete_keys_gone_from). Full builds render none of this. -#}
 
-{#- The `watermarks` CTE, trailing comma included: open it right after `with`. -#}
+{#- The `watermarks` CTE, trailing comma included: open it right after `with`. The lookback
+    anchor ignores rows modified after the platform's clock (var('platform_now'); a typo such
+    as 2099 would otherwise move the window past every later change). -#}
 {% macro incremental_watermarks() -%}
 {%- if is_incremental() %}
 watermarks as (
 
     select
         max(source_loaded_at) as loaded_at,
-        {{ dbt.dateadd('day', -(var('lookback_days') | int), 'max(source_modified_at)') }}
-            as modified_since
+        {{ dbt.dateadd(
+            'day',
+            -(var('lookback_days') | int),
+            'max(case when source_modified_at <= ' ~ platform_now() ~ ' then source_modified_at end)'
+        ) }} as modified_since
     from {{ this }}
 
 ),
 {%- endif %}
 {%- endmacro %}
 
-{#- The filter on the rows (aliased `relation`) to re-process, after their `from`. -#}
-{% macro incremental_filter(relation) -%}
+{#- The platform clock passed by the runner (naive UTC), else the database's clock. -#}
+{% macro platform_now() -%}
+    {%- if var('platform_now', none) -%}
+        cast('{{ var("platform_now") }}' as timestamp)
+    {%- else -%}
+        cast({{ dbt.current_timestamp() }} as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The filter on the rows (aliased `relation`, key column `key`) to re-process, after their
+    `from`: new or changed rows, the lookback window, and rows whose product version or unit
+    cost differs from the built row's. -#}
+{% macro incremental_filter(relation, key) -%}
 {%- if is_incremental() %}
     cross join watermarks
     where
         watermarks.loaded_at is null
         or {{ relation }}.source_loaded_at > watermarks.loaded_at
         or {{ relation }}.source_modified_at >= watermarks.modified_since
+        or {{ relation }}.product_key is null
+        or exists (
+            select 1
+            from {{ this }} as built
+            where
+                built.{{ key }} = {{ relation }}.{{ key }}
+                and (
+                    built.product_key is distinct from {{ relation }}.product_key
+                    or built.unit_cost is distinct from {{ relation }}.unit_cost
+                )
+        )
 {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook: delete the built rows whose key is no longer in `source` (deleted in the operations
+    DB; the reconciliation step removed them from raw). -#}
+{% macro delete_keys_gone_from(source, key) -%}
+    delete from {{ this }}
+    where not exists (
+        select 1
+        from {{ source }} as present
+        where present.{{ key }} = {{ this }}.{{ key }}
+    )
 {%- endmacro %}

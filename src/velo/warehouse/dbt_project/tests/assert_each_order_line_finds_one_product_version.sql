@@ -1,8 +1,8 @@
-{{ config(severity='warn', store_failures=true) }}
+{{ config(store_failures=true) }}
 
 -- Every order line finds exactly one product version valid at its order's instant. Lines that
 -- find none (unknown product, or ordered before the product existed) or several are returned
--- with their keys; they stay in the fact either way.
+-- with their keys and fail the build (an error: the line's cost and category would be wrong).
 
 with
 

@@ -7,8 +7,8 @@ counts as (
     select
         (select count(*) from {{ ref('fct_sales_order_lines') }}) as fact_lines,
         (
-            select count(distinct sales_order_detail_id)
-            from {{ source('operations', 'sales_order_detail') }}
+            select count(distinct salesorderdetailid)
+            from {{ source('operations', 'salesorderdetail') }}
         ) as raw_lines
 
 )

@@ -1,7 +1,8 @@
 -- Reconciliation with the source: for every order date, the revenue of fct_sales_order_lines
--- (all statuses) equals the sum of the line totals in raw for that date. Lines are never
--- dropped, so the days (including lines whose order is missing: keyed on a sentinel day so the
--- days join with plain equality) match one to one.
+-- (all statuses) equals the sum of the line totals in raw for that date (AdventureWorks'
+-- LineTotal definition, computed from raw: a native AdventureWorks database has no such column).
+-- Lines are never dropped, so the days (including lines whose order is missing: keyed on a
+-- sentinel day so the days join with plain equality) match one to one.
 -- Tolerance per line: half a cent per unit (sources may store unit prices rounded to the cent
 -- while their line totals come from the unrounded price, e.g. the AdventureWorks export) plus
 -- half a unit of the 4th decimal. Returns the offending days.
@@ -22,12 +23,12 @@ fact as (
 raw_lines as (
 
     select
-        coalesce(cast(header.order_date as date), cast('1900-01-01' as date)) as order_day,
-        sum(detail.line_total) as line_total
-    from {{ source('operations', 'sales_order_detail') }} as detail
-    left join {{ source('operations', 'sales_order_header') }} as header
-        on detail.sales_order_id = header.sales_order_id
-    group by coalesce(cast(header.order_date as date), cast('1900-01-01' as date))
+        coalesce(cast(header.orderdate as date), cast('1900-01-01' as date)) as order_day,
+        sum(detail.unitprice * (1 - detail.unitpricediscount) * detail.orderqty) as line_total
+    from {{ source('operations', 'salesorderdetail') }} as detail
+    left join {{ source('operations', 'salesorderheader') }} as header
+        on detail.salesorderid = header.salesorderid
+    group by coalesce(cast(header.orderdate as date), cast('1900-01-01' as date))
 
 )
 

@@ -1,5 +1,7 @@
--- US dollars per euro for each day with rates: the day's last hourly rate. Converts the USD
--- marts into EUR views (EUR amount = USD amount / usd_per_eur).
+-- US dollars per euro for each day with rates: the day's mean hourly rate (the definition the
+-- eur_usd_rate metric and the EUR views use). valid_to is the next day with rates, so a day
+-- without rates carries the previous day's rate forward; days before the first rate use the
+-- first one (valid_from null). EUR amount = USD amount / usd_per_eur.
 
 with
 
@@ -10,13 +12,13 @@ hourly as (
 
 ),
 
-ranked as (
+daily as (
 
     select
         cast(rate_hour as date) as rate_date,
-        rate as usd_per_eur,
-        row_number() over (partition by cast(rate_hour as date) order by rate_hour desc) as recency
+        avg(rate) as usd_per_eur
     from hourly
+    group by cast(rate_hour as date)
 
 ),
 
@@ -24,9 +26,12 @@ final as (
 
     select
         rate_date,
-        usd_per_eur
-    from ranked
-    where recency = 1
+        usd_per_eur,
+        case
+            when rate_date > min(rate_date) over () then rate_date
+        end as valid_from,
+        lead(rate_date) over (order by rate_date) as valid_to
+    from daily
 
 )
 

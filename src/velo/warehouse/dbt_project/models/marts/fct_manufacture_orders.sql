@@ -4,6 +4,7 @@
         unique_key='work_order_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_keys_gone_from(ref('int_work_orders'), 'work_order_id') }}",
     )
 }}
 
@@ -18,7 +19,7 @@ work_orders as (
 
     select work_orders.*
     from {{ ref('int_work_orders') }} as work_orders
-    {{ incremental_filter('work_orders') }}
+    {{ incremental_filter('work_orders', 'work_order_id') }}
 
 ),
 

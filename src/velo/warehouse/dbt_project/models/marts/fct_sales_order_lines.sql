@@ -4,6 +4,7 @@
         unique_key='sales_order_detail_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        post_hook="{{ delete_keys_gone_from(ref('int_sales_order_lines'), 'sales_order_detail_id') }}",
     )
 }}
 
@@ -19,7 +20,7 @@ order_lines as (
 
     select order_lines.*
     from {{ ref('int_sales_order_lines') }} as order_lines
-    {{ incremental_filter('order_lines') }}
+    {{ incremental_filter('order_lines', 'sales_order_detail_id') }}
 
 ),
 

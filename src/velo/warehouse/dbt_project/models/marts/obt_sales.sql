@@ -98,7 +98,9 @@ final as (
     left join cards
         on lines.credit_card_key = cards.credit_card_key
     left join usd_per_eur
-        on lines.order_date = usd_per_eur.rate_date
+        on
+            (usd_per_eur.valid_from is null or lines.order_date >= usd_per_eur.valid_from)
+            and (usd_per_eur.valid_to is null or lines.order_date < usd_per_eur.valid_to)
 
 )
 

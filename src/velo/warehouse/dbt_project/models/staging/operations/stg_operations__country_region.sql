@@ -2,16 +2,16 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'country_region') }}
+    select * from {{ source('operations', 'countryregion') }}
 
 ),
 
 renamed as (
 
     select
-        cast(country_region_code as varchar) as country_region_code,
+        cast(countryregioncode as varchar) as country_region_code,
         cast(name as varchar) as name,
-        cast(modified_date as timestamp) as modified_at,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

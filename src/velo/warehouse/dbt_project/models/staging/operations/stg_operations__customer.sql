@@ -9,12 +9,13 @@ source as (
 renamed as (
 
     select
-        cast(customer_id as integer) as customer_id,
-        cast(person_id as integer) as person_id,
-        cast(store_id as integer) as store_id,
-        cast(account_number as varchar) as account_number,
-        cast(modified_date as timestamp) as modified_at,
-        _loaded_at as loaded_at
+        cast(customerid as integer) as customer_id,
+        cast(personid as integer) as person_id,
+        cast(storeid as integer) as store_id,
+        cast(modifieddate as timestamp) as modified_at,
+        _loaded_at as loaded_at,
+        -- computed in AdventureWorks (AW + 8 digits), absent from AdventureWorks-for-Postgres
+        'AW' || lpad(cast(customerid as varchar), 8, '0') as account_number
     from source
 
 ),

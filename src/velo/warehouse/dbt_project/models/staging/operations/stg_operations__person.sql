@@ -9,13 +9,12 @@ source as (
 renamed as (
 
     select
-        cast(business_entity_id as integer) as business_entity_id,
-        cast(person_type as varchar) as person_type,
-        cast(first_name as varchar) as first_name,
-        cast(last_name as varchar) as last_name,
-        cast(email_address as varchar) as email_address,
-        cast(modified_date as timestamp) as modified_at,
-        _loaded_at as loaded_at
+        cast(businessentityid as integer) as business_entity_id,
+        cast(firstname as varchar) as first_name,
+        cast(lastname as varchar) as last_name,
+        cast(modifieddate as timestamp) as modified_at,
+        _loaded_at as loaded_at,
+        trim(cast(persontype as varchar)) as person_type
     from source
 
 ),

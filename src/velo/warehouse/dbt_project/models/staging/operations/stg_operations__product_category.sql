@@ -2,16 +2,16 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'product_category') }}
+    select * from {{ source('operations', 'productcategory') }}
 
 ),
 
 renamed as (
 
     select
-        cast(product_category_id as integer) as product_category_id,
+        cast(productcategoryid as integer) as product_category_id,
         cast(name as varchar) as name,
-        cast(modified_date as timestamp) as modified_at,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

@@ -2,18 +2,18 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'product_cost_history') }}
+    select * from {{ source('operations', 'productcosthistory') }}
 
 ),
 
 renamed as (
 
     select
-        cast(product_id as integer) as product_id,
-        cast(start_date as timestamp) as started_at,
-        cast(end_date as timestamp) as ended_at,
-        cast(standard_cost as numeric(19, 4)) as standard_cost,
-        cast(modified_date as timestamp) as modified_at,
+        cast(productid as integer) as product_id,
+        cast(startdate as timestamp) as started_at,
+        cast(enddate as timestamp) as ended_at,
+        cast(standardcost as numeric(19, 4)) as standard_cost,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

@@ -2,17 +2,17 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'product_subcategory') }}
+    select * from {{ source('operations', 'productsubcategory') }}
 
 ),
 
 renamed as (
 
     select
-        cast(product_subcategory_id as integer) as product_subcategory_id,
-        cast(product_category_id as integer) as product_category_id,
+        cast(productsubcategoryid as integer) as product_subcategory_id,
+        cast(productcategoryid as integer) as product_category_id,
         cast(name as varchar) as name,
-        cast(modified_date as timestamp) as modified_at,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

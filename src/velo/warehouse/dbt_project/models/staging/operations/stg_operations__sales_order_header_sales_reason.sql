@@ -2,16 +2,16 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'sales_order_header_sales_reason') }}
+    select * from {{ source('operations', 'salesorderheadersalesreason') }}
 
 ),
 
 renamed as (
 
     select
-        cast(sales_order_id as integer) as sales_order_id,
-        cast(sales_reason_id as integer) as sales_reason_id,
-        cast(modified_date as timestamp) as modified_at,
+        cast(salesorderid as integer) as sales_order_id,
+        cast(salesreasonid as integer) as sales_reason_id,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

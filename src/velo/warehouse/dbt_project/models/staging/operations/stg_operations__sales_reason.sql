@@ -2,17 +2,17 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'sales_reason') }}
+    select * from {{ source('operations', 'salesreason') }}
 
 ),
 
 renamed as (
 
     select
-        cast(sales_reason_id as integer) as sales_reason_id,
+        cast(salesreasonid as integer) as sales_reason_id,
         cast(name as varchar) as name,
-        cast(reason_type as varchar) as reason_type,
-        cast(modified_date as timestamp) as modified_at,
+        cast(reasontype as varchar) as reason_type,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

@@ -2,19 +2,19 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'state_province') }}
+    select * from {{ source('operations', 'stateprovince') }}
 
 ),
 
 renamed as (
 
     select
-        cast(state_province_id as integer) as state_province_id,
-        cast(state_province_code as varchar) as state_province_code,
-        cast(country_region_code as varchar) as country_region_code,
+        cast(stateprovinceid as integer) as state_province_id,
+        cast(countryregioncode as varchar) as country_region_code,
         cast(name as varchar) as name,
-        cast(modified_date as timestamp) as modified_at,
-        _loaded_at as loaded_at
+        cast(modifieddate as timestamp) as modified_at,
+        _loaded_at as loaded_at,
+        trim(cast(stateprovincecode as varchar)) as state_province_code
     from source
 
 ),

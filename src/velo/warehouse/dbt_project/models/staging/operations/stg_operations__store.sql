@@ -9,9 +9,9 @@ source as (
 renamed as (
 
     select
-        cast(business_entity_id as integer) as business_entity_id,
+        cast(businessentityid as integer) as business_entity_id,
         cast(name as varchar) as name,
-        cast(modified_date as timestamp) as modified_at,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

@@ -2,22 +2,23 @@ with
 
 source as (
 
-    select * from {{ source('operations', 'work_order') }}
+    select * from {{ source('operations', 'workorder') }}
 
 ),
 
 renamed as (
 
     select
-        cast(work_order_id as integer) as work_order_id,
-        cast(product_id as integer) as product_id,
-        cast(order_qty as integer) as order_quantity,
-        cast(stocked_qty as integer) as stocked_quantity,
-        cast(scrapped_qty as integer) as scrapped_quantity,
-        cast(start_date as timestamp) as started_at,
-        cast(end_date as timestamp) as ended_at,
-        cast(due_date as timestamp) as due_at,
-        cast(modified_date as timestamp) as modified_at,
+        cast(workorderid as integer) as work_order_id,
+        cast(productid as integer) as product_id,
+        cast(orderqty as integer) as order_quantity,
+        -- computed in AdventureWorks, absent from AdventureWorks-for-Postgres
+        cast(orderqty - scrappedqty as integer) as stocked_quantity,
+        cast(scrappedqty as integer) as scrapped_quantity,
+        cast(startdate as timestamp) as started_at,
+        cast(enddate as timestamp) as ended_at,
+        cast(duedate as timestamp) as due_at,
+        cast(modifieddate as timestamp) as modified_at,
         _loaded_at as loaded_at
     from source
 

@@ -13,14 +13,22 @@ where {{ dbt.length(column_name) }} < {{ min_length }}
    or {{ dbt.length(column_name) }} > {{ max_length }}
 {% endtest %}
 
-{#- Rows where the column falls outside [min_value, max_value] (either bound optional). -#}
-{% test value_between(model, column_name, min_value=none, max_value=none) %}
+{#- Rows where the column is zero or negative (nulls pass: not_null tests those). -#}
+{% test positive(model, column_name) %}
+select *
+from {{ model }}
+where {{ column_name }} <= 0
+{% endtest %}
+
+{#- Rows where the column falls outside [min_value, max_value] (either bound optional), or
+    [min_value, max_value) with max_exclusive. -#}
+{% test value_between(model, column_name, min_value=none, max_value=none, max_exclusive=false) %}
 select *
 from {{ model }}
 where
     {%- if min_value is not none %} {{ column_name }} < {{ min_value }}{% endif %}
     {%- if min_value is not none and max_value is not none %} or{% endif %}
-    {%- if max_value is not none %} {{ column_name }} > {{ max_value }}{% endif %}
+    {%- if max_value is not none %} {{ column_name }} {{ '>=' if max_exclusive else '>' }} {{ max_value }}{% endif %}
 {% endtest %}
 
 {#- Rows where a text column does not match a regular expression (portable via dispatch). -#}

@@ -1,0 +1,176 @@
+"""Guards around the served numbers: publishing only after a passed build (every path), one
+writer at a time, and a full refresh that keeps what cannot be fetched again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from velo.cli import app
+from velo.errors import VeloError
+from velo.ingest import run_ingest
+from velo.lifecycle import run_lifecycle
+from velo.locking import lock_path, writer_lock
+from velo.orchestration.serving import build_serving_asset
+from velo.runtime import platform
+from velo.serving import publish
+from velo.serving.publish import dbt_run_results_path
+from velo.serving.sample import build_sample_warehouse
+from velo.settings import Settings
+
+AS_OF = datetime(2014, 6, 30)
+FAILED_BUILD = {
+    "results": [
+        {"unique_id": "model.velo.fct_sales_order_lines", "status": "success"},
+        {
+            "unique_id": "test.velo.not_null_fct_sales_order_lines_product_key.1a2b",
+            "status": "fail",
+        },
+        {"unique_id": "test.velo.accepted_values_status.3c4d", "status": "warn"},
+    ]
+}
+PASSED_BUILD = {"results": [FAILED_BUILD["results"][0], FAILED_BUILD["results"][2]]}
+
+
+@pytest.fixture
+def warehouse(settings: Settings, record_dbt_build: Callable[[Settings, dict], None]) -> Settings:
+    """A warehouse with marts (the sample) and a serving DB published from it after a passed
+    build; then a build that failed an error-severity test."""
+    settings = settings.with_overrides(clock=AS_OF)
+    build_sample_warehouse(Path(settings.warehouse_path), AS_OF.date(), scale=0.01)
+    record_dbt_build(settings, PASSED_BUILD)
+    publish(settings)
+    record_dbt_build(settings, FAILED_BUILD)
+    return settings
+
+
+def test_publish_refuses_after_a_failed_test_and_keeps_the_served_file(
+    warehouse: Settings, record_dbt_build: Callable[[Settings, dict], None]
+) -> None:
+    before = Path(warehouse.serving_path).read_bytes()
+    with pytest.raises(VeloError, match="not_null_fct_sales_order_lines_product_key"):
+        publish(warehouse)
+    assert Path(warehouse.serving_path).read_bytes() == before
+    record_dbt_build(warehouse, PASSED_BUILD)  # a warn-severity test does not block
+    publish(warehouse)
+
+
+def test_publish_refuses_without_any_recorded_build(warehouse: Settings) -> None:
+    dbt_run_results_path(warehouse).unlink()
+    with pytest.raises(VeloError, match="no dbt build recorded"):
+        publish(warehouse)
+
+
+def test_velo_publish_is_gated_with_one_line(
+    warehouse: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VELO_CLOCK", AS_OF.isoformat())
+    result = CliRunner().invoke(app, ["publish"])
+    assert result.exit_code == 1
+    assert "the serving DB was left as it was" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_materialising_serving_db_alone_in_dagster_is_gated(warehouse: Settings) -> None:
+    before = Path(warehouse.serving_path).read_bytes()
+    result = dg.materialize(
+        [build_serving_asset([], warehouse.dashboard_url)],
+        resources={"velo": warehouse},
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert Path(warehouse.serving_path).read_bytes() == before
+
+
+HOLD_LOCK = """
+import sys, time
+from velo.locking import writer_lock
+from velo.settings import load_settings
+with writer_lock(load_settings(), "velo run"):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[1]))
+print("released", flush=True)
+"""
+
+
+def hold_lock(seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_second_writer_exits_with_one_line_naming_the_first(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("velo.locking.DEFAULT_WAIT_SECONDS", 0.5)
+    holder = hold_lock(30)
+    try:
+        for command in (["run"], ["publish"], ["transform"], ["ingest", "operations"]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code == 1, (command, result.output)
+            assert "velo run (pid" in result.output and "is writing" in result.output
+            assert "Traceback" not in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_second_writer_waits_for_the_first_to_finish(settings: Settings) -> None:
+    holder = hold_lock(1.0)
+    try:
+        with writer_lock(settings, "velo publish", wait_seconds=30):
+            # it got the lock only once the holder had released it
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "released"
+            assert "velo publish" in lock_path(settings).read_text()
+            with writer_lock(settings, "nested"):  # re-entrant: velo run publishes in-process
+                pass
+    finally:
+        holder.wait()
+
+
+SENTIMENT_LINE = (
+    '{"url": "https://news.example/%s", "title": "t", "summary": "s", "source": "x", '
+    '"time_published": "2024-01-01T00:00:00", "authors": [], "topics": [], "score": 0.1, '
+    '"label": "positive", "scored_at": "2024-01-01T00:00:00"}\n'
+)
+
+
+def raw_value(settings: Settings, sql: str) -> object:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def test_full_refresh_rereads_archived_sentiment(settings: Settings) -> None:
+    settings = settings.with_overrides(clock=datetime(2024, 6, 30, 12))
+    root = Path(settings.landing_url)
+    for day in ("2024-06-25", "2024-05-01", "2024-04-02"):
+        path = root / f"sentiment/dt={day}/sentiment_{day.replace('-', '')}T120000Z.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(SENTIMENT_LINE % day)
+    run_ingest(settings, ["sentiment"])
+    archived = [step.path for step in run_lifecycle(settings) if step.action == "archive"]
+    assert len(archived) == 2 and not (root / archived[0]).exists()
+    run_ingest(settings, ["sentiment"], full_refresh=True)
+    assert raw_value(settings, "select count(distinct url) from raw.sentiment") == 3
+
+
+def test_full_refresh_keeps_all_fx_history_ever_loaded(settings: Settings) -> None:
+    first = settings.with_overrides(clock=datetime(2024, 3, 31, 12))
+    with platform(first) as live:
+        run_ingest(live, ["fx"])
+    earliest = raw_value(first, "select min(rate_at) from raw.fx_rates")
+    later = first.with_overrides(clock=datetime(2024, 3, 31, 12) + timedelta(days=20))
+    with platform(later) as live:
+        run_ingest(live, ["fx"], full_refresh=True)
+    assert raw_value(later, "select min(rate_at) from raw.fx_rates") == earliest
+    assert raw_value(later, "select max(rate_at) from raw.fx_rates") == datetime(2024, 4, 20, 12)
