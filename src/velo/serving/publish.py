@@ -23,9 +23,9 @@ from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
 from velo.serving.warehouse_read import WarehouseReader, columns, open_reader, relations
 from velo.settings import Settings
+from velo.warehouse.runner import dbt_target_dir
 
 MARTS_SCHEMA = "marts"
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "warehouse" / "dbt_project"
 # What the dashboard and the answers read. Other marts (the star schema) are published when
 # present so the benchmark can compare the one-big-table with star joins on the same file.
 REQUIRED_MARTS = ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily")
@@ -247,9 +247,8 @@ def node_name(result: dict[str, Any]) -> str:
 
 
 def dbt_run_results_path(settings: Settings) -> Path | None:
-    """The last dbt build's run_results.json (velo.warehouse.runner.dbt_target_dir's location;
-    spelled out here so publishing does not import dbt)."""
-    path = Path(settings.state_dir) / "dbt" / "target" / "run_results.json"
+    """The last dbt build's run_results.json, if there was a build."""
+    path = dbt_target_dir(settings) / "run_results.json"
     return path if path.exists() else None
 
 

@@ -27,8 +27,9 @@ from rich.console import Console
 from rich.table import Table
 
 from velo.serving.answers import ranking_window
-from velo.serving.publish import DBT_PROJECT_DIR, open_serving
+from velo.serving.publish import open_serving
 from velo.settings import Settings
+from velo.warehouse.runner import DBT_PROJECT_DIR
 
 TOLERANCE = 0.01  # a cent
 STATUSES_SEED = DBT_PROJECT_DIR / "seeds" / "order_statuses.csv"

@@ -28,7 +28,8 @@ from velo.serving.metrics import (
     Metric,
     Shape,
 )
-from velo.serving.publish import DBT_PROJECT_DIR, MARTS_SCHEMA
+from velo.serving.publish import MARTS_SCHEMA
+from velo.warehouse.runner import DBT_PROJECT_DIR
 
 DATE_FILTER = (
     "{{ TimeDimension('metric_time', 'day') }} "
