@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from velo.warehouse.runner import (
     dbt_target_dir,
     freshness,
     invoke,
+    source_warn_after,
     transform,
 )
 
@@ -321,6 +322,9 @@ def test_freshness_reports_each_raw_table(
     assert rows["fx.fx_rates"].warn_after_hours == 2
     assert rows["sentiment.sentiment"].warn_after_hours == 36
     assert rows["operations.workorder"].warn_after_hours == 26
+    # Dagster's freshness checks and the serving DB's data health read the same declaration.
+    for row in rows.values():
+        assert source_warn_after(row.source) == timedelta(hours=row.warn_after_hours)
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("update raw.fx_rates set _loaded_at = _loaded_at - interval 3 hour")
     stale = {f"{row.source}.{row.table}": row for row in freshness(settings)}

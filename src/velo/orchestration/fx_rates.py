@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import dagster as dg
 
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
 from velo.settings import Settings
+from velo.warehouse.runner import source_warn_after
 
 SOURCE = "fx"
 TABLE = "fx_rates"
-# Loaded hourly; the warn threshold is the dbt source's (warn_after 2 h).
-FRESHNESS = Freshness(TABLE, "rate_at", timedelta(hours=2))
+# Loaded hourly; stale after the dbt source's warn_after.
+FRESHNESS = Freshness(TABLE, "rate_at", source_warn_after(SOURCE))
 
 
 def definitions(settings: Settings) -> dg.Definitions:

@@ -3,17 +3,16 @@ freshness on orders."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import dagster as dg
 
 from velo.ingest.contract import DEFAULT_CURSOR, IDENTITY_TABLE, source_contract
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
 from velo.settings import Settings
+from velo.warehouse.runner import source_warn_after
 
 SOURCE = "operations"
-# Orders change every day; the warn threshold is the dbt source's (warn_after 26 h).
-FRESHNESS = Freshness(IDENTITY_TABLE, DEFAULT_CURSOR, timedelta(hours=26))
+# Orders change every day; stale after the dbt source's warn_after.
+FRESHNESS = Freshness(IDENTITY_TABLE, DEFAULT_CURSOR, source_warn_after(SOURCE))
 
 
 def definitions(settings: Settings) -> dg.Definitions:

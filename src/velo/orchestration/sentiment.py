@@ -6,7 +6,7 @@ JSONL files from the landing zone depends on it.
 """
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
@@ -15,12 +15,13 @@ from velo import clock
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
 from velo.orchestration.resources import API_MAX_RETRIES, retry_policy, step_errors
 from velo.settings import Settings
+from velo.warehouse.runner import source_warn_after
 
 SOURCE = "sentiment"
 TABLE = "sentiment"
 LANDING_KEY = dg.AssetKey(["landing", "sentiment"])
-# Scored daily; the warn threshold is the dbt source's (warn_after 36 h).
-FRESHNESS = Freshness(TABLE, "time_published", timedelta(hours=36))
+# Scored daily; stale after the dbt source's warn_after.
+FRESHNESS = Freshness(TABLE, "time_published", source_warn_after(SOURCE))
 # Before the first sentiment load the function scores this many days, so the dashboard's
 # 30-day sentiment line has a history from the first run on.
 BACKFILL_DAYS = 30

@@ -12,7 +12,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
 from velo.serving.warehouse_read import WarehouseReader, columns, open_reader, relations
 from velo.settings import Settings
-from velo.warehouse.runner import dbt_target_dir
+from velo.warehouse.runner import dbt_target_dir, source_warn_after
 
 MARTS_SCHEMA = "marts"
 # What the dashboard and the answers read. Other marts (the star schema) are published when
@@ -42,11 +42,11 @@ OPTIONAL_MARTS = (
 )
 # run_results.json statuses that block publishing: a node that errored, a test that failed.
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
-# Source -> (raw tables, hours after which it counts as stale). Same thresholds as dbt's freshness.
-SOURCES: dict[str, tuple[tuple[str, ...] | None, float]] = {
-    "operations": (None, 26.0),  # None: every raw table except the two below
-    "fx": (("fx_rates",), 2.0),
-    "sentiment": (("sentiment",), 36.0),
+# Source -> its raw tables (stale after the dbt source's warn_after).
+SOURCES: dict[str, tuple[str, ...] | None] = {
+    "operations": None,  # every raw table except the two below
+    "fx": ("fx_rates",),
+    "sentiment": ("sentiment",),
 }
 
 
@@ -161,9 +161,10 @@ def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
     ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
     against the wall clock too, even when the business runs on a simulated clock."""
     raw_tables = relations(reader, "raw")
-    dedicated = {t for tables, _ in SOURCES.values() if tables for t in tables}
+    dedicated = {t for tables in SOURCES.values() if tables for t in tables}
     rows = []
-    for source, (tables, warn_hours) in SOURCES.items():
+    for source, tables in SOURCES.items():
+        warn_hours = source_warn_after(source) / timedelta(hours=1)
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )

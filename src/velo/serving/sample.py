@@ -18,6 +18,7 @@ from velo.clock import wall_now
 from velo.serving.health import HISTORY_DAYS, HealthRecord, save_history
 from velo.serving.publish import SOURCES, PublishReport, publish
 from velo.settings import Settings
+from velo.warehouse.runner import source_warn_after
 
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
 
@@ -286,7 +287,8 @@ def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord
     records, last, totals = [], {}, dict.fromkeys(SOURCES, 0)
     for days_ago in range(HISTORY_DAYS - 1, 0, -1):
         checked_at = as_of - timedelta(days=days_ago)
-        for source, (_, warn_hours) in sorted(SOURCES.items()):
+        for source in sorted(SOURCES):
+            warn_hours = source_warn_after(source) / timedelta(hours=1)
             if source not in last or days_ago not in SKIPPED_RUNS[source]:
                 rows = {"fx": 24, "operations": 120 + days_ago * 37 % 80}.get(
                     source, 3 + days_ago % 6

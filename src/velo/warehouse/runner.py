@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -416,6 +417,22 @@ def read_freshness(sources_json: dict[str, Any]) -> list[SourceFreshness]:
             )
         )
     return sorted(rows, key=lambda row: (row.source, row.table))
+
+
+@cache
+def source_warn_after(source: str) -> timedelta:
+    """How old a source's data may get before it is stale: the `warn_after` of its dbt sources
+    YAML, the one place it is declared (`dbt source freshness`, Dagster's freshness checks and
+    the serving DB's data health all read it)."""
+    import yaml
+
+    path = DBT_PROJECT_DIR / "models" / "staging" / source / f"_{source}__sources.yml"
+    (declared,) = [s for s in yaml.safe_load(path.read_text())["sources"] if s["name"] == source]
+    warn = declared["config"]["freshness"]["warn_after"]
+    warn_hours = hours(warn["count"], warn["period"])
+    if warn_hours is None:
+        raise VeloError(f"{path}: warn_after must count minutes, hours or days")
+    return timedelta(hours=warn_hours)
 
 
 def hours(count: int | None, period: str | None) -> float | None:
