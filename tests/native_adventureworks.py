@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 
 from velo.ingest.contract import ADVENTUREWORKS
-from velo.simulator.adventureworks import MAPPING, QUIRKS, SOURCES
+from velo.simulator.adventureworks import MAPPING, MICROSOFT_TABLES, QUIRKS
 from velo.simulator.aw_readers import find_table_file, read_table
 
 INSTALL_SQL = Path(__file__).parent / "fixtures" / "adventureworks-for-postgres" / "install.sql"
@@ -74,7 +74,7 @@ def _copy_value(source: str, column: str, value: str) -> str | None:
 
 
 def copy_rows(conn: psycopg.Connection, source_dir: Path, schema: str, name: str) -> int:
-    source = SOURCES[name]
+    source = MICROSOFT_TABLES[name]
     path = find_table_file(source_dir, name)
     assert path, f"no export of {name} in {source_dir}"
     raw = read_table(path, source.columns, allow_cut=source.truncated_copy)

@@ -25,7 +25,7 @@ from velo.errors import VeloError
 from velo.simulator import schema
 from velo.simulator.adventureworks import (
     MAPPING,
-    SOURCES,
+    MICROSOFT_TABLES,
     default_source_dir,
     load_adventureworks,
 )
@@ -131,7 +131,7 @@ def export_bytes(
     cut: int = 0,
 ) -> bytes:
     """The rows as an export with the given quirks (``cut``: drop the last N characters)."""
-    records = [tuple(SOURCES[name].columns)] if header else []
+    records = [tuple(MICROSOFT_TABLES[name].columns)] if header else []
     if header and pad:
         records[0] = (records[0][0], *(" " * pad + c for c in records[0][1:]))
     records += rows
@@ -193,7 +193,7 @@ def test_mapping_fills_every_column_of_every_company_table():
     assert set(MAPPING) == set(schema.COMPANY_TABLES)
     for table, mapping in MAPPING.items():
         assert set(mapping.columns) == {c.name for c in schema.TABLES[table].columns}
-        source = SOURCES[mapping.source]
+        source = MICROSOFT_TABLES[mapping.source]
         for column, (source_column, _) in mapping.columns.items():
             assert source_column in source.columns and source_column.lower() == column
 
@@ -242,8 +242,8 @@ ADDRESS_ROWS = [
 )  # fmt: skip
 def test_reader_reads_each_quirk(tmp_path, quirks, encoding, has_header):
     path = write_export(tmp_path, "Address", ADDRESS_ROWS, **quirks)
-    table = read_table(path, SOURCES["Address"].columns)
-    assert table.columns == SOURCES["Address"].columns  # padded header names are stripped
+    table = read_table(path, MICROSOFT_TABLES["Address"].columns)
+    assert table.columns == MICROSOFT_TABLES["Address"].columns  # padded header names are stripped
     assert table.rows == [list(r) for r in ADDRESS_ROWS]
     assert (table.encoding, table.has_header) == (encoding, has_header)
     assert table.lines == ([2, 3] if has_header else [1, 2])
@@ -251,7 +251,7 @@ def test_reader_reads_each_quirk(tmp_path, quirks, encoding, has_header):
 
 def test_bcp_fields_may_hold_newlines_and_stray_byte_order_marks(tmp_path):
     path = write_export(tmp_path, "Store", ROWS["Store"] * 2, fmt="bcp", encoding="utf-16-le")
-    table = read_table(path, SOURCES["Store"].columns)
+    table = read_table(path, MICROSOFT_TABLES["Store"].columns)
     assert table.rows[0][3] == SURVEY.removeprefix("\ufeff")
     assert table.lines == [1, 4]  # the second record starts after the first's two inner newlines
 
@@ -259,7 +259,7 @@ def test_bcp_fields_may_hold_newlines_and_stray_byte_order_marks(tmp_path):
 def test_utf16_without_byte_order_mark_is_recognised(tmp_path):
     path = tmp_path / "SalesReason.csv"
     path.write_bytes("1\tPrice\tOther\t2008-04-30 00:00:00\n".encode("utf-16-le"))
-    table = read_table(path, SOURCES["SalesReason"].columns)
+    table = read_table(path, MICROSOFT_TABLES["SalesReason"].columns)
     assert table.rows == [["1", "Price", "Other", "2008-04-30 00:00:00"]]
 
 
@@ -290,7 +290,7 @@ def test_unreadable_export_names_file_and_line(tmp_path, name, content, message)
     path.write_bytes(content)
     table = name.split(".")[0]
     with pytest.raises(VeloError, match=message.replace("(", r"\(")):
-        read_table(path, SOURCES[table].columns)
+        read_table(path, MICROSOFT_TABLES[table].columns)
 
 
 def test_bad_value_names_file_line_and_column(settings, company_dir):

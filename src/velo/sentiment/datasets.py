@@ -32,7 +32,8 @@ from velo.sentiment.model import LABELS
 DATA_DIR = Path(__file__).with_name("training_data")
 TWITTER_LABELS = {"0": "negative", "1": "positive", "2": "neutral"}
 FINENTITY_LABELS = {"Positive": "positive", "Negative": "negative", "Neutral": "neutral"}
-SOURCES = ("twitter", "finentity", "finentity_sentences")  # trained on; simulated_news is not
+# The datasets trained on (simulated_news is not).
+TRAINING_DATASETS = ("twitter", "finentity", "finentity_sentences")
 TONE_LABELS = {"good": "positive", "bad": "negative", "neutral": "neutral"}
 # Share of FinEntity paragraphs per split (by text hash); tweets have their own test file.
 TEST_SHARE, DEV_SHARE = 0.25, 0.15

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from velo.sentiment.datasets import DATA_DIR, SOURCES, Example, all_examples
+from velo.sentiment.datasets import DATA_DIR, TRAINING_DATASETS, Example, all_examples
 from velo.sentiment.model import ARTIFACT_PATH, LABELS, MODEL_NAME, FinanceModel, features
 
 ARTIFACT_FORMAT = 1
@@ -133,7 +133,7 @@ def artifact_of(
         "name": MODEL_NAME,
         "labels": list(LABELS),
         "training": {
-            "sources": list(SOURCES),
+            "sources": list(TRAINING_DATASETS),
             "l2": l2,
             "steps": STEPS,
             "min_df": MIN_DF,
@@ -167,7 +167,8 @@ def select_l2(examples: list[Example]) -> tuple[float, dict[str, float]]:
     for l2 in L2_GRID:
         model = FinanceModel(train_model(train, l2))
         per_source = [
-            figures(model, [e for e in dev if e.source == source])["macro_f1"] for source in SOURCES
+            figures(model, [e for e in dev if e.source == source])["macro_f1"]
+            for source in TRAINING_DATASETS
         ]
         results[l2] = round(sum(per_source) / len(per_source), 4)
     return max(L2_GRID, key=lambda l2: results[l2]), results

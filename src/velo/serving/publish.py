@@ -43,7 +43,7 @@ OPTIONAL_MARTS = (
 # run_results.json statuses that block publishing: a node that errored, a test that failed.
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Source -> its raw tables (stale after the dbt source's warn_after).
-SOURCES: dict[str, tuple[str, ...] | None] = {
+SOURCE_RAW_TABLES: dict[str, tuple[str, ...] | None] = {
     "operations": None,  # every raw table except the two below
     "fx": ("fx_rates",),
     "sentiment": ("sentiment",),
@@ -161,9 +161,9 @@ def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
     ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
     against the wall clock too, even when the business runs on a simulated clock."""
     raw_tables = relations(reader, "raw")
-    dedicated = {t for tables in SOURCES.values() if tables for t in tables}
+    dedicated = {t for tables in SOURCE_RAW_TABLES.values() if tables for t in tables}
     rows = []
-    for source, tables in SOURCES.items():
+    for source, tables in SOURCE_RAW_TABLES.items():
         warn_hours = source_warn_after(source) / timedelta(hours=1)
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables

@@ -16,7 +16,7 @@ import duckdb
 
 from velo.clock import wall_now
 from velo.serving.health import HISTORY_DAYS, HealthRecord, save_history
-from velo.serving.publish import SOURCES, PublishReport, publish
+from velo.serving.publish import SOURCE_RAW_TABLES, PublishReport, publish
 from velo.settings import Settings
 from velo.warehouse.runner import source_warn_after
 
@@ -284,10 +284,10 @@ SKIPPED_RUNS = {"fx": (20,), "operations": (12, 11), "sentiment": ()}
 def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord]:
     """Daily publishes over the days before ``as_of`` (wall clock), each a few minutes after
     its loads, with a few skipped runs; row counts vary by a fixed rule."""
-    records, last, totals = [], {}, dict.fromkeys(SOURCES, 0)
+    records, last, totals = [], {}, dict.fromkeys(SOURCE_RAW_TABLES, 0)
     for days_ago in range(HISTORY_DAYS - 1, 0, -1):
         checked_at = as_of - timedelta(days=days_ago)
-        for source in sorted(SOURCES):
+        for source in sorted(SOURCE_RAW_TABLES):
             warn_hours = source_warn_after(source) / timedelta(hours=1)
             if source not in last or days_ago not in SKIPPED_RUNS[source]:
                 rows = {"fx": 24, "operations": 120 + days_ago * 37 % 80}.get(

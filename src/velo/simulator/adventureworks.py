@@ -4,7 +4,7 @@
 tables the platform reads (:mod:`velo.simulator.schema`: the layout AdventureWorks-for-Postgres
 creates), so the whole platform runs on it unchanged.
 
-``SOURCES`` holds Microsoft's table definitions (column order, for header-less exports).
+``MICROSOFT_TABLES`` holds Microsoft's table definitions (column order, for header-less exports).
 ``MAPPING`` fills every native column from the export's column of the same name (the native names
 are Microsoft's, lower case), converted to the column's type. The readers
 (:mod:`velo.simulator.aw_readers`) handle the files' quirks. Decisions:
@@ -68,7 +68,7 @@ def _source(name: str, columns: str, published_rows: int | None = None) -> Sourc
     return Source(name, tuple(columns.split()), published_rows)
 
 
-SOURCES = {
+MICROSOFT_TABLES = {
     s.name: s
     for s in (
         _source("CountryRegion", "CountryRegionCode Name ModifiedDate"),
@@ -235,8 +235,8 @@ QUIRKS: dict[tuple[str, str], Conversion] = {
 
 
 def _mapping(table: sa.Table) -> TableMapping:
-    source = next(name for name in SOURCES if name.lower() == table.name)
-    by_lower = {column.lower(): column for column in SOURCES[source].columns}
+    source = next(name for name in MICROSOFT_TABLES if name.lower() == table.name)
+    by_lower = {column.lower(): column for column in MICROSOFT_TABLES[source].columns}
     return TableMapping(
         source,
         {
@@ -330,7 +330,7 @@ def _batch(source_dir: Path, raw: RawTable, target: sa.Table, mapping: TableMapp
 
 
 def _read_mapped(source_dir: Path, table: str, mapping: TableMapping) -> tuple[dict, SourceRead]:
-    source = SOURCES[mapping.source]
+    source = MICROSOFT_TABLES[mapping.source]
     path = _source_file(source_dir, source.name)
     raw = read_table(path, source.columns, allow_cut=source.truncated_copy)
     target = schema.TABLES[table]

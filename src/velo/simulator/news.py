@@ -323,7 +323,7 @@ AWARDS = (
     "Editor's Choice",
     "Best Value of the Year",
 )
-SOURCES = (
+NEWS_OUTLETS = (
     ("Bicycle Retailer", "bicycleretailer.example"),
     ("Cycling Weekly", "cyclingweekly.example"),
     ("BikeRadar", "bikeradar.example"),
@@ -473,7 +473,7 @@ def _day_items(seed: int, day: date) -> tuple[tuple[datetime, dict[str, Any]], .
         in_story = story is not None and template in STORIES[story.kind]
         product = story.product if in_story else int(rng.integers(len(PRODUCTS)))
         text = fill(template, rng, day, product)
-        source, domain = SOURCES[rng.integers(len(SOURCES))]
+        source, domain = NEWS_OUTLETS[rng.integers(len(NEWS_OUTLETS))]
         authors = sorted(rng.choice(AUTHORS, size=int(rng.integers(1, 3)), replace=False))
         published = start + timedelta(seconds=int(second))
         url = f"https://{domain}/news/{day:%Y/%m/%d}/{slug(text['title'])}-{position}"
