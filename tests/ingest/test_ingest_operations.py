@@ -169,6 +169,17 @@ KILLER = textwrap.dedent(
             yield from original(self, *args, **kwargs)
 
         TableLoader.load_rows = load_rows
+    elif where == "normalize":
+        # After normalize's commit (the rename into `normalized`), before the extracted copy
+        # is deleted: the only window where a package exists twice.
+        from dlt.common.storages import LoadStorage
+        original = LoadStorage.commit_new_load_package
+
+        def commit_new_load_package(self, load_id):
+            original(self, load_id)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        LoadStorage.commit_new_load_package = commit_new_load_package
     else:
         from dlt.load.load import Load
         original = Load.complete_jobs
@@ -185,7 +196,7 @@ KILLER = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("where", ["extract", "load"])
+@pytest.mark.parametrize("where", ["extract", "normalize", "load"])
 def test_killed_run_then_rerun_leaves_no_loss_and_no_duplicates(
     company: Settings, where: str
 ) -> None:

@@ -13,11 +13,13 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dlt
 from dlt.common.pipeline import LoadInfo
+from dlt.common.storages import NormalizeStorage, NormalizeStorageConfiguration
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from rich.console import Console
@@ -138,11 +140,38 @@ def added_columns(before: dict[str, set[str]], after: dict[str, set[str]]) -> di
     }
 
 
+def drop_committed_extracts(pipeline: dlt.Pipeline) -> None:
+    """Remove extracted packages that normalize had already committed when a run was killed.
+
+    dlt normalizes a package into a temporary folder, renames it into ``normalized`` (the
+    commit), then deletes the extracted copy. A kill between the rename and the end of that
+    delete leaves both; the next normalize then fails for good renaming onto the committed
+    package ("Directory not empty"). The committed package holds every row, so the leftover
+    extract is only garbage.
+    """
+    committed = {
+        *pipeline.list_normalized_load_packages(),
+        *pipeline.list_completed_load_packages(),
+    }
+    leftovers = set(pipeline.list_extracted_load_packages()) & committed
+    if leftovers:
+        volume = str(Path(pipeline.working_dir) / "normalize")  # where dlt keeps extracts
+        config = NormalizeStorageConfiguration(normalize_volume_path=volume)
+        extracted = NormalizeStorage(False, config).extracted_packages
+        for load_id in leftovers:
+            extracted.delete_package(load_id)
+
+
 def finish_pending(pipeline: dlt.Pipeline) -> None:
     """Load what an interrupted run extracted; `run` would otherwise stop after doing only that."""
-    if pipeline.has_pending_data:
-        pipeline.normalize()
-        pipeline.load()
+    try:
+        drop_committed_extracts(pipeline)
+        if pipeline.has_pending_data:
+            pipeline.normalize()
+            pipeline.load()
+    except Exception as exc:
+        reason = failure_reason(exc, None)
+        raise VeloError(f"loading what an interrupted run left pending: {reason}") from None
 
 
 def data_row_counts(counts: dict[str, int]) -> dict[str, int]:
