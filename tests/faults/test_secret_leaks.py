@@ -16,7 +16,6 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import dagster as dg
 import pytest
 from rich.console import Console
 
@@ -91,26 +90,11 @@ def fast_failures(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", str(TIMEOUT_SECONDS))
 
 
-@pytest.fixture
-def stored_dagster_events(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`velo run` keeps Dagster's events in memory; here they go to SQLite under state_dir, as
-    with `velo dagster`, so the stored events are searched too."""
-    home = data_dir / "state" / "dagster"
-    home.mkdir(parents=True)
-    monkeypatch.setattr(
-        dg.DagsterInstance,
-        "ephemeral",
-        staticmethod(lambda: dg.DagsterInstance.local_temp(tempdir=str(home))),
-    )
-    return home
-
-
 @pytest.mark.parametrize("mode", ["500", "slow", "401"])
 def test_no_key_in_any_file_log_event_alert_or_output(
     mode: str,
     data_dir: Path,
     fast_failures: None,
-    stored_dagster_events: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     api = type("Api", (HostileApi,), {"mode": mode})

@@ -2,12 +2,13 @@
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from velo.ingest.contract import ADVENTUREWORKS_TABLES
-from velo.orchestration import fx_rates, operations, sentiment
+from velo.orchestration import fx_rates, operations, sentiment, serving, warehouse
 from velo.orchestration.definitions import build_definitions
 from velo.orchestration.loading import raw_key
 from velo.orchestration.resources import WAREHOUSE_POOL
@@ -65,11 +66,13 @@ def test_schedules_cover_each_source_and_the_build(settings: Settings) -> None:
     defs = build_definitions(settings)
     crons = {s.name: s.cron_schedule for s in defs.schedules}
     assert crons["fx_load_schedule"].split()[1] == "*"  # hourly
-    for job in ("operations_load", "sentiment_load", "warehouse_build"):
+    for job in ("operations_load", "sentiment_load"):
         assert crons[f"{job}_schedule"].split()[1] != "*"  # daily
+    assert "warehouse_build_schedule" not in crons  # the build follows the loads (below)
     assert "demo_tick_schedule" in crons  # the defaults are the simulated APIs: demo mode
-    sensors = {s.name for s in defs.sensors}
-    assert {"slack_on_success", "slack_on_failure"} <= sensors
+    sensors = {s.name: s for s in defs.sensors}
+    assert {"slack_on_success", "slack_on_failure", "daily_build"} <= set(sensors)
+    assert sensors["daily_build"].default_status == dg.DefaultSensorStatus.RUNNING
     assert operations.FRESHNESS.table == "salesorderheader"
 
 
@@ -78,3 +81,59 @@ def test_the_serving_asset_points_at_the_dashboard(settings: Settings) -> None:
     spec = build_definitions(settings).resolve_asset_graph().get(SERVING_KEY)
     assert "http://127.0.0.1:8599" in spec.description
     assert spec.metadata["dashboard"] == dg.MetadataValue.url("http://127.0.0.1:8599")
+
+
+def test_the_daily_build_starts_once_every_load_of_the_day_has_landed(settings: Settings) -> None:
+    """Declarative automation: after the 02:00 tick, each dbt asset and publish wait until every
+    load they depend on has landed that day; each is built once a day."""
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    build = dg.AssetSelection.groups(warehouse.GROUP, serving.GROUP).resolve(graph)
+    loads = {
+        source: dg.AssetSelection.groups(source).resolve(graph)
+        for source in (operations.SOURCE, fx_rates.SOURCE, sentiment.SOURCE)
+    }
+    every_load = set().union(*loads.values())
+    # seeds and the time spine read no load: they build at the tick
+    independent = {
+        key
+        for key in build
+        if not dg.AssetSelection.assets(key).upstream().resolve(graph) & every_load
+    }
+    instance = dg.DagsterInstance.ephemeral()
+    cursor = None
+
+    def requested_at(hour: int, minute: int) -> set[dg.AssetKey]:
+        nonlocal cursor
+        at = datetime(2026, 11, 30, hour, minute, tzinfo=UTC)
+        result = dg.evaluate_automation_conditions(
+            defs,
+            instance,
+            asset_selection=dg.AssetSelection.assets(*build),
+            evaluation_time=at,
+            cursor=cursor,
+        )
+        cursor = result.cursor
+        return {key for key in build if result.get_num_requested(key)}
+
+    def materialized(keys: set[dg.AssetKey]) -> None:
+        for key in keys:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+
+    def landed(*sources: str) -> None:
+        for source in sources:
+            materialized(loads[source])
+
+    landed(fx_rates.SOURCE, operations.SOURCE, sentiment.SOURCE)  # yesterday's loads
+    assert requested_at(1, 50) == set()
+    assert requested_at(2, 5) == independent  # the tick passed; today's loads have not landed
+    materialized(independent)  # the run it started
+    landed(fx_rates.SOURCE, operations.SOURCE)
+    first = requested_at(2, 20)  # what reads only those two may start
+    assert first and SERVING_KEY not in first
+    assert not {key for key in first if "sentiment" in key.to_user_string()}
+    materialized(first)
+    landed(sentiment.SOURCE)
+    rest = requested_at(2, 35)  # all landed: the rest of the build, publish included
+    assert SERVING_KEY in rest and not first & rest and independent | first | rest == build
+    assert requested_at(2, 50) == set()  # once a day

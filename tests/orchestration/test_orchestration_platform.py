@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from rich.console import Console
 from velo.clock import wall_now
 from velo.errors import VeloError
 from velo.orchestration.definitions import build_definitions
+from velo.orchestration.instance import open_instance
 from velo.orchestration.run import run_platform
 from velo.orchestration.schedules import PLATFORM_JOB
 from velo.settings import Settings
@@ -43,6 +45,25 @@ def newest_order(settings: Settings) -> datetime:
         engine.dispose()
 
 
+def recorded_in_instance(settings: Settings, run_id: str) -> dict[str, object]:
+    """What the data directory's Dagster instance (the one `velo dagster` serves) holds of a run:
+    its status, its materialised assets, its passed checks and how many log lines it has."""
+    with open_instance(settings) as instance:
+        run = instance.get_run_by_id(run_id)
+        assert run is not None, f"run {run_id} not in the instance under {settings.state_dir}"
+        logs = instance.all_logs(run_id)
+        events = [entry.dagster_event for entry in logs if entry.dagster_event is not None]
+        checks = [e.asset_check_evaluation_data for e in events if e.is_asset_check_evaluation]
+        return {
+            "status": run.status,
+            "materialized": {
+                e.asset_key.to_user_string() for e in events if e.is_step_materialization
+            },
+            "checks_passed": sum(1 for check in checks if check.passed),
+            "log_lines": len(logs),
+        }
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -63,6 +84,13 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     assert "answers as of" in console.file.getvalue()
     assert run_alerts(slack)[0].startswith(":white_check_mark:")
     full = first.rows_read[0]
+
+    # The run is recorded where `velo dagster` looks: its UI shows it, its logs and checks.
+    recorded = recorded_in_instance(settings, run.run_id)
+    assert recorded["status"] == dg.DagsterRunStatus.SUCCESS
+    assert recorded["materialized"] == set(run.materialized)
+    assert {"marts/obt_sales", "raw/fx_rates"} <= recorded["materialized"]
+    assert recorded["checks_passed"] > 0 and recorded["log_lines"] > 0
     assert full["salesorderheader"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
 
     # the new company's history ends at the current instant: nothing from the future

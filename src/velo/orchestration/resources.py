@@ -17,6 +17,11 @@ from velo.settings import Settings
 SETTINGS_KEY = "velo"
 # Run tag asking loads to drop their raw tables and state, and dbt to rebuild from scratch.
 FULL_REFRESH_TAG = "velo/full_refresh"
+# The daily build (dbt assets, publish) starts at the first automation evaluation after this tick
+# at which every asset it depends on was updated since: after the day's loads, however long
+# they take (dbt models and publish follow in the same run as their parents).
+DAILY_BUILD_CRON = "0 2 * * *"
+DAILY_BUILD = dg.AutomationCondition.on_cron(DAILY_BUILD_CRON)
 # DuckDB has a single writer: every asset that writes (or reads while others write) the warehouse
 # runs in this pool, whose limit is 1 (the instance's dagster.yaml sets the default pool limit).
 WAREHOUSE_POOL = "warehouse"

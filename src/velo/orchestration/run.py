@@ -5,12 +5,14 @@ execute the ``platform`` job (sentiment function -> loads -> dbt build with test
 print the answers. ``tick_days`` then simulates further days one at a time: the ``demo_tick`` job,
 then the ``platform`` job again on that day's clock (every load is incremental, the dbt build
 too). Each step is shown with its duration as Dagster reports it; the run's alerts go to Slack as
-the sensors would send them.
+the sensors would send them. The runs are recorded in the data directory's Dagster instance, the
+one `velo dagster` serves.
 """
 
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -18,9 +20,7 @@ from datetime import date, timedelta
 from typing import TextIO
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
-from dagster._core.events.log import EventLogEntry
-from dagster._core.utils import make_new_run_id
+from dagster import DagsterEventType, EventLogEntry
 from rich.console import Console
 from rich.live import Live
 from rich.spinner import Spinner
@@ -34,6 +34,7 @@ from velo.orchestration.alerts import (
     send_alerts,
     user_message,
 )
+from velo.orchestration.instance import LAUNCHED_BY_TAG, VELO_RUN, close_dead_runs, open_instance
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.runtime import platform, resolve_clock
 from velo.secrets import ScrubbingWriter
@@ -184,7 +185,7 @@ def execute_job(
     from velo.orchestration.definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def(job_name)
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())  # a Dagster run id; known before the run, for the listener
     instance.add_event_listener(run_id, progress)
     with spinner(progress.console, f"{progress.prefix}{job_name} …") as status:
         progress.status = status
@@ -192,7 +193,7 @@ def execute_job(
             run_config=QUIET_RUN_CONFIG,
             instance=instance,
             run_id=run_id,
-            tags=tags,
+            tags={LAUNCHED_BY_TAG: VELO_RUN, **tags},
             raise_on_error=False,
         )
 
@@ -259,7 +260,6 @@ def run_platform(
     console = console or Console(file=sys.stdout)
     outcome = RunOutcome()
     started = time.perf_counter()
-    instance = dg.DagsterInstance.ephemeral()
     log_path = settings.state_dir / "logs" / "velo-run.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]Velo platform run[/bold] (data in {settings.data_dir})")
@@ -271,7 +271,10 @@ def run_platform(
         redirect_stdout(log),
         redirect_stderr(log),
         quiet_library_logs(log),
+        # Recorded where `velo dagster` looks: its UI shows these runs, their logs and checks.
+        open_instance(settings) as instance,
     ):
+        close_dead_runs(instance)
         created = not company_exists(settings)
         if created:
             from velo.simulator.company import init_company

@@ -1,26 +1,26 @@
-"""Jobs and schedules (UTC): fx hourly, operations and sentiment daily, then the daily build.
+"""Jobs, schedules and automation (UTC): the loads on cron (fx hourly, operations and sentiment
+daily), the daily build declaratively after them.
 
-The build (dbt + publish) runs after the daily loads; in demo mode (simulated APIs) the
-simulated company also advances one day each night, before the loads.
+The build (dbt + publish) is not a cron offset guessing when the loads end: each of its assets
+carries ``resources.DAILY_BUILD`` (after 02:00, once every asset it depends on was updated
+since), which the ``daily_build`` sensor evaluates. In demo mode (simulated APIs) the simulated
+company also advances one day each night, before the loads.
 """
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import (
-    UnresolvedAssetJobDefinition as AssetJob,
-)
 
-from velo.orchestration import fx_rates, operations, sentiment
+from velo.orchestration import fx_rates, operations, sentiment, serving, warehouse
 from velo.orchestration.loading import FRESHNESS_CHECK, raw_key
-from velo.orchestration.resources import step_errors
+from velo.orchestration.resources import DAILY_BUILD_CRON, step_errors
 from velo.settings import Settings
 
-WAREHOUSE_GROUP = "warehouse"
-SERVING_GROUP = "serving"
 PLATFORM_JOB = "platform"
 BUILD_JOB = "warehouse_build"
 FRESHNESS_JOB = "freshness_checks"
 FX_JOB = "fx_load"
 FRESHNESS_SOURCES = (operations, fx_rates, sentiment)
+LOAD_CRONS = {FX_JOB: "5 * * * *", "operations_load": "15 2 * * *", "sentiment_load": "30 2 * * *"}
+DEMO_TICK_CRON = "0 2 * * *"
 
 
 @dg.op(description="Advance the simulated company one day (`velo sim tick --days 1`).")
@@ -36,14 +36,14 @@ def demo_tick() -> None:
     simulate_day()
 
 
-def asset_job(name: str, selection: dg.AssetSelection, description: str) -> AssetJob:
-    return dg.define_asset_job(name, selection=selection, description=description)
+def asset_job(name: str, selection: dg.AssetSelection, description: str) -> dg.JobDefinition:
+    return dg.define_asset_job(name, selection=selection, description=description)  # type: ignore[return-value]
 
 
-def scheduled(job: AssetJob | dg.JobDefinition, cron: str) -> dg.ScheduleDefinition:
+def scheduled(job_name: str, cron: str) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
-        name=f"{job.name}_schedule",
-        job=job,
+        name=f"{job_name}_schedule",
+        job_name=job_name,
         cron_schedule=cron,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -61,7 +61,7 @@ def definitions(settings: Settings) -> dg.Definitions:
     )
     build_job = asset_job(
         BUILD_JOB,
-        groups(WAREHOUSE_GROUP, SERVING_GROUP),
+        groups(warehouse.GROUP, serving.GROUP),
         "dbt build (models, snapshots, tests), then publish.",
     )
     platform_job = asset_job(
@@ -80,12 +80,15 @@ def definitions(settings: Settings) -> dg.Definitions:
         "Freshness of every source (relative to the platform clock); stale ones raise a warning.",
     )
     schedules = [
-        scheduled(freshness_job, "45 * * * *"),
-        scheduled(fx_job, "5 * * * *"),
-        scheduled(operations_job, "15 2 * * *"),
-        scheduled(sentiment_job, "30 2 * * *"),
-        scheduled(build_job, "0 3 * * *"),
+        scheduled(FRESHNESS_JOB, "45 * * * *"),
+        *(scheduled(job, cron) for job, cron in LOAD_CRONS.items()),
     ]
+    daily_build = dg.AutomationConditionSensorDefinition(
+        "daily_build",
+        target=groups(warehouse.GROUP, serving.GROUP),
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"dbt build and publish: {DAILY_BUILD_CRON} (UTC), after the day's loads.",
+    )
     jobs: list = [
         demo_tick,
         freshness_job,
@@ -96,5 +99,5 @@ def definitions(settings: Settings) -> dg.Definitions:
         platform_job,
     ]
     if settings.uses_simulated_apis:  # demo mode: the simulated business moves on nightly
-        schedules.append(scheduled(demo_tick, "0 2 * * *"))
-    return dg.Definitions(jobs=jobs, schedules=schedules)
+        schedules.append(scheduled(demo_tick.name, DEMO_TICK_CRON))
+    return dg.Definitions(jobs=jobs, schedules=schedules, sensors=[daily_build])

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from velo.orchestration.resources import WAREHOUSE_POOL, step_errors
+from velo.orchestration.resources import DAILY_BUILD, WAREHOUSE_POOL, step_errors
 from velo.orchestration.warehouse import mart_keys, velo_location
 from velo.settings import Settings
 
@@ -38,6 +38,7 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
         deps=deps,
         kinds={"duckdb"},
         pool=WAREHOUSE_POOL,
+        automation_condition=DAILY_BUILD,
         description="Read-only copy of the marts for dashboard and answers, swapped atomically. "
         f"Dashboard (`velo dashboard`): {dashboard_url}",
         metadata={"dashboard": dg.MetadataValue.url(dashboard_url)},

@@ -1,8 +1,7 @@
 """`velo dagster`: the Dagster UI (webserver + daemon) on loopback, over these definitions.
 
-DAGSTER_HOME lives under ``settings.state_dir`` (so ``VELO_DATA_DIR`` isolates it too); its
-``dagster.yaml`` gives every concurrency pool a limit of 1 — the ``warehouse`` pool is how DuckDB's
-single writer is respected across runs.
+DAGSTER_HOME is the data directory's instance (:mod:`velo.orchestration.instance`), the one
+`velo run` records its runs in.
 """
 
 import os
@@ -10,24 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from velo.orchestration.instance import dagster_home
 from velo.settings import Settings
-
-DAGSTER_YAML = """\
-# Written by `velo dagster`.
-concurrency:
-  pools:
-    default_limit: 1
-telemetry:
-  enabled: false
-"""
-
-
-def dagster_home(settings: Settings) -> Path:
-    """The instance directory, created with its dagster.yaml."""
-    home = settings.state_dir / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text(DAGSTER_YAML)
-    return home
 
 
 def dagster_dev_command(port: int) -> list[str]:

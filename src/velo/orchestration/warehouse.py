@@ -29,6 +29,7 @@ from packaging import version
 
 from velo.errors import VeloError
 from velo.orchestration.resources import (
+    DAILY_BUILD,
     DBT_MAX_RETRIES,
     WAREHOUSE_POOL,
     is_full_refresh,
@@ -54,7 +55,7 @@ class VeloDbtTranslator(DagsterDbtTranslator):
         if props["resource_type"] == "source":
             # The table the source reads, e.g. raw/salesorderheader: the dlt asset's key.
             return spec.replace_attributes(key=[props["schema"], props["identifier"]])
-        return spec.replace_attributes(group_name=GROUP)
+        return spec.replace_attributes(group_name=GROUP, automation_condition=DAILY_BUILD)
 
 
 TRANSLATOR = VeloDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
