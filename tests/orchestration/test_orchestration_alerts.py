@@ -4,7 +4,7 @@ a green run posts a success summary; a stale source posts a warning."""
 from datetime import timedelta
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
+from dagster import DagsterEventType
 
 from velo.ingest.contract import ADVENTUREWORKS
 from velo.orchestration import alerts, fx_rates, operations, resources

@@ -1,13 +1,13 @@
 """The dbt asset on a two-model project: an errored node is retried with `dbt retry`."""
 
 import json
+import uuid
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
-from dagster._core.events import DagsterEventType
-from dagster._core.utils import make_new_run_id
+from dagster import DagsterEventType
 from dbt.cli.main import dbtRunner
 
 from velo.orchestration import resources, warehouse
@@ -52,7 +52,7 @@ def test_errored_model_is_retried_with_dbt_retry(
     monkeypatch.setattr(resources, "RETRY_DELAY_SECONDS", 0.05)
     assets = warehouse.build_dbt_assets(tiny, lambda _settings: ([], {}))
     instance = dg.DagsterInstance.ephemeral()
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())
 
     def repair_before_retry(entry) -> None:
         # The first attempt fails: raw.fx_rates is missing. Create it while the step waits.

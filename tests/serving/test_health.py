@@ -10,8 +10,9 @@ import duckdb
 import pytest
 
 from velo.serving import open_serving, publish
-from velo.serving.health import HISTORY_DAYS, HealthRecord, failing_tests, history_path
+from velo.serving.health import HISTORY_DAYS, HealthRecord, history_path
 from velo.settings import Settings
+from velo.warehouse.run_results import failing_tests
 
 
 def history(settings: Settings) -> list[tuple]:

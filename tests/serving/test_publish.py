@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from velo.cli import app
 from velo.errors import VeloError
 from velo.serving import open_serving, publish
-from velo.serving.publish import summarize_run_results
 from velo.settings import Settings
+from velo.warehouse.run_results import summary
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_run_results_summary_counts_models_and_tests() -> None:
             {"unique_id": "test.velo.skipped", "status": "skipped"},
         ],
     }
-    assert summarize_run_results(results) == (
+    assert summary(results) == (
         datetime(2014, 6, 30, 23, 1, 2, 500000),
         "build",
         12.5,

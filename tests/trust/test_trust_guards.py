@@ -22,9 +22,9 @@ from velo.locking import lock_path, writer_lock
 from velo.orchestration.serving import build_serving_asset
 from velo.runtime import platform
 from velo.serving import publish
-from velo.serving.publish import dbt_run_results_path
 from velo.serving.sample import build_sample_warehouse
 from velo.settings import Settings
+from velo.warehouse.run_results import run_results_path
 
 AS_OF = datetime(2014, 6, 30)
 FAILED_BUILD = {
@@ -64,7 +64,7 @@ def test_publish_refuses_after_a_failed_test_and_keeps_the_served_file(
 
 
 def test_publish_refuses_without_any_recorded_build(warehouse: Settings) -> None:
-    dbt_run_results_path(warehouse).unlink()
+    run_results_path(warehouse).unlink()
     with pytest.raises(VeloError, match="no dbt build recorded"):
         publish(warehouse)
 

@@ -63,12 +63,10 @@ def bench_env(data_dir: Path) -> dict[str, str]:
 
 def dbt_elapsed_seconds(data_dir: Path) -> float | None:
     """dbt's own elapsed time of the last build (run_results.json), without process start-up."""
-    from velo.warehouse.runner import dbt_target_dir
+    from velo.warehouse.run_results import last_build
 
-    path = dbt_target_dir(load_settings(env={"VELO_DATA_DIR": str(data_dir)})) / "run_results.json"
-    if not path.exists():
-        return None
-    return round(json.loads(path.read_text())["elapsed_time"], 2)
+    results = last_build(load_settings(env={"VELO_DATA_DIR": str(data_dir)}))
+    return None if results is None else round(results["elapsed_time"], 2)
 
 
 def run(scale: float) -> dict[str, Any]:

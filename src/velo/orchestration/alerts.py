@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import httpx
-from dagster._core.events import DagsterEventType
-from dagster._utils.error import SerializableErrorInfo
+from dagster import DagsterEventType
+from dagster_shared.error import SerializableErrorInfo
 
 from velo.orchestration.loading import FRESHNESS_CHECK
 from velo.orchestration.schedules import FRESHNESS_JOB, FX_JOB

@@ -37,6 +37,7 @@ from velo.orchestration.resources import (
     step_errors,
 )
 from velo.settings import Settings
+from velo.warehouse.run_results import RUN_RESULTS, with_status
 from velo.warehouse.runner import environment
 
 GROUP = "warehouse"
@@ -123,10 +124,9 @@ def as_result(event: Any) -> Any:
 
 def outcome_error(invocation: DbtCliInvocation) -> Exception | None:
     """Errored nodes -> a retryable error; only failing tests -> a Failure that is not retried."""
-    results = invocation.get_artifact("run_results.json").get("results", [])
-    # unique_id: <type>.<package>.<name>[.<hash> for generic tests]
-    errored = [r["unique_id"].split(".")[2] for r in results if r["status"] == "error"]
-    failed = [r["unique_id"].split(".")[2] for r in results if r["status"] == "fail"]
+    results = invocation.get_artifact(RUN_RESULTS)
+    errored = with_status(results, {"error"})
+    failed = with_status(results, {"fail"})
     if errored:
         return VeloError(f"dbt build: {len(errored)} node(s) errored: {', '.join(errored[:5])}")
     if failed:
@@ -152,7 +152,7 @@ def run_dbt_build(
 ) -> Iterator[Any]:
     """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones."""
     vars_args, env = invocation
-    results = target / "run_results.json"
+    results = target / RUN_RESULTS
     if context.retry_number == 0:
         results.unlink(missing_ok=True)  # so a retry never resumes some older run
     if context.retry_number > 0 and results.exists():

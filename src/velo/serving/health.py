@@ -22,13 +22,13 @@ from typing import Any
 
 import duckdb
 
-from velo.serving.publish import MARTS_SCHEMA, dbt_run_results_path
+from velo.serving.publish import MARTS_SCHEMA
 from velo.settings import Settings
+from velo.warehouse.run_results import failing_tests, last_build
 
 HISTORY_DAYS = 30
 HISTORY_TABLE = f"{MARTS_SCHEMA}.data_health_history"
 TEST_ISSUES_TABLE = f"{MARTS_SCHEMA}.dbt_test_issues"
-ISSUE_STATUSES = ("fail", "error", "warn")
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def write_health(
     history = save_history(settings, current, checked_at)
     con.execute(f"CREATE TABLE {HISTORY_TABLE} ({COLUMNS})")
     insert_rows(con, HISTORY_TABLE, [tuple(asdict(record).values()) for record in history])
-    write_test_issues(con, dbt_run_results_path(settings))
+    write_test_issues(con, last_build(settings))
 
 
 def current_records(
@@ -117,33 +117,17 @@ def save_history(
     return kept
 
 
-def write_test_issues(con: duckdb.DuckDBPyConnection, run_results: Path | None) -> None:
+def write_test_issues(con: duckdb.DuckDBPyConnection, results: dict[str, Any] | None) -> None:
+    """The last dbt build's failing and warning tests (none listed when it is unknown:
+    marts.dbt_build then shows no row)."""
     con.execute(
         f"CREATE TABLE {TEST_ISSUES_TABLE} (test VARCHAR, status VARCHAR, failures BIGINT, "
         "message VARCHAR)"
     )
-    if run_results is None:
-        return
-    try:
-        results = json.loads(run_results.read_text())
-    except (OSError, ValueError):
-        return  # a half-written file from a concurrent build: marts.dbt_build shows "unknown"
-    insert_rows(con, TEST_ISSUES_TABLE, failing_tests(results))
+    if results is not None:
+        insert_rows(con, TEST_ISSUES_TABLE, failing_tests(results))
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
     if rows:  # DuckDB's executemany refuses an empty list
         con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
-
-
-def failing_tests(results: dict[str, Any]) -> list[tuple[str, str, int | None, str | None]]:
-    """Failing, erroring and warning tests of a run_results.json, worst first."""
-    issues = []
-    for item in results.get("results", []):
-        kind, _, rest = str(item.get("unique_id", "")).partition(".")
-        status = item.get("status")
-        if kind in ("test", "unit_test") and status in ISSUE_STATUSES:
-            parts = rest.split(".")[1:]  # drop the project; generic tests end with a hash
-            name = ".".join(parts) if kind == "unit_test" else parts[0] if parts else rest
-            issues.append((name, status, item.get("failures"), item.get("message")))
-    return sorted(issues, key=lambda issue: (ISSUE_STATUSES.index(issue[1]), issue[0]))

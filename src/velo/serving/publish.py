@@ -23,7 +23,15 @@ from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
 from velo.serving.warehouse_read import WarehouseReader, columns, open_reader, relations
 from velo.settings import Settings
-from velo.warehouse.runner import dbt_target_dir, source_warn_after
+from velo.warehouse.run_results import (
+    FAILED_STATUSES,
+    last_build,
+    read_run_results,
+    run_results_path,
+    summary,
+    with_status,
+)
+from velo.warehouse.runner import source_warn_after
 
 MARTS_SCHEMA = "marts"
 # What the dashboard and the answers read. Other marts (the star schema) are published when
@@ -40,8 +48,6 @@ OPTIONAL_MARTS = (
     "dim_date",
     "metricflow_time_spine",
 )
-# run_results.json statuses that block publishing: a node that errored, a test that failed.
-FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Source -> its raw tables (stale after the dbt source's warn_after).
 SOURCE_RAW_TABLES: dict[str, tuple[str, ...] | None] = {
     "operations": None,  # every raw table except the two below
@@ -223,17 +229,16 @@ def source_health(
 def check_build_passed(settings: Settings) -> None:
     """VeloError unless the last dbt build (its run_results.json) has no error and no failed
     error-severity test (warn-severity tests report ``warn``, which passes)."""
-    path = dbt_run_results_path(settings)
-    if path is None:
+    path = run_results_path(settings)
+    if not path.exists():
         raise VeloError(
             "no dbt build recorded: run `velo transform` before publishing "
             "(the serving DB was left as it was)"
         )
-    try:
-        results = json.loads(path.read_text()).get("results", [])
-    except (OSError, ValueError):
-        raise VeloError(f"the last dbt build's results ({path}) cannot be read") from None
-    failed = [node_name(item) for item in results if item.get("status") in FAILED_STATUSES]
+    results = read_run_results(path)
+    if results is None:
+        raise VeloError(f"the last dbt build's results ({path}) cannot be read")
+    failed = with_status(results, FAILED_STATUSES)
     if failed:
         raise VeloError(
             f"the last dbt build failed {len(failed)} node(s)/test(s) ({', '.join(failed[:5])}): "
@@ -241,36 +246,20 @@ def check_build_passed(settings: Settings) -> None:
         )
 
 
-def node_name(result: dict[str, Any]) -> str:
-    """A run result's node name: unique_id is <type>.<package>.<name>[.<hash>]."""
-    parts = str(result.get("unique_id", "?")).split(".")
-    return parts[2] if len(parts) > 2 else parts[-1]
-
-
-def dbt_run_results_path(settings: Settings) -> Path | None:
-    """The last dbt build's run_results.json, if there was a build."""
-    path = dbt_target_dir(settings) / "run_results.json"
-    return path if path.exists() else None
-
-
 def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """The last dbt build: when it finished, how many models/tests passed, warned, failed."""
+    """The last dbt build: when it finished, how many models/tests passed, warned, failed
+    (no row when it is unknown)."""
     con.execute(
         f"CREATE TABLE {MARTS_SCHEMA}.dbt_build (finished_at TIMESTAMP, command VARCHAR, "
         "elapsed_seconds DOUBLE, models_ok INTEGER, models_failed INTEGER, tests_passed INTEGER, "
         "tests_warned INTEGER, tests_failed INTEGER)"
     )
-    path = dbt_run_results_path(settings)
-    if path is None:
-        return
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return  # a half-written file from a concurrent build: show "unknown", not a failure
-    con.execute(
-        f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        summarize_run_results(results),
-    )
+    results = last_build(settings)
+    if results is not None:
+        con.execute(
+            f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            summary(results),
+        )
 
 
 def write_sentiment_model(con: duckdb.DuckDBPyConnection) -> None:
@@ -299,34 +288,6 @@ def write_sentiment_model(con: duckdb.DuckDBPyConnection) -> None:
     ]
     con.executemany(
         f"INSERT INTO {MARTS_SCHEMA}.sentiment_model VALUES (?, ?, ?, ?, ?, ?, ?)", rows
-    )
-
-
-def summarize_run_results(results: dict[str, Any]) -> tuple[Any, ...]:
-    counts = dict.fromkeys(("models_ok", "models_failed", "pass", "warn", "fail"), 0)
-    for item in results.get("results", []):
-        kind = str(item.get("unique_id", "")).split(".")[0]
-        status = item.get("status")
-        if kind in ("test", "unit_test") and status != "skipped":
-            counts[status if status in ("pass", "warn") else "fail"] += 1
-        elif kind in ("model", "snapshot", "seed"):
-            counts["models_ok" if status == "success" else "models_failed"] += 1
-    generated = results.get("metadata", {}).get("generated_at")
-    finished_at = (
-        datetime.fromisoformat(generated.replace("Z", "+00:00")).replace(tzinfo=None)
-        if generated
-        else None
-    )
-    command = results.get("args", {}).get("which", "build")
-    return (
-        finished_at,
-        command,
-        results.get("elapsed_time"),
-        counts["models_ok"],
-        counts["models_failed"],
-        counts["pass"],
-        counts["warn"],
-        counts["fail"],
     )
 
 
