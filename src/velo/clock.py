@@ -29,7 +29,13 @@ CLOCK_LABELS = {
 
 
 def wall_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    return load_time().replace(microsecond=0)
+
+
+def load_time() -> datetime:
+    """The instant a load stamps on the rows it writes (``_loaded_at``): the wall clock in naive
+    UTC, to the microsecond, so two loads never share a stamp."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def end_of_day(day: date) -> datetime:

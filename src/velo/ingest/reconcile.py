@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -26,7 +26,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from velo.clock import now
+from velo.clock import load_time, now
 from velo.duckdb_config import connect_duckdb
 from velo.ingest.common import LOADED_AT
 from velo.ingest.contract import SourceTable
@@ -193,7 +193,7 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
     from velo.ingest.runner import make_pipeline
 
     started = time.perf_counter()
-    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = loaded_at or load_time()
     report = RepairReport()
     pipeline = make_pipeline(settings, SOURCE_NAME)
     if not pipeline.default_schema_name:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +25,7 @@ from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from rich.console import Console
 from rich.table import Table
 
+from velo.clock import load_time
 from velo.duckdb_config import duckdb_config
 from velo.errors import VeloError
 from velo.ingest.common import PreparedSource, pipeline_name, pipelines_dir
@@ -287,7 +288,7 @@ def run_ingest(
     unknown = [name for name in sources if name not in SOURCES]
     if unknown:
         raise VeloError(f"unknown ingest source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = load_time()
     reports: list[LoadReport] = []
     failures: list[str] = []
     for name in sources:

@@ -88,7 +88,7 @@ def load_with_dagster_dlt(
     source_name: str,
 ) -> Iterator[dg.MaterializeResult]:
     """Build the real source, run it through dagster-dlt, add the rows each table read."""
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = clock.load_time()
     pipeline = make_pipeline(settings, source_name)
     # The pipeline's local state (under state_dir, beside the warehouse) is the truth, as for
     # `velo ingest`; otherwise dagster-dlt drops it and restores it from the destination on
