@@ -9,33 +9,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-import sqlalchemy as sa
 
-from velo.errors import UsageError
+from velo.errors import UsageError, VeloError
 from velo.landing import landing_fs
 from velo.settings import SIMULATED_FX_API_URL, SIMULATED_NEWS_API_URL, Settings
-from velo.simulator.bulk import open_engine, shown_url, sqlite_path
 
 TIMEOUT_SECONDS = 5.0
 
 
 def check_ops_db(settings: Settings) -> str:
-    path = sqlite_path(settings.ops_db_url)
-    if path is not None:
-        if not path.exists():
-            return f"{path} does not exist yet (`velo sim init` creates it)"
-        return f"{path} exists"
-    engine = open_engine(settings.ops_db_url)
+    from velo.ingest.operations import connect_ops_db, missing_sqlite_file
+
+    missing = missing_sqlite_file(settings.ops_db_url)
+    if missing is not None:
+        return f"{missing} does not exist yet (`velo sim init` creates it)"
     try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        reason = str(exc.orig if hasattr(exc, "orig") else exc).strip().splitlines()[0]
-        raise UsageError(
-            f"ops_db_url {shown_url(settings.ops_db_url)} is unreachable: {reason}"
-        ) from None
-    finally:
-        engine.dispose()
+        connect_ops_db(settings.ops_db_url).dispose()
+    except VeloError as exc:
+        raise UsageError(f"ops_db_url: {exc}") from None
     return "connected"
 
 

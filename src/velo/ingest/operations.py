@@ -48,10 +48,17 @@ def describe_db(url: str) -> str:
     return f"operations DB {mask_secret('ops_db_url', url)}"
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL that does not exist (connecting would create it empty)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    return None if path.exists() else path
+
+
 def connect_ops_db(url: str) -> sa.Engine:
     """An engine on the operations DB, or one clear error when it cannot be reached."""
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        # SQLite would silently create an empty file; say what is missing instead.
+    if missing_sqlite_file(url):
         raise VeloError(f"{describe_db(url)} does not exist (create it with `velo sim init`)")
     engine = sa.create_engine(url)
     try:
