@@ -28,7 +28,8 @@ from typer.testing import CliRunner
 
 from velo.cli import app
 from velo.errors import UsageError
-from velo.orchestration.run import RunOutcome, run_platform
+from velo.orchestration.progress import RunOutcome
+from velo.orchestration.run import run_platform
 from velo.serving.report import show_answers
 from velo.settings import Settings, load_settings
 from velo.simulator.adventureworks import MAPPING, default_source_dir, load_adventureworks

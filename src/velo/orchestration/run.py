@@ -15,26 +15,18 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TextIO
 
 import dagster as dg
-from dagster import DagsterEventType, EventLogEntry
 from rich.console import Console
-from rich.live import Live
-from rich.spinner import Spinner
 
 from velo import secrets
 from velo.clock import FIXED
 from velo.errors import VeloError
-from velo.orchestration.alerts import (
-    RunDigest,
-    digest_run,
-    send_alerts,
-    user_message,
-)
+from velo.orchestration.alerts import digest_run, send_alerts
 from velo.orchestration.instance import LAUNCHED_BY_TAG, VELO_RUN, close_dead_runs, open_instance
+from velo.orchestration.progress import RunOutcome, StepProgress, spinner, timed_step
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.runtime import platform, resolve_clock
 from velo.secrets import ScrubbingWriter
@@ -44,25 +36,6 @@ from velo.settings import Settings
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 DEFAULT_HISTORY_DAYS = 365
 DEMO_TICK_JOB = "demo_tick"
-
-
-@dataclass
-class StepTiming:
-    name: str
-    seconds: float
-    ok: bool
-    detail: str = ""
-
-
-@dataclass
-class RunOutcome:
-    """What one `velo run` did: its steps, the rows each load read, the alerts it raised."""
-
-    steps: list[StepTiming] = field(default_factory=list)
-    rows_read: list[dict[str, int]] = field(default_factory=list)  # one mapping per platform run
-    alerts: list[str] = field(default_factory=list)
-    runs: list[RunDigest] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def company_exists(settings: Settings) -> bool:
@@ -81,98 +54,6 @@ def day_clock(settings: Settings, start: Settings, day: int) -> Settings:
     if start.clock_kind == FIXED and start.clock is not None:
         return start.with_overrides(clock=start.clock + timedelta(days=day))
     return resolve_clock(settings)
-
-
-STEP_LABELS = {
-    "load_operations": "ingest operations DB -> raw",
-    "load_fx": "ingest FX rates API -> raw",
-    "load_sentiment": "ingest landing/sentiment -> raw",
-    "landing__sentiment": "sentiment function (news API -> landing)",
-    "serving_db": "publish serving DB",
-    "simulate_day": "simulate one day",
-}
-
-
-def step_label(step_key: str) -> str:
-    if step_key in STEP_LABELS:
-        return STEP_LABELS[step_key]
-    if step_key.endswith("_fresh"):
-        return f"freshness check {step_key.removesuffix('_fresh').replace('raw__', 'raw.')}"
-    if step_key.startswith("dbt"):
-        return "dbt build (models, snapshots, tests)"
-    return step_key.replace("_", " ")
-
-
-class StepProgress:
-    """Turns a run's Dagster events into lines on the console: one per finished step."""
-
-    def __init__(self, console: Console, outcome: RunOutcome, prefix: str) -> None:
-        self.console = console
-        self.outcome = outcome
-        self.prefix = prefix
-        self.started: dict[str, float] = {}
-        self.rows_read: dict[str, int] = {}  # raw table -> rows its load read
-        self.step_rows: dict[str, int] = {}
-        self.status: Live | None = None
-
-    def __call__(self, entry: EventLogEntry) -> None:
-        event = entry.dagster_event
-        if event is None:
-            return
-        step = event.step_key or ""
-        kind = event.event_type
-        if kind == DagsterEventType.STEP_START:
-            self.started.setdefault(step, entry.timestamp)
-            if self.status is not None:
-                self.status.update(Spinner("dots", f"{self.prefix}{step_label(step)} …"))
-        elif kind == DagsterEventType.ASSET_MATERIALIZATION:
-            rows = event.step_materialization_data.materialization.metadata.get("rows_read")
-            if rows is not None:
-                self.rows_read[event.asset_key.path[-1]] = int(rows.value)
-                self.step_rows[step] = self.step_rows.get(step, 0) + int(rows.value)
-        elif kind == DagsterEventType.STEP_UP_FOR_RETRY:
-            self.console.print(f"  [yellow]↻[/yellow] {self.prefix}{step_label(step)}: retrying")
-        elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
-            ok = kind == DagsterEventType.STEP_SUCCESS
-            seconds = entry.timestamp - self.started.get(step, entry.timestamp)
-            detail = self.step_detail(step) if ok else failure_line(event)
-            self.outcome.steps.append(
-                StepTiming(f"{self.prefix}{step_label(step)}", seconds, ok, detail)
-            )
-            mark = "[green]✓[/green]" if ok else "[red]✗[/red]"
-            self.console.print(
-                f"  {mark} {self.prefix}{step_label(step):<44} {seconds:7.2f} s  {detail}",
-                highlight=False,
-            )
-
-    def step_detail(self, step: str) -> str:
-        return f"{self.step_rows[step]:,} rows read" if step in self.step_rows else ""
-
-
-def failure_line(event: dg.DagsterEvent) -> str:
-    return user_message(event.step_failure_data.error)
-
-
-def spinner(console: Console, text: str) -> Live:
-    """A transient spinner line that leaves stdout alone (dbt's output goes to the run log)."""
-    return Live(
-        Spinner("dots", text),
-        console=console,
-        transient=True,
-        redirect_stdout=False,
-        redirect_stderr=False,
-    )
-
-
-@contextmanager
-def timed_step(console: Console, outcome: RunOutcome, name: str) -> Iterator[None]:
-    """Time a step that runs outside Dagster (API start-up, company creation)."""
-    start = time.perf_counter()
-    with spinner(console, f"{name} …"):
-        yield
-    seconds = time.perf_counter() - start
-    outcome.steps.append(StepTiming(name, seconds, True))
-    console.print(f"  [green]✓[/green] {name:<44} {seconds:7.2f} s", highlight=False)
 
 
 def execute_job(
