@@ -32,7 +32,7 @@ def by_key(frame: pd.DataFrame, key: str) -> dict:
 
 
 def test_every_shape_is_compiled_and_runs(con: duckdb.DuckDBPyConnection) -> None:
-    for shape in m.QUERY_SHAPES:
+    for shape in m.load_catalog().saved_queries.values():
         for currency in m.CURRENCIES:
             frame = m.query(con, shape.metrics, shape.group_by, H1, currency)
             assert list(frame.columns) == [*shape.group_by, *shape.metrics]
@@ -40,7 +40,7 @@ def test_every_shape_is_compiled_and_runs(con: duckdb.DuckDBPyConnection) -> Non
 
 
 def test_totals_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
-    got = m.query(con, m.SALES_TOTALS.metrics, filters=H1).iloc[0]
+    got = m.query(con, m.saved_query("sales_totals").metrics, filters=H1).iloc[0]
     want = sql(
         con,
         f"""
@@ -60,8 +60,9 @@ def test_totals_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_grouped_metrics_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
+    subcategories = m.saved_query("sales_by_subcategory")
     got = by_key(
-        m.query(con, m.SALES_BY_SUBCATEGORY.metrics, m.SALES_BY_SUBCATEGORY.group_by, H1),
+        m.query(con, subcategories.metrics, subcategories.group_by, H1),
         "order_line__subcategory",
     )
     want = sql(
@@ -97,7 +98,9 @@ def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_euros_use_the_rate_of_the_day(con: duckdb.DuckDBPyConnection) -> None:
     june = m.Filters(date(2014, 6, 1), date(2014, 6, 30))
-    got = m.query(con, ["revenue", "margin"], m.SALES_BY_SUBCATEGORY.group_by, june, "EUR")
+    got = m.query(
+        con, ["revenue", "margin"], m.saved_query("sales_by_subcategory").group_by, june, "EUR"
+    )
     want = sql(
         con,
         f"""

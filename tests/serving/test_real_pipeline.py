@@ -58,9 +58,12 @@ def con(real_serving: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def test_metrics_on_real_marts_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
     window = m.Filters(date(2014, 4, 1), AS_OF)
-    for shape in m.QUERY_SHAPES:  # every compiled shape runs on the real marts
+    for (
+        shape
+    ) in m.load_catalog().saved_queries.values():  # every compiled shape runs on the real marts
         m.query(con, shape.metrics, shape.group_by, window)
-    got = m.query(con, m.SALES_BY_CATEGORY.metrics, m.SALES_BY_CATEGORY.group_by, window)
+    categories = m.saved_query("sales_by_category")
+    got = m.query(con, categories.metrics, categories.group_by, window)
     want = con.execute(
         f"SELECT category_name, {REVENUE}, {PROFIT} FROM marts.obt_sales "
         "WHERE order_date BETWEEN ? AND ? GROUP BY 1",

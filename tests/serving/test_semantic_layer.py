@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from velo.errors import VeloError
 from velo.serving import metrics as m
 from velo.serving.semantic import catalog_json, compile_catalog, parse_semantic_manifest
 
@@ -62,3 +63,12 @@ def test_ratio_and_money_definitions_come_from_the_yaml() -> None:
     # every compiled statement reads the serving DB's marts schema, filters bound as parameters
     for query in catalog.queries.values():
         assert "marts." in query.sql and "$date_from" in query.sql
+
+
+def test_saved_query_group_by_reads_metricflow_syntax() -> None:
+    from velo.serving.semantic import group_by_name
+
+    assert group_by_name("Dimension('order_line__state')") == "order_line__state"
+    assert group_by_name("TimeDimension('metric_time', 'month')") == "metric_time__month"
+    with pytest.raises(VeloError, match="saved query group_by"):
+        group_by_name("Entity('order_line')")

@@ -44,15 +44,15 @@ class PageQuery:
 
 
 PAGE_QUERIES = (
-    PageQuery("overview", "kpi_months", m.MONTHLY_SALES, MONTHS),
-    PageQuery("overview", "state_map", m.SALES_BY_STATE, US),
-    PageQuery("overview", "category_bars", m.SALES_BY_CATEGORY, YEAR),
-    PageQuery("overview", "fx_line", m.FX_HOURLY, WEEK),
-    PageQuery("overview", "sentiment_line", m.SENTIMENT_DAILY, MONTH),
-    PageQuery("profitability", "revenue_profit", m.DAILY_SALES, YEAR),
-    PageQuery("profitability", "margin_treemap", m.SALES_BY_SUBCATEGORY, YEAR),
-    PageQuery("profitability", "profit_donut", m.SALES_BY_CATEGORY, YEAR),
-    PageQuery("profitability", "top_products", m.SALES_BY_PRODUCT, YEAR),
+    PageQuery("overview", "kpi_months", m.saved_query("monthly_sales"), MONTHS),
+    PageQuery("overview", "state_map", m.saved_query("sales_by_state"), US),
+    PageQuery("overview", "category_bars", m.saved_query("sales_by_category"), YEAR),
+    PageQuery("overview", "fx_line", m.saved_query("fx_hourly"), WEEK),
+    PageQuery("overview", "sentiment_line", m.saved_query("sentiment_daily"), MONTH),
+    PageQuery("profitability", "revenue_profit", m.saved_query("daily_sales"), YEAR),
+    PageQuery("profitability", "margin_treemap", m.saved_query("sales_by_subcategory"), YEAR),
+    PageQuery("profitability", "profit_donut", m.saved_query("sales_by_category"), YEAR),
+    PageQuery("profitability", "top_products", m.saved_query("sales_by_product"), YEAR),
 )
 HEALTH_QUERIES = (
     "SELECT * FROM marts.data_health",

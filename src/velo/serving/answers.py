@@ -148,7 +148,7 @@ def sentiment(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any] | N
 
 def period_sentiment(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> float | None:
     window = m.Filters(as_of - timedelta(days=days - 1), as_of)
-    frame = m.query(con, m.SENTIMENT_PERIOD.metrics, (), window)
+    frame = m.query(con, m.saved_query("sentiment_period").metrics, (), window)
     value = frame.sentiment_score.iloc[0] if not frame.empty else None
     return None if value is None or pd.isna(value) else float(value)
 
@@ -157,7 +157,7 @@ def sentiment_days(con: duckdb.DuckDBPyConnection, as_of: date, days: int) -> pd
     if not has_rows(con, "sentiment"):
         return None
     window = m.Filters(as_of - timedelta(days=days - 1), as_of)
-    shape = m.SENTIMENT_DAILY
+    shape = m.saved_query("sentiment_daily")
     frame = m.query(con, shape.metrics, shape.group_by, window).dropna(subset=["sentiment_score"])
     return frame.sort_values("metric_time__day").reset_index(drop=True)
 
@@ -171,7 +171,7 @@ def product_margins(
 ) -> pd.DataFrame:
     """Products with ≥ 0.1 % of the window's revenue, best margin first."""
     start, end = window or ranking_window(as_of)
-    frame = sales_between(con, m.SALES_BY_PRODUCT, start, end, filters, currency)
+    frame = sales_between(con, m.saved_query("sales_by_product"), start, end, filters, currency)
     total = frame.revenue.sum()
     ranked = frame[(frame.revenue > 0) & (frame.revenue >= MIN_REVENUE_SHARE * total)]
     return ranked.sort_values(["margin", "revenue"], ascending=False).reset_index(drop=True)
@@ -185,7 +185,7 @@ def categories(
     currency: str = "USD",
 ) -> pd.DataFrame:
     """Categories by units sold (then revenue), most first."""
-    frame = sales_between(con, m.SALES_BY_CATEGORY, start, end, filters, currency)
+    frame = sales_between(con, m.saved_query("sales_by_category"), start, end, filters, currency)
     frame = frame[frame.units_sold.fillna(0) > 0]
     return frame.sort_values(["units_sold", "revenue"], ascending=False).reset_index(drop=True)
 
@@ -200,8 +200,10 @@ def us_states(
     """US ship-to states by revenue, most first (the country filter narrows, never widens)."""
     countries = base_filters(filters).countries
     if countries and "US" not in countries:
-        return pd.DataFrame(columns=[*m.SALES_BY_STATE.group_by, "revenue"])
-    frame = sales_between(con, m.SALES_BY_STATE, start, end, filters, currency, countries=("US",))
+        return pd.DataFrame(columns=[*m.saved_query("sales_by_state").group_by, "revenue"])
+    frame = sales_between(
+        con, m.saved_query("sales_by_state"), start, end, filters, currency, countries=("US",)
+    )
     frame = frame[frame.order_line__state.notna() & (frame.revenue > 0)]
     return frame.sort_values("revenue", ascending=False).reset_index(drop=True)
 

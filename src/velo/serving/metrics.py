@@ -1,8 +1,9 @@
 """The metrics every chart and answer reads, executed from SQL that MetricFlow compiled.
 
-The metrics are defined once, in the dbt semantic layer
-(``warehouse/dbt_project/models/semantic/semantic_models.yml``). :mod:`velo.serving.semantic`
-compiles every query shape listed in :data:`QUERY_SHAPES` with MetricFlow into
+The metrics are defined once, in the dbt semantic layer (semantic models and metrics beside their
+marts' YAML), and so are the questions asked of them (``saved_queries`` in
+``warehouse/dbt_project/models/semantic/saved_queries.yml``). :mod:`velo.serving.semantic`
+compiles every saved query with MetricFlow into
 ``compiled_metrics.json`` (committed; a test proves it matches the YAML). At run time this module
 only looks a shape up and runs its SQL on the read-only serving DB with the filters as bind
 parameters — no hand-written metric SQL per chart, and no MetricFlow import in the dashboard.
@@ -80,41 +81,8 @@ class Filters:
         return Filters(**{**self.__dict__, **changes})
 
 
-# Every query shape the dashboard and `velo answers` use. Adding a chart = adding its shape here
-# and recompiling (`python -m velo.serving.semantic`).
-MONTHLY_SALES = Shape(("revenue", "profit"), ("metric_time__month",))
-DAILY_SALES = Shape(("revenue", "profit"), (DAY,))
-SALES_BY_STATE = Shape(("revenue",), ("order_line__state", "order_line__state_name"))
-SALES_BY_CATEGORY = Shape(("revenue", "profit", "units_sold"), ("order_line__category",))
-SALES_BY_SUBCATEGORY = Shape(
-    ("revenue", "profit", "margin"), ("order_line__category", "order_line__subcategory")
-)
-SALES_BY_PRODUCT = Shape(
-    ("revenue", "profit", "margin", "units_sold"),
-    ("order_line__product", "order_line__category"),
-)
-SALES_TOTALS = Shape(("revenue", "profit", "margin", "orders", "average_order_value", "units_sold"))
-FX_HOURLY = Shape(("eur_usd_rate",), ("metric_time__hour",))
-FX_DAILY = Shape(("eur_usd_rate",), (DAY,))
-SENTIMENT_DAILY = Shape(
-    ("sentiment_score", "vendor_sentiment_score", "article_count"),
-    (DAY, "sentiment_day__label", "sentiment_day__top_headline", "sentiment_day__scorer"),
-)
-# A period's sentiment weighs its articles (not a mean of daily means).
-SENTIMENT_PERIOD = Shape(("sentiment_score", "vendor_sentiment_score", "article_count"))
-QUERY_SHAPES: tuple[Shape, ...] = (
-    MONTHLY_SALES,
-    DAILY_SALES,
-    SALES_BY_STATE,
-    SALES_BY_CATEGORY,
-    SALES_BY_SUBCATEGORY,
-    SALES_BY_PRODUCT,
-    SALES_TOTALS,
-    FX_HOURLY,
-    FX_DAILY,
-    SENTIMENT_DAILY,
-    SENTIMENT_PERIOD,
-)
+# The saved query whose daily EUR→USD rate converts money metrics to EUR.
+EUR_RATE_QUERY = "fx_daily"
 
 
 @dataclass(frozen=True)
@@ -141,6 +109,13 @@ class Catalog:
 
     metrics: dict[str, Metric]
     queries: dict[str, CompiledQuery] = field(default_factory=dict)
+    saved_queries: dict[str, Shape] = field(default_factory=dict)  # name -> its shape
+
+    def saved_query(self, name: str) -> Shape:
+        if name not in self.saved_queries:
+            known = ", ".join(sorted(self.saved_queries))
+            raise VeloError(f"unknown saved query '{name}' (known: {known})")
+        return self.saved_queries[name]
 
     def metric(self, name: str) -> Metric:
         if name not in self.metrics:
@@ -158,8 +133,8 @@ class Catalog:
         covering = [c for c in candidates if set(shape.metrics) <= set(c.metrics)]
         if not covering:
             raise VeloError(
-                f"no compiled SQL for metrics {shape.key!r}: add the shape to QUERY_SHAPES and "
-                "run `python -m velo.serving.semantic`"
+                f"no compiled SQL for metrics {shape.key!r}: add a saved query for it "
+                "(models/semantic/saved_queries.yml) and run `python -m velo.serving.semantic`"
             )
         best = min(covering, key=lambda c: len(c.metrics))
         return best, self.queries[best.key]
@@ -191,7 +166,7 @@ class Catalog:
             shape,
             Shape(tuple(self.components(shape.metrics)), shape.group_by),
             Shape(tuple(money), (*shape.group_by, DAY)),
-            FX_DAILY,
+            self.saved_query(EUR_RATE_QUERY),
         ]
 
 
@@ -202,6 +177,10 @@ def catalog_from_json(data: dict[str, Any]) -> Catalog:
             key: CompiledQuery(spec["sql"], tuple(spec["params"]))
             for key, spec in data["queries"].items()
         },
+        saved_queries={
+            name: Shape(tuple(spec["metrics"]), tuple(spec["group_by"]))
+            for name, spec in data.get("saved_queries", {}).items()  # none before the first compile
+        },
     )
 
 
@@ -210,6 +189,11 @@ def load_catalog(path: Path = COMPILED_PATH) -> Catalog:
     if not path.exists():
         raise VeloError(f"{path} is missing: run `python -m velo.serving.semantic`")
     return catalog_from_json(json.loads(path.read_text()))
+
+
+def saved_query(name: str) -> Shape:
+    """A question the semantic layer declares (``saved_queries`` in the dbt project)."""
+    return load_catalog().saved_query(name)
 
 
 def run_shape(con: duckdb.DuckDBPyConnection, shape: Shape, filters: Filters) -> pd.DataFrame:
@@ -272,7 +256,7 @@ def in_euros(
 
 def daily_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     every_day = Filters(date(1900, 1, 1), date(2999, 12, 31))
-    rates = run_shape(con, FX_DAILY, every_day).dropna()
+    rates = run_shape(con, saved_query(EUR_RATE_QUERY), every_day).dropna()
     if rates.empty:
         raise VeloError("no EUR/USD rates in the serving DB yet: only USD can be shown")
     rates = rates.rename(columns={"eur_usd_rate": "rate", DAY: "day"})

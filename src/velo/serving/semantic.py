@@ -2,15 +2,16 @@
 
 ``python -m velo.serving.semantic [SEMANTIC_MANIFEST]`` parses the dbt project (``dbt parse``
 writes ``semantic_manifest.json``; MetricFlow validates it), then asks MetricFlow for the SQL of
-every shape in :data:`velo.serving.metrics.QUERY_SHAPES` (plus the shapes the EUR conversion
-needs). The filters become DuckDB bind parameters (``$date_from`` …) inside MetricFlow's WHERE
-constraints, so one compiled statement serves every filter value. Relations are rewritten to
-``marts.<model>`` — the schema the serving DB holds the marts in.
+every saved query of the project (plus the shapes the EUR conversion needs). The filters become
+DuckDB bind parameters (``$date_from`` …) inside MetricFlow's WHERE constraints, so one compiled
+statement serves every filter value. Relations are rewritten to ``marts.<model>`` — the schema
+the serving DB holds the marts in.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -22,7 +23,6 @@ from velo.serving.metrics import (
     COMPILED_PATH,
     DIMENSION_FILTERS,
     FILTERED_SEMANTIC_MODEL,
-    QUERY_SHAPES,
     Catalog,
     CompiledQuery,
     Metric,
@@ -31,6 +31,9 @@ from velo.serving.metrics import (
 from velo.serving.publish import MARTS_SCHEMA
 from velo.warehouse.runner import DBT_PROJECT_DIR
 
+# A saved query's group-by, as MetricFlow's query syntax writes it: Dimension('entity__name') or
+# TimeDimension('name', 'grain').
+GROUP_BY = re.compile(r"(Time)?Dimension\('(\w+)'(?:,\s*'(\w+)')?\)")
 DATE_FILTER = (
     "{{ TimeDimension('metric_time', 'day') }} "
     "BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)"
@@ -150,8 +153,9 @@ def compile_catalog(raw_manifest: dict[str, Any]) -> Catalog:
     manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(raw))
     engine = MetricFlowEngine(SemanticManifestLookup(manifest), ExplainOnlyDuckDbClient())
     metrics = metric_definitions(raw)
-    catalog = Catalog(metrics=metrics)
-    shapes = [s for shape in QUERY_SHAPES for s in catalog.shapes_for(shape)]
+    saved = saved_query_shapes(raw)
+    catalog = Catalog(metrics=metrics, saved_queries=saved)
+    shapes = [s for shape in saved.values() for s in catalog.shapes_for(shape)]
     queries: dict[str, CompiledQuery] = {}
     for shape in shapes:
         if shape.key in queries:
@@ -165,7 +169,31 @@ def compile_catalog(raw_manifest: dict[str, Any]) -> Catalog:
         )
         sql = engine.explain(request).sql_statement.sql
         queries[shape.key] = CompiledQuery(sql, tuple(params))
-    return Catalog(metrics=metrics, queries=queries)
+    return Catalog(metrics=metrics, queries=queries, saved_queries=saved)
+
+
+def saved_query_shapes(raw: dict[str, Any]) -> dict[str, Shape]:
+    """Each saved query of the semantic manifest as a shape (metrics by group-by names)."""
+    return {
+        query["name"]: Shape(
+            tuple(query["query_params"]["metrics"]),
+            tuple(group_by_name(text) for text in query["query_params"].get("group_by") or []),
+        )
+        for query in raw.get("saved_queries", [])
+    }
+
+
+def group_by_name(text: str) -> str:
+    """Dimension('order_line__state') -> order_line__state; TimeDimension('metric_time',
+    'month') -> metric_time__month."""
+    match = GROUP_BY.fullmatch(text.strip())
+    if match is None:
+        raise VeloError(
+            f"saved query group_by {text!r}: write Dimension('entity__name') or "
+            "TimeDimension('name', 'grain')"
+        )
+    is_time, name, grain = match.groups()
+    return f"{name}__{grain}" if is_time else name
 
 
 class ExplainOnlyDuckDbClient:
@@ -194,6 +222,10 @@ def catalog_json(catalog: Catalog) -> dict[str, Any]:
         "queries": {
             key: {"sql": q.sql, "params": list(q.params)}
             for key, q in sorted(catalog.queries.items())
+        },
+        "saved_queries": {
+            name: {"metrics": list(shape.metrics), "group_by": list(shape.group_by)}
+            for name, shape in sorted(catalog.saved_queries.items())
         },
     }
 

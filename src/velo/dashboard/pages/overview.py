@@ -75,8 +75,9 @@ def draw_categories() -> None:
 
 def draw_fx() -> None:
     start, end = common.last_days(ctx, 7)
+    fx = m.saved_query("fx_hourly")
     rates = data.metric_frame(
-        ctx.version, m.FX_HOURLY.metrics, m.FX_HOURLY.group_by, (start, end, (), (), ()), "USD"
+        ctx.version, fx.metrics, fx.group_by, (start, end, (), (), ()), "USD"
     ).dropna()
     if rates.empty:
         st.info(common.no_data_between("EUR/USD rates", start, end))

@@ -17,7 +17,7 @@ st.caption(
 
 
 def draw_daily() -> None:
-    shape = m.DAILY_SALES
+    shape = m.saved_query("daily_sales")
     daily = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters, ctx.currency)
     if daily.empty:
         st.info(common.NO_DATA)
@@ -27,7 +27,7 @@ def draw_daily() -> None:
 
 
 def draw_treemap() -> None:
-    shape = m.SALES_BY_SUBCATEGORY
+    shape = m.saved_query("sales_by_subcategory")
     frame = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters, ctx.currency)
     if frame.empty or not (frame.revenue > 0).any():
         st.info(common.NO_DATA)
