@@ -50,7 +50,7 @@ def test_errored_model_is_retried_with_dbt_retry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(resources, "RETRY_DELAY_SECONDS", 0.05)
-    assets = warehouse.build_dbt_assets(tiny, lambda _settings: ([], {}))
+    assets = warehouse.build_dbt_assets(tiny, lambda _settings: {})
     instance = dg.DagsterInstance.ephemeral()
     run_id = str(uuid.uuid4())
 
@@ -91,7 +91,7 @@ def test_failing_data_test_is_not_retried(
     create_raw_rates(database)
     with duckdb.connect(str(database)) as con:
         con.execute("insert into raw.fx_rates values ('GBP', null)")
-    assets = warehouse.build_dbt_assets(tiny, lambda _settings: ([], {}))
+    assets = warehouse.build_dbt_assets(tiny, lambda _settings: {})
 
     result = dg.materialize(
         [assets], resources={"dbt": tiny.resource(), "velo": settings}, raise_on_error=False

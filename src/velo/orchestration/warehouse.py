@@ -38,7 +38,7 @@ from velo.orchestration.resources import (
 )
 from velo.settings import Settings
 from velo.warehouse.run_results import RUN_RESULTS, with_status
-from velo.warehouse.runner import environment
+from velo.warehouse.runner import dbt_env, environment
 
 GROUP = "warehouse"
 OP_NAME = "dbt_build"
@@ -60,8 +60,8 @@ class VeloDbtTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = VeloDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-# What one dbt call needs from the settings: extra CLI args (--vars) and environment variables.
-DbtInvocation = tuple[list[str], dict[str, str]]
+# What one dbt call needs from the settings: the environment variables its profile and macros read.
+DbtEnv = dict[str, str]
 
 
 class VeloDbtCliResource(DbtCliResource):
@@ -148,10 +148,9 @@ def run_dbt_build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     target: Path,
-    invocation: DbtInvocation,
+    env: DbtEnv,
 ) -> Iterator[Any]:
     """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones."""
-    vars_args, env = invocation
     results = target / RUN_RESULTS
     if context.retry_number == 0:
         results.unlink(missing_ok=True)  # so a retry never resumes some older run
@@ -161,7 +160,7 @@ def run_dbt_build(
         # would add one); its events become this op's results.
         with environment(env):
             run = dbt.cli(
-                ["retry", *vars_args],
+                ["retry"],
                 manifest=manifest_of(context),
                 dagster_dbt_translator=TRANSLATOR,
                 target_path=target,
@@ -169,7 +168,7 @@ def run_dbt_build(
             )
         yield from (as_result(event) for event in run.stream())
     else:
-        args = ["build", *vars_args, *(["--full-refresh"] if is_full_refresh(context) else [])]
+        args = ["build", *(["--full-refresh"] if is_full_refresh(context) else [])]
         with environment(env):
             run = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
         yield from run.stream()
@@ -179,7 +178,7 @@ def run_dbt_build(
 
 
 def build_dbt_assets(
-    location: DbtLocation, invocation: Callable[[Settings], DbtInvocation]
+    location: DbtLocation, env_of: Callable[[Settings], DbtEnv]
 ) -> dg.AssetsDefinition:
     """One op running the whole project; its manifest must exist (``dbt parse``)."""
     project = location.project()
@@ -196,7 +195,7 @@ def build_dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[Any]:
         with step_errors("dbt build"):
-            yield from run_dbt_build(context, dbt, location.target_dir, invocation(velo))
+            yield from run_dbt_build(context, dbt, location.target_dir, env_of(velo))
 
     return dbt_build
 
@@ -258,14 +257,8 @@ def manifest_is_current(location: DbtLocation, adapter: str) -> bool:
     return metadata.get("adapter_type") == adapter
 
 
-def velo_invocation(settings: Settings) -> DbtInvocation:
-    from velo.warehouse.runner import dbt_env, dbt_vars_args
-
-    return dbt_vars_args(settings), dbt_env(settings)
-
-
 def definitions(settings: Settings) -> dg.Definitions:
     location = velo_location(settings)
     return dg.Definitions(
-        assets=[build_dbt_assets(location, velo_invocation)], resources={"dbt": location.resource()}
+        assets=[build_dbt_assets(location, dbt_env)], resources={"dbt": location.resource()}
     )

@@ -29,6 +29,8 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
 PACKAGES_DIR = DBT_PROJECT_DIR / "dbt_packages"
 PACKAGES = ("velo_utils",)
 TARGETS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake"}
+# The platform clock for the dbt project (macros/incremental_window.sql reads it).
+PLATFORM_NOW_ENV = "DBT_VELO_PLATFORM_NOW"
 
 
 @dataclass(frozen=True)
@@ -135,15 +137,14 @@ def dbt_profiles_dir(settings: Settings) -> Path:
     return DBT_PROJECT_DIR
 
 
-def dbt_vars_args(settings: Settings) -> list[str]:
-    """Extra ``--vars`` for every build: the platform's clock (incremental lookback anchor)."""
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """What profiles.yml reads for the configured warehouse (passwords as DBT_ENV_SECRET_*), and
+    the platform's clock (naive UTC) for the incremental lookback anchor (``platform_now()``).
+
+    The clock is an environment variable, not ``--vars``: changed vars (every run) make dbt
+    re-parse the whole project, while the macro reads this one only at run time."""
     from velo.clock import now
 
-    return ["--vars", json.dumps({"platform_now": now(settings).isoformat(sep=" ")})]
-
-
-def dbt_env(settings: Settings) -> dict[str, str]:
-    """What profiles.yml reads for the configured warehouse (passwords as DBT_ENV_SECRET_*)."""
     if settings.warehouse not in TARGETS:
         raise UsageError(f"unknown warehouse '{settings.warehouse}' (known: {', '.join(TARGETS)})")
     env = {
@@ -152,6 +153,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(dbt_target_dir(settings)),
         "DBT_LOG_PATH": str(dbt_log_dir(settings)),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        PLATFORM_NOW_ENV: now(settings).isoformat(sep=" "),
     }
     if settings.warehouse == "duckdb":
         env.update(duckdb_profile_env(settings))
@@ -380,7 +382,7 @@ def transform(
     Warnings (e.g. order lines naming unknown products) do not fail the build: they are in
     ``result.warned`` with their failing-row counts.
     """
-    args = ["build", *dbt_vars_args(settings)]
+    args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
     if select:

@@ -6,8 +6,8 @@
     (delete_keys_gone_from). Full builds render none of this. -#}
 
 {#- The `watermarks` CTE, trailing comma included: open it right after `with`. The lookback
-    anchor ignores rows modified after the platform's clock (var('platform_now'); a typo such
-    as 2099 would otherwise move the window past every later change). -#}
+    anchor ignores rows modified after the platform's clock (platform_now(); a typo such as
+    2099 would otherwise move the window past every later change). -#}
 {% macro incremental_watermarks() -%}
 {%- if is_incremental() %}
 watermarks as (
@@ -25,10 +25,11 @@ watermarks as (
 {%- endif %}
 {%- endmacro %}
 
-{#- The platform clock passed by the runner (naive UTC), else the database's clock. -#}
+{#- The platform clock the runner passes (naive UTC; an environment variable, not a var: changed
+    vars make dbt re-parse the whole project every run), else the database's clock. -#}
 {% macro platform_now() -%}
-    {%- if var('platform_now', none) -%}
-        cast('{{ var("platform_now") }}' as timestamp)
+    {%- if env_var('DBT_VELO_PLATFORM_NOW', '') -%}
+        cast('{{ env_var("DBT_VELO_PLATFORM_NOW") }}' as timestamp)
     {%- else -%}
         cast({{ dbt.current_timestamp() }} as timestamp)
     {%- endif -%}
