@@ -1,11 +1,13 @@
-"""`velo bench run`: the whole platform end to end, from nothing and for one incremental day.
+"""`velo bench run`: the whole platform end to end: from nothing, one incremental day, nothing new.
 
 Each measurement is a fresh ``velo`` subprocess started by a tiny wrapper process, whose
 ``RUSAGE_CHILDREN`` peak RSS is then exactly that command's (dbt's subprocess included). Figures:
-wall time and peak memory of ``velo run`` on an empty data directory, and of ``velo run`` after
-``velo sim tick --days 1`` (one incremental day). Baselines: the reference platform's dbt build
-alone (about 21 s on Snowflake, ARCHITECTURE.md — a documented constant, it cannot be re-run
-here) and our own dbt build alone, measured in the same run on the data just loaded.
+wall time and peak memory of ``velo run`` on an empty data directory, of ``velo run`` after
+``velo sim tick --days 1`` (one incremental day), and of ``velo run`` again with nothing new; their
+ratios to the run from nothing are issue #15's goals (one day <= 0.2, nothing new <= 0.1).
+Baselines: the reference platform's dbt build alone (about 21 s on Snowflake, ARCHITECTURE.md —
+a documented constant, it cannot be re-run here) and our own dbt build alone, measured in the
+same run on the data just loaded.
 """
 
 import json
@@ -75,6 +77,7 @@ def run(scale: float) -> dict[str, Any]:
         cold = measure(velo("run", "--scale", f"{scale:g}"), env)
         subprocess.run(velo("sim", "tick", "--days", "1"), env=env, capture_output=True, check=True)
         day = measure(velo("run"), env)
+        nothing_new = measure(velo("run"), env)
         dbt_alone = measure(velo("transform"), env)
         dbt_elapsed = dbt_elapsed_seconds(Path(tmp) / "data")
     return bench_result(
@@ -85,6 +88,9 @@ def run(scale: float) -> dict[str, Any]:
             "velo run from nothing peak RSS (MiB)": cold["peak_rss_mb"],
             "one incremental day (s)": day["seconds"],
             "one incremental day peak RSS (MiB)": day["peak_rss_mb"],
+            "nothing new (s)": nothing_new["seconds"],
+            "one day / from nothing": round(day["seconds"] / cold["seconds"], 2),
+            "nothing new / from nothing": round(nothing_new["seconds"] / cold["seconds"], 2),
         },
         baseline={
             "reference dbt build on Snowflake (s, constant)": REFERENCE_DBT_BUILD_SECONDS,
