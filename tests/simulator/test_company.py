@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 from velo.cli import app
 from velo.errors import UsageError, VeloError
 from velo.settings import Settings
-from velo.simulator import company, schema
+from velo.simulator import schema
 from velo.simulator.bulk import open_engine
-from velo.simulator.company import company_summary, init_company, tick
+from velo.simulator.company import company_summary, init_company, prices, tick
+from velo.simulator.company.instants import SECONDS_PER_DAY
 
 SMALL: dict[str, Any] = {"days": 60, "scale": 0.02, "seed": 7, "as_of": date(2024, 3, 31)}
 FINAL_STATUSES = {4, 5, 6}
@@ -228,7 +229,7 @@ def test_price_history_is_a_valid_scd2_that_ticks_extend(
     assert query(settings, closed)[0][0] > 5
     tick(settings, days=8)
     # a price storm: many products change twice or more within one day
-    monkeypatch.setattr(company, "PRICE_CHANGES_PER_DAY", 300.0)
+    monkeypatch.setattr(prices, "PRICE_CHANGES_PER_DAY", 300.0)
     counts = tick(settings, days=2)
     assert counts["productlistpricehistory inserted"] > counts["product updated"]
     first_order = min(row[0] for row in columns(settings, schema.sales_order_header, "orderdate"))
@@ -379,16 +380,16 @@ def test_unusable_database_url_is_a_usage_error(settings: Settings) -> None:
 
 def test_price_changes_skip_products_without_history(monkeypatch: pytest.MonkeyPatch) -> None:
     """A database the simulator did not create may lack a product's history: leave it alone."""
-    monkeypatch.setattr(company, "PRICE_CHANGES_PER_DAY", 50.0)  # every product is drawn often
+    monkeypatch.setattr(prices, "PRICE_CHANGES_PER_DAY", 50.0)  # every product is drawn often
 
-    def history(values: dict[int, float]) -> company.PriceHistory:
-        return company.PriceHistory({pid: [[0, -1, v, 0]] for pid, v in values.items()})
+    def history(values: dict[int, float]) -> prices.PriceHistory:
+        return prices.PriceHistory({pid: [[0, -1, v, 0]] for pid, v in values.items()})
 
     list_prices = history({1: 100.0, 2: 50.0, 3: 20.0})
     costs = history({1: 60.0, 3: 12.0})  # product 2 has no cost history, the rest none at all
-    first = 10 * company.SECONDS_PER_DAY
-    changed = company._change_prices(
-        np.random.default_rng(1), list_prices, costs, first, first + 30 * company.SECONDS_PER_DAY
+    first = 10 * SECONDS_PER_DAY
+    changed = prices._change_prices(
+        np.random.default_rng(1), list_prices, costs, first, first + 30 * SECONDS_PER_DAY
     )
     assert set(changed) == {1, 3}
     assert (set(list_prices.rows), set(costs.rows)) == ({1, 2, 3}, {1, 3})
