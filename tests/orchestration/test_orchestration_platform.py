@@ -53,7 +53,11 @@ def recorded_in_instance(settings: Settings, run_id: str) -> dict[str, object]:
         assert run is not None, f"run {run_id} not in the instance under {settings.state_dir}"
         logs = instance.all_logs(run_id)
         events = [entry.dagster_event for entry in logs if entry.dagster_event is not None]
-        checks = [e.asset_check_evaluation_data for e in events if e.is_asset_check_evaluation]
+        checks = [
+            e.asset_check_evaluation_data
+            for e in events
+            if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
         return {
             "status": run.status,
             "materialized": {
