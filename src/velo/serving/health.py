@@ -1,5 +1,8 @@
-"""Data health over time, written by publish next to the current state (``marts.data_health``).
+"""Data health, written by publish into the serving DB next to the marts.
 
+- ``marts.data_health``: per source, its newest load, that load's rows, all rows and whether it
+  is fresh (the dbt source's ``warn_after``) — measured on the warehouse's raw tables.
+- ``marts.dbt_build``: the last dbt build's outcome (models and tests passed, warned, failed).
 - ``marts.data_health_history``: one row per source per publish over the last 30 days — when it
   was checked (wall clock, like ``_loaded_at``), the newest load, that load's rows and its age.
   The history lives in ``state_dir/health/history.jsonl`` and every publish copies it into the
@@ -16,17 +19,24 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from velo.serving.publish import MARTS_SCHEMA
+from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, columns, relations
 from velo.settings import Settings
-from velo.warehouse.run_results import failing_tests, last_build
+from velo.warehouse.run_results import failing_tests, last_build, summary
+from velo.warehouse.runner import source_warn_after
 
 HISTORY_DAYS = 30
+# Source -> its raw tables (stale after the dbt source's warn_after).
+SOURCE_RAW_TABLES: dict[str, tuple[str, ...] | None] = {
+    "operations": None,  # every raw table except the two below
+    "fx": ("fx_rates",),
+    "sentiment": ("sentiment",),
+}
 HISTORY_TABLE = f"{MARTS_SCHEMA}.data_health_history"
 TEST_ISSUES_TABLE = f"{MARTS_SCHEMA}.dbt_test_issues"
 
@@ -131,3 +141,84 @@ def write_test_issues(con: duckdb.DuckDBPyConnection, results: dict[str, Any] | 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
     if rows:  # DuckDB's executemany refuses an empty list
         con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+
+def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
+    """Per source: last load time, rows of the last load, total rows, freshness status.
+
+    ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
+    against the wall clock too, even when the business runs on a simulated clock."""
+    raw_tables = relations(reader, "raw")
+    dedicated = {t for tables in SOURCE_RAW_TABLES.values() if tables for t in tables}
+    rows = []
+    for source, tables in SOURCE_RAW_TABLES.items():
+        warn_hours = source_warn_after(source) / timedelta(hours=1)
+        names = sorted(
+            (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
+        )
+        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(reader, n)]
+        rows.append(source_health(reader, source, names, warn_hours, checked_at))
+    con = reader.serving
+    con.execute(
+        f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
+        "last_loaded_at TIMESTAMP, rows_last_load BIGINT, total_rows BIGINT, "
+        "warn_after_hours DOUBLE, age_hours DOUBLE, status VARCHAR)"
+    )
+    con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def has_loaded_at(reader: WarehouseReader, table: str) -> bool:
+    return "_loaded_at" in columns(reader, "raw", table)
+
+
+def source_health(
+    reader: WarehouseReader,
+    source: str,
+    tables: list[str],
+    warn_hours: float,
+    checked_at: datetime,
+) -> tuple[Any, ...]:
+    if not tables:
+        return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
+    union = " UNION ALL ".join(
+        f"SELECT _loaded_at FROM {reader.table_ref('raw', t)}" for t in tables
+    )
+    # One statement every warehouse accepts: newest load, all rows, rows of the newest load.
+    ((last, total, last_rows),) = reader.rows(
+        f"WITH loads AS ({union}), newest AS (SELECT max(_loaded_at) AS loaded_at FROM loads) "
+        "SELECT newest.loaded_at, (SELECT count(*) FROM loads) AS total_rows, "
+        "(SELECT count(*) FROM loads WHERE loads._loaded_at = newest.loaded_at) AS last_rows "
+        "FROM newest"
+    )
+    if last is None:
+        return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
+    if last.tzinfo is not None:  # dlt stores timestamptz; the platform speaks naive UTC
+        last = last.astimezone(UTC).replace(tzinfo=None)
+    age = (checked_at - last).total_seconds() / 3600
+    status = "fresh" if age <= warn_hours else "stale"
+    return (
+        source,
+        len(tables),
+        last,
+        int(last_rows),
+        int(total),
+        warn_hours,
+        round(age, 2),
+        status,
+    )
+
+
+def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """The last dbt build: when it finished, how many models/tests passed, warned, failed
+    (no row when it is unknown)."""
+    con.execute(
+        f"CREATE TABLE {MARTS_SCHEMA}.dbt_build (finished_at TIMESTAMP, command VARCHAR, "
+        "elapsed_seconds DOUBLE, models_ok INTEGER, models_failed INTEGER, tests_passed INTEGER, "
+        "tests_warned INTEGER, tests_failed INTEGER)"
+    )
+    results = last_build(settings)
+    if results is not None:
+        con.execute(
+            f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            summary(results),
+        )

@@ -1,5 +1,8 @@
 """Publish: copy the marts the dashboard and `velo answers` read into the serving DuckDB file.
 
+Next to the marts it writes what a reader needs to trust them: data health and the last dbt
+build (:mod:`velo.serving.health`), the sentiment model's figures and the publish log.
+
 The copy is written to a temporary file next to ``settings.serving_path`` and then renamed over it
 (``os.replace`` is atomic on one filesystem), so readers see either the old or the new serving DB,
 never a half-written one, and a failed publish leaves the old file in place. Readers open the
@@ -12,7 +15,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +24,16 @@ import duckdb
 from velo.clock import CLOCK_LABELS, now, wall_now
 from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
-from velo.serving.warehouse_read import WarehouseReader, columns, open_reader, relations
+from velo.serving.health import write_data_health, write_dbt_build, write_health
+from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, open_reader, relations
 from velo.settings import Settings
 from velo.warehouse.run_results import (
     FAILED_STATUSES,
-    last_build,
     read_run_results,
     run_results_path,
-    summary,
     with_status,
 )
-from velo.warehouse.runner import source_warn_after
 
-MARTS_SCHEMA = "marts"
 # What the dashboard and the answers read. Other marts (the star schema) are published when
 # present so the benchmark can compare the one-big-table with star joins on the same file.
 REQUIRED_MARTS = ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily")
@@ -48,12 +48,6 @@ OPTIONAL_MARTS = (
     "dim_date",
     "metricflow_time_spine",
 )
-# Source -> its raw tables (stale after the dbt source's warn_after).
-SOURCE_RAW_TABLES: dict[str, tuple[str, ...] | None] = {
-    "operations": None,  # every raw table except the two below
-    "fx": ("fx_rates",),
-    "sentiment": ("sentiment",),
-}
 
 
 @dataclass(frozen=True)
@@ -145,8 +139,6 @@ def build_serving_file(
     for name in (n for n in wanted if n in available):
         reader.copy(MARTS_SCHEMA, name)
         tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
-    from velo.serving.health import write_health  # health builds on this module
-
     checked_at = wall_now()
     write_data_health(reader, checked_at)
     write_health(con, settings, checked_at, published_at)
@@ -159,71 +151,6 @@ def build_serving_file(
 
 def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
-def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
-    """Per source: last load time, rows of the last load, total rows, freshness status.
-
-    ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
-    against the wall clock too, even when the business runs on a simulated clock."""
-    raw_tables = relations(reader, "raw")
-    dedicated = {t for tables in SOURCE_RAW_TABLES.values() if tables for t in tables}
-    rows = []
-    for source, tables in SOURCE_RAW_TABLES.items():
-        warn_hours = source_warn_after(source) / timedelta(hours=1)
-        names = sorted(
-            (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
-        )
-        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(reader, n)]
-        rows.append(source_health(reader, source, names, warn_hours, checked_at))
-    con = reader.serving
-    con.execute(
-        f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
-        "last_loaded_at TIMESTAMP, rows_last_load BIGINT, total_rows BIGINT, "
-        "warn_after_hours DOUBLE, age_hours DOUBLE, status VARCHAR)"
-    )
-    con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def has_loaded_at(reader: WarehouseReader, table: str) -> bool:
-    return "_loaded_at" in columns(reader, "raw", table)
-
-
-def source_health(
-    reader: WarehouseReader,
-    source: str,
-    tables: list[str],
-    warn_hours: float,
-    checked_at: datetime,
-) -> tuple[Any, ...]:
-    if not tables:
-        return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
-    union = " UNION ALL ".join(
-        f"SELECT _loaded_at FROM {reader.table_ref('raw', t)}" for t in tables
-    )
-    # One statement every warehouse accepts: newest load, all rows, rows of the newest load.
-    ((last, total, last_rows),) = reader.rows(
-        f"WITH loads AS ({union}), newest AS (SELECT max(_loaded_at) AS loaded_at FROM loads) "
-        "SELECT newest.loaded_at, (SELECT count(*) FROM loads) AS total_rows, "
-        "(SELECT count(*) FROM loads WHERE loads._loaded_at = newest.loaded_at) AS last_rows "
-        "FROM newest"
-    )
-    if last is None:
-        return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
-    if last.tzinfo is not None:  # dlt stores timestamptz; the platform speaks naive UTC
-        last = last.astimezone(UTC).replace(tzinfo=None)
-    age = (checked_at - last).total_seconds() / 3600
-    status = "fresh" if age <= warn_hours else "stale"
-    return (
-        source,
-        len(tables),
-        last,
-        int(last_rows),
-        int(total),
-        warn_hours,
-        round(age, 2),
-        status,
-    )
 
 
 def check_build_passed(settings: Settings) -> None:
@@ -243,22 +170,6 @@ def check_build_passed(settings: Settings) -> None:
         raise VeloError(
             f"the last dbt build failed {len(failed)} node(s)/test(s) ({', '.join(failed[:5])}): "
             "the serving DB was left as it was — fix the data or model, then `velo transform`"
-        )
-
-
-def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """The last dbt build: when it finished, how many models/tests passed, warned, failed
-    (no row when it is unknown)."""
-    con.execute(
-        f"CREATE TABLE {MARTS_SCHEMA}.dbt_build (finished_at TIMESTAMP, command VARCHAR, "
-        "elapsed_seconds DOUBLE, models_ok INTEGER, models_failed INTEGER, tests_passed INTEGER, "
-        "tests_warned INTEGER, tests_failed INTEGER)"
-    )
-    results = last_build(settings)
-    if results is not None:
-        con.execute(
-            f"INSERT INTO {MARTS_SCHEMA}.dbt_build VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            summary(results),
         )
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 
 from velo.clock import wall_now
-from velo.serving.health import HISTORY_DAYS, HealthRecord, save_history
-from velo.serving.publish import SOURCE_RAW_TABLES, PublishReport, publish
+from velo.serving.health import HISTORY_DAYS, SOURCE_RAW_TABLES, HealthRecord, save_history
+from velo.serving.publish import PublishReport, publish
 from velo.settings import Settings
 from velo.warehouse.runner import source_warn_after
 

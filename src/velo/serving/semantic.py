@@ -28,7 +28,7 @@ from velo.serving.metrics import (
     Metric,
     Shape,
 )
-from velo.serving.publish import MARTS_SCHEMA
+from velo.serving.warehouse_read import MARTS_SCHEMA
 from velo.warehouse.runner import DBT_PROJECT_DIR
 
 # A saved query's group-by, as MetricFlow's query syntax writes it: Dimension('entity__name') or

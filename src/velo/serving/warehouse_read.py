@@ -30,6 +30,7 @@ from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
 from velo.settings import Settings, mask_secret
 
+MARTS_SCHEMA = "marts"  # where the marts are, in the warehouse and in the serving DB
 ARROW_BATCH_ROWS = 100_000  # rows per record batch streamed from a remote warehouse
 
 
