@@ -18,8 +18,10 @@ from velo.clock import wall_now
 from velo.serving.health import HISTORY_DAYS, SOURCE_RAW_TABLES, HealthRecord, save_history
 from velo.serving.publish import PublishReport, publish
 from velo.settings import Settings
-from velo.warehouse.runner import source_warn_after
+from velo.warehouse.runner import mart_contract, source_warn_after
 
+# The marts the sample generates, each shaped by its dbt contract (velo.warehouse.runner).
+CONTRACTED_MARTS = ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily")
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
 
 PRODUCTS = [
@@ -93,10 +95,23 @@ def build_sample_warehouse(
         write_sales(con, as_of, days, max(int(ORDERS_PER_SCALE * scale), 10), seed)
         write_fx(con, as_of, seed)
         write_sentiment(con, as_of, seed)
+        for mart in CONTRACTED_MARTS:
+            conform_to_contract(con, mart)
         write_raw(con, loaded_at)
     finally:
         con.close()
     return path
+
+
+def conform_to_contract(con: duckdb.DuckDBPyConnection, mart: str) -> None:
+    """Rebuild a sample mart with exactly its dbt contract's columns, order and types: columns
+    the sample does not generate are NULL (the dashboard does not read them)."""
+    have = {row[0] for row in con.execute(f"DESCRIBE marts.{mart}").fetchall()}
+    columns = ", ".join(
+        f"CAST({name if name in have else 'NULL'} AS {data_type}) AS {name}"
+        for name, data_type in mart_contract(mart)
+    )
+    con.execute(f"CREATE OR REPLACE TABLE marts.{mart} AS SELECT {columns} FROM marts.{mart}")
 
 
 def product_rows() -> list[tuple[object, ...]]:

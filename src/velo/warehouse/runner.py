@@ -437,6 +437,17 @@ def source_warn_after(source: str) -> timedelta:
     return timedelta(hours=warn_hours)
 
 
+@cache
+def mart_contract(mart: str) -> tuple[tuple[str, str], ...]:
+    """A mart's enforced contract, (column, data type) in order, from its YAML: the one place
+    it is declared (dbt enforces it; the sample serving DB is shaped by it)."""
+    import yaml
+
+    path = DBT_PROJECT_DIR / "models" / "marts" / f"{mart}.yml"
+    (model,) = [m for m in yaml.safe_load(path.read_text())["models"] if m["name"] == mart]
+    return tuple((column["name"], column["data_type"]) for column in model["columns"])
+
+
 def hours(count: int | None, period: str | None) -> float | None:
     per_hour = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
     if count is None or period not in per_hour:
