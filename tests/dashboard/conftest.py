@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from velo.settings import Settings
+from velo.testing.http import serve_on_loopback
 
 APP = Path(__file__).resolve().parents[2] / "src" / "velo" / "dashboard" / "app.py"
 
@@ -47,13 +47,8 @@ def dagster_webserver() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_on_loopback(Handler) as url:
+        yield url
 
 
 def figure(element: object) -> dict:

@@ -7,9 +7,8 @@ import resource
 import signal
 import sqlite3
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import duckdb
@@ -28,6 +27,7 @@ from velo.errors import VeloError
 from velo.functions import sentiment as sentiment_function
 from velo.ingest import IngestError, run_ingest
 from velo.settings import Settings
+from velo.testing.http import serve_on_loopback
 
 # Writable for nobody, root included (sysfs refuses new entries).
 UNWRITABLE = Path("/sys/velo-fault-data")
@@ -145,11 +145,8 @@ def answers_200() -> Iterator[tuple[str, dict[str, bytes]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", reply
-    server.shutdown()
-    server.server_close()
+    with serve_on_loopback(Handler) as url:
+        yield url, reply
 
 
 @pytest.mark.parametrize("kind", MALFORMED_BODIES)

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from velo.orchestration import resources
 from velo.orchestration.run import run_platform
 from velo.settings import load_settings
 from velo.simulator.company import init_company
+from velo.testing.http import serve_on_loopback
 
 FX_KEY = "fx-K3Y-9f41c2d7e8"
 NEWS_KEY = "news-K3Y-5b7a90e1c3"
@@ -69,17 +67,6 @@ class Webhook(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def fast_failures(monkeypatch: pytest.MonkeyPatch) -> None:
     """One HTTP attempt with a short timeout, retries after milliseconds: failures come fast."""
@@ -99,7 +86,7 @@ def test_no_key_in_any_file_log_event_alert_or_output(
 ) -> None:
     api = type("Api", (HostileApi,), {"mode": mode})
     hook = type("Hook", (Webhook,), {"payloads": []})
-    with serve(api) as api_url, serve(hook) as hook_url:
+    with serve_on_loopback(api) as api_url, serve_on_loopback(hook) as hook_url:
         settings = load_settings(
             {
                 "VELO_DATA_DIR": str(data_dir),

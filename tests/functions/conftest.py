@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from velo.settings import Settings
 from velo.simulator.apis import running_apis
+from velo.testing.http import serve_on_loopback
 
 CLOCK = datetime(2024, 3, 31, 23, 59, 59)
 WEBHOOK_SECRET_PATH = "/services/T0VELO/B0VELO/s3cr3t-webhook-token"
@@ -53,13 +53,6 @@ def webhook() -> Iterator[Webhook]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}{WEBHOOK_SECRET_PATH}"
-    try:
+    with serve_on_loopback(Handler) as url:
+        hook.url = f"{url}{WEBHOOK_SECRET_PATH}"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

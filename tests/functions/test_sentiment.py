@@ -5,11 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import fsspec
@@ -22,6 +21,7 @@ from velo.functions import sentiment
 from velo.sentiment.model import load_model
 from velo.sentiment.scorers import vader
 from velo.settings import Settings
+from velo.testing.http import serve_on_loopback
 from velo.testing.postgres import free_port
 
 RUN_FILE = "sentiment/dt=2024-03-31/sentiment_20240331T235959Z.jsonl"
@@ -154,15 +154,8 @@ def failing_news() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/news", requests
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_on_loopback(Handler) as url:
+        yield f"{url}/news", requests
 
 
 def test_5xx_is_retried_a_bounded_number_of_times(

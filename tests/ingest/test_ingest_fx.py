@@ -3,11 +3,10 @@ retries, timeouts and the one clear error."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from ingest_helpers import raw_counts, raw_query, source_counts
@@ -17,6 +16,7 @@ from velo.ingest.fx_rates import HISTORY_DAYS
 from velo.runtime import platform
 from velo.settings import Settings
 from velo.simulator.apis import running_apis
+from velo.testing.http import serve_on_loopback
 
 CLOCK = datetime(2024, 3, 31, 12, 0, 0)
 QUOTES = 6  # USD, GBP, CHF, CAD, AUD, JPY
@@ -94,12 +94,8 @@ def faulty_fx(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, type[Fault
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "0.1")
     handler = type("Handler", (FaultyFx,), {"requests": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/fx", handler
-    server.shutdown()
-    server.server_close()
+    with serve_on_loopback(handler) as url:
+        yield f"{url}/fx", handler
 
 
 @pytest.mark.parametrize("mode", ["500", "slow"])

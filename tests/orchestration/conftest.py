@@ -1,16 +1,15 @@
 """Local HTTP servers for these tests: a Slack webhook that records, an API that fails."""
 
 import json
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from velo.orchestration import resources
+from velo.testing.http import serve_on_loopback
 
 
 @dataclass
@@ -29,18 +28,6 @@ class FailingServer:
     hits: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def slack() -> Iterator[RecordingServer]:
     """A Slack incoming webhook on loopback that records every JSON payload posted to it."""
@@ -57,7 +44,7 @@ def slack() -> Iterator[RecordingServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    with serve(Handler) as url:
+    with serve_on_loopback(Handler) as url:
         yield RecordingServer(url=f"{url}/services/T000/B000/XXXX", requests=recorded)
 
 
@@ -77,7 +64,7 @@ def failing_api() -> Iterator[FailingServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    with serve(Handler) as url:
+    with serve_on_loopback(Handler) as url:
         yield FailingServer(url=f"{url}/fx", hits=hits)
 
 

@@ -37,24 +37,29 @@ def pick(conn: sa.Connection, rng: random.Random, query: sa.Select) -> tuple:
     return tuple(rng.choice(sorted(rows)))
 
 
-def cost_correction(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    history = T["productcosthistory"]
+def correct_history(
+    conn: sa.Connection, rng: random.Random, clock: datetime, table: str, column: str, factor: float
+) -> tuple[int, object]:
+    """Multiply ``column`` of one random row of a product history table (bumping its
+    modifieddate); returns the row's product and start date."""
+    history = T[table]
     product_id, start = pick(conn, rng, sa.select(history.c.productid, history.c.startdate))
     conn.execute(
         history.update()
         .where(history.c.productid == product_id, history.c.startdate == start)
-        .values(standardcost=history.c.standardcost * 1.2, modifieddate=clock)
+        .values({column: history.c[column] * factor, "modifieddate": clock})
     )
+    return product_id, start
+
+
+def cost_correction(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
+    product_id, start = correct_history(conn, rng, clock, "productcosthistory", "standardcost", 1.2)
     return f"cost of product {product_id} from {start} raised 20 %"
 
 
 def price_correction(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
-    history = T["productlistpricehistory"]
-    product_id, start = pick(conn, rng, sa.select(history.c.productid, history.c.startdate))
-    conn.execute(
-        history.update()
-        .where(history.c.productid == product_id, history.c.startdate == start)
-        .values(listprice=history.c.listprice * 0.9, modifieddate=clock)
+    product_id, start = correct_history(
+        conn, rng, clock, "productlistpricehistory", "listprice", 0.9
     )
     return f"list price of product {product_id} from {start} lowered 10 %"
 

@@ -137,6 +137,14 @@ def show(figure: object, key: str) -> None:
     st.plotly_chart(figure, key=key, config=charts.PLOTLY_CONFIG)
 
 
+def show_unless_empty(empty: bool, figure: Callable[[], object], key: str) -> None:
+    """The chart, or the no-data line when the selection leaves nothing to draw."""
+    if empty:
+        st.info(NO_DATA)
+    else:
+        show(figure(), key)
+
+
 def no_data_between(what: str, start: date, end: date) -> str:
     """The empty-chart message naming what is missing, e.g. no FX rates in an old range."""
     return f"{NO_DATA} No {what} from {start:%Y-%m-%d} to {end:%Y-%m-%d}."

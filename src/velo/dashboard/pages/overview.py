@@ -59,18 +59,16 @@ left, right = st.columns(2)
 
 def draw_states() -> None:
     states = data.us_states(ctx.version, ctx.filters, ctx.currency)
-    if states.empty:
-        st.info(common.NO_DATA)
-    else:
-        common.show(charts.state_choropleth(states, ctx.symbol), "state_map")
+    common.show_unless_empty(
+        states.empty, lambda: charts.state_choropleth(states, ctx.symbol), "state_map"
+    )
 
 
 def draw_categories() -> None:
     categories = data.categories(ctx.version, ctx.filters, ctx.currency)
-    if categories.empty:
-        st.info(common.NO_DATA)
-    else:
-        common.show(charts.category_bars(categories, ctx.symbol), "category_bars")
+    common.show_unless_empty(
+        categories.empty, lambda: charts.category_bars(categories, ctx.symbol), "category_bars"
+    )
 
 
 def draw_fx() -> None:

@@ -19,28 +19,30 @@ st.caption(
 def draw_daily() -> None:
     shape = m.saved_query("daily_sales")
     daily = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters, ctx.currency)
-    if daily.empty:
-        st.info(common.NO_DATA)
-    else:
-        figure = charts.revenue_profit_lines(daily.sort_values("metric_time__day"), ctx.symbol)
-        common.show(figure, "revenue_profit")
+    common.show_unless_empty(
+        daily.empty,
+        lambda: charts.revenue_profit_lines(daily.sort_values("metric_time__day"), ctx.symbol),
+        "revenue_profit",
+    )
 
 
 def draw_treemap() -> None:
     shape = m.saved_query("sales_by_subcategory")
     frame = data.metric_frame(ctx.version, shape.metrics, shape.group_by, ctx.filters, ctx.currency)
-    if frame.empty or not (frame.revenue > 0).any():
-        st.info(common.NO_DATA)
-    else:
-        common.show(charts.margin_treemap(frame, ctx.symbol), "margin_treemap")
+    common.show_unless_empty(
+        frame.empty or not (frame.revenue > 0).any(),
+        lambda: charts.margin_treemap(frame, ctx.symbol),
+        "margin_treemap",
+    )
 
 
 def draw_donut() -> None:
     categories = data.categories(ctx.version, ctx.filters, ctx.currency)
-    if categories.empty or not (categories.profit > 0).any():
-        st.info(common.NO_DATA)
-    else:
-        common.show(charts.profit_donut(categories, ctx.symbol), "profit_donut")
+    common.show_unless_empty(
+        categories.empty or not (categories.profit > 0).any(),
+        lambda: charts.profit_donut(categories, ctx.symbol),
+        "profit_donut",
+    )
 
 
 def draw_products() -> None:
