@@ -23,6 +23,7 @@ from dashboard.conftest import APP
 from dashboard.test_pages import assert_clean, charts, kpis
 from native_adventureworks import create_native_adventureworks
 from rich.console import Console
+from source_answers import recorded
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -171,6 +172,13 @@ def test_adventureworks_runs_through_the_whole_platform(loader_run: LoaderRun) -
     answers = velo_answers()
     assert_answers_match_the_operations_db(settings, answers)
     assert_dashboard_renders(answers["last_month"]["revenue"])
+
+
+def test_adventureworks_answers_equal_those_recorded_from_the_source(loader_run: LoaderRun) -> None:
+    """Every number of the six answers equals the one computed from the sources alone (plain SQL
+    on AdventureWorks' tables, the FX API, the landing files; tests/source_answers.py) and
+    recorded in tests/recorded; the native PostgreSQL run below must equal these answers too."""
+    assert loader_run.answers == recorded("adventureworks-2014-06-30")
 
 
 @pytest.mark.postgres

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import duckdb
 import pytest
+from source_answers import recorded
 
 from velo.serving import metrics as m
 from velo.serving import open_serving, publish
@@ -86,6 +87,13 @@ def test_answers_on_real_marts(con: duckdb.DuckDBPyConnection) -> None:
     assert result["top_states"] and all(s["code"].startswith("US-") for s in result["top_states"])
     assert result["eur_usd"]["rate"] > 0
     assert result["sentiment"]["label"] in ("positive", "neutral", "negative")
+
+
+def test_answers_equal_those_recorded_from_the_source(con: duckdb.DuckDBPyConnection) -> None:
+    """Every number of the six answers equals the one computed from the sources alone (plain SQL
+    on the operations DB, the FX API, the landing files; tests/source_answers.py) and recorded in
+    tests/recorded: renames and refactors leave behaviour unchanged."""
+    assert compute_answers(con, AS_OF) == recorded("simulated-seed7-2014-06-30")
 
 
 def test_dashboard_pages_render_real_marts(real_serving: Settings) -> None:
