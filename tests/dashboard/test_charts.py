@@ -15,14 +15,18 @@ DAY = pd.Timestamp("2014-06-15")
 
 def texas(revenue: float = 5_172_732.0) -> pd.DataFrame:
     return pd.DataFrame(
-        {"order_line__state": ["US-TX"], "order_line__state_name": ["Texas"], "revenue": [revenue]}
+        {
+            "sales_order_line__state": ["US-TX"],
+            "sales_order_line__state_name": ["Texas"],
+            "revenue": [revenue],
+        }
     )
 
 
 def one_category() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "order_line__category": ["Bikes"],
+            "sales_order_line__category": ["Bikes"],
             "revenue": [1_234_567.8],
             "units_sold": [4321],
             "profit": [200_000.0],
@@ -37,8 +41,8 @@ def one_day() -> pd.DataFrame:
 def one_subcategory(margin: float = 0.42) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "order_line__category": ["Bikes"],
-            "order_line__subcategory": ["Road Bikes"],
+            "sales_order_line__category": ["Bikes"],
+            "sales_order_line__subcategory": ["Road Bikes"],
             "revenue": [50_000.0],
             "margin": [margin],
         }

@@ -46,7 +46,7 @@ def kpis(at: AppTest) -> dict[str, str]:
 def revenue_in_may(settings: Settings, where: str = "") -> tuple[float, float]:
     row = marts(
         settings,
-        f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
+        f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales_order_lines "
         f"WHERE order_date BETWEEN '2014-05-01' AND '2014-05-31' {where}",
     ).iloc[0]
     return row.r, row.p
@@ -89,7 +89,7 @@ def test_overview_charts_equal_the_marts(app: AppTest, served: Settings) -> None
     want = marts(
         served,
         f"SELECT ship_state_code AS code, {REVENUE} AS revenue "
-        "FROM marts.obt_sales WHERE ship_country_code = 'US' "
+        "FROM marts.obt_sales_order_lines WHERE ship_country_code = 'US' "
         "AND order_date BETWEEN ? AND ? GROUP BY 1",
         *DEFAULT_RANGE,
     )
@@ -98,7 +98,7 @@ def test_overview_charts_equal_the_marts(app: AppTest, served: Settings) -> None
     by_category = dict(zip(bars["y"], values(bars["x"]), strict=True))
     want = marts(
         served,
-        f"SELECT category_name, {REVENUE} FROM marts.obt_sales "
+        f"SELECT category_name, {REVENUE} FROM marts.obt_sales_order_lines "
         "WHERE order_date BETWEEN ? AND ? GROUP BY 1",
         *DEFAULT_RANGE,
     )
@@ -132,7 +132,7 @@ def test_filters_change_every_number(app: AppTest, served: Settings) -> None:
     bars = charts(app)["Revenue by product category"]["data"][0]
     want = marts(
         served,
-        f"SELECT {REVENUE} FROM marts.obt_sales WHERE category_name = 'Bikes' "
+        f"SELECT {REVENUE} FROM marts.obt_sales_order_lines WHERE category_name = 'Bikes' "
         "AND ship_state_code = 'US-CA' "
         "AND order_date BETWEEN '2014-06-01' AND '2014-06-15'",
     ).iloc[0, 0]
@@ -168,7 +168,7 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
     lines = {trace["name"]: trace for trace in found["Daily revenue vs profit"]["data"]}
     daily = marts(
         served,
-        f"SELECT order_date, {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
+        f"SELECT order_date, {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales_order_lines "
         "WHERE order_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1",
         *DEFAULT_RANGE,
     )
@@ -177,7 +177,7 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
     donut = found["Profit by category"]["data"][0]
     want = marts(
         served,
-        f"SELECT category_name, {PROFIT} FROM marts.obt_sales "
+        f"SELECT category_name, {PROFIT} FROM marts.obt_sales_order_lines "
         "WHERE order_date BETWEEN ? AND ? GROUP BY 1",
         *DEFAULT_RANGE,
     )

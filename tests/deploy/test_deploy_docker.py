@@ -179,6 +179,8 @@ def test_grpc_code_location_listens_on_loopback(dockerfile):
 
 
 def test_deployed_instance_limits_the_warehouse_pool_to_one(tmp_path, monkeypatch):
+    # Dagster has no public API that validates a dagster.yaml without opening its storage
+    # (PostgreSQL here); this private one is the schema check its own loader runs.
     from dagster._core.instance.config import dagster_instance_config
 
     from velo.orchestration.resources import WAREHOUSE_POOL

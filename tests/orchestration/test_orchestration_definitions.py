@@ -47,7 +47,9 @@ def test_definitions_load_validate_and_form_one_lineage(settings: Settings) -> N
     feeding = ["salesorderheader", "salesorderdetail", "product", "fx_rates", "sentiment"]
     assert {raw_key(table) for table in feeding} <= upstream
     assert sentiment.LANDING_KEY in upstream
-    assert any(key.path[-1] == "obt_sales" for key in graph.get(SERVING_KEY).parent_keys)
+    assert any(
+        key.path[-1] == "obt_sales_order_lines" for key in graph.get(SERVING_KEY).parent_keys
+    )
 
 
 def test_warehouse_writers_share_one_pool_and_api_steps_retry(settings: Settings) -> None:

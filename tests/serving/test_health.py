@@ -88,9 +88,13 @@ RUN_RESULTS = {
         {"unique_id": "test.velo.not_null_x.a1b2c3", "status": "pass", "failures": 0},
         {"unique_id": "test.velo.accepted_range_qty.9f8e7d", "status": "warn", "failures": 3},
         {"unique_id": "test.velo.assert_revenue_reconciles", "status": "fail", "failures": 12},
-        {"unique_id": "unit_test.velo.obt_sales.margin_rule", "status": "fail", "failures": 1},
+        {
+            "unique_id": "unit_test.velo.obt_sales_order_lines.margin_rule",
+            "status": "fail",
+            "failures": 1,
+        },
         {"unique_id": "test.velo.relationships_y.123abc", "status": "error", "failures": None},
-        {"unique_id": "model.velo.obt_sales", "status": "error"},
+        {"unique_id": "model.velo.obt_sales_order_lines", "status": "error"},
         {"unique_id": "test.velo.skipped_z.456def", "status": "skipped"},
     ],
 }
@@ -99,7 +103,7 @@ RUN_RESULTS = {
 def test_failing_tests_lists_failures_errors_then_warnings() -> None:
     assert failing_tests(RUN_RESULTS) == [
         ("assert_revenue_reconciles", "fail", 12, None),
-        ("obt_sales.margin_rule", "fail", 1, None),
+        ("obt_sales_order_lines.margin_rule", "fail", 1, None),
         ("relationships_y", "error", None, None),
         ("accepted_range_qty", "warn", 3, None),
     ]

@@ -18,7 +18,7 @@ from velo.settings import Settings
 
 REVENUE = "sum(CASE WHEN is_revenue_status THEN revenue ELSE 0 END)"
 PROFIT = "sum(CASE WHEN is_revenue_status THEN profit ELSE 0 END)"
-UNITS = "sum(CASE WHEN is_revenue_status THEN quantity ELSE 0 END)"
+UNITS = "sum(CASE WHEN is_revenue_status THEN order_quantity ELSE 0 END)"
 ORDERS = "count(DISTINCT CASE WHEN is_revenue_status THEN sales_order_id END)"
 H1 = m.Filters(date(2014, 1, 1), date(2014, 6, 30))
 
@@ -45,7 +45,7 @@ def test_totals_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
         con,
         f"""
         SELECT {REVENUE} AS revenue, {PROFIT} AS profit, {UNITS} AS units, {ORDERS} AS orders
-        FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?""",
+        FROM marts.obt_sales_order_lines WHERE order_date BETWEEN ? AND ?""",
         H1.date_from,
         H1.date_to,
     ).iloc[0]
@@ -56,20 +56,22 @@ def test_totals_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
     assert got.orders == want.orders
     assert got.average_order_value == pytest.approx(want.revenue / want.orders)
     # rejected/cancelled lines exist and are excluded
-    assert sql(con, "SELECT count(*) AS n FROM marts.obt_sales WHERE status_code IN (4, 6)").n[0]
+    assert sql(
+        con, "SELECT count(*) AS n FROM marts.obt_sales_order_lines WHERE status_code IN (4, 6)"
+    ).n[0]
 
 
 def test_grouped_metrics_equal_independent_sql(con: duckdb.DuckDBPyConnection) -> None:
     subcategories = m.saved_query("sales_by_subcategory")
     got = by_key(
         m.query(con, subcategories.metrics, subcategories.group_by, H1),
-        "order_line__subcategory",
+        "sales_order_line__subcategory",
     )
     want = sql(
         con,
         f"""
-        SELECT subcategory_name, {REVENUE} AS revenue, {PROFIT} AS profit FROM marts.obt_sales
-        WHERE order_date BETWEEN ? AND ? GROUP BY 1""",
+        SELECT subcategory_name, {REVENUE} AS revenue, {PROFIT} AS profit
+        FROM marts.obt_sales_order_lines WHERE order_date BETWEEN ? AND ? GROUP BY 1""",
         H1.date_from,
         H1.date_to,
     )
@@ -86,7 +88,8 @@ def test_filters_narrow_the_numbers(con: duckdb.DuckDBPyConnection) -> None:
     want = sql(
         con,
         f"""
-        SELECT {REVENUE} AS revenue FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?
+        SELECT {REVENUE} AS revenue FROM marts.obt_sales_order_lines
+        WHERE order_date BETWEEN ? AND ?
         AND ship_country_code = 'US' AND ship_state_code IN ('US-CA', 'US-WA')
         AND category_name = 'Bikes'""",
         H1.date_from,
@@ -109,14 +112,15 @@ def test_euros_use_the_rate_of_the_day(con: duckdb.DuckDBPyConnection) -> None:
                     WHERE base_currency = 'EUR' AND quote_currency = 'USD' GROUP BY 1),
              daily AS (SELECT subcategory_name, order_date, {REVENUE} AS revenue,
                               {PROFIT} AS profit
-                       FROM marts.obt_sales WHERE order_date BETWEEN ? AND ? GROUP BY 1, 2)
+                       FROM marts.obt_sales_order_lines
+                       WHERE order_date BETWEEN ? AND ? GROUP BY 1, 2)
         SELECT subcategory_name, sum(revenue / rate) AS revenue,
                sum(profit / rate) / sum(revenue / rate) AS margin
         FROM daily JOIN fx ON fx.day = daily.order_date GROUP BY 1""",
         june.date_from,
         june.date_to,
     )
-    got = by_key(got, "order_line__subcategory")
+    got = by_key(got, "sales_order_line__subcategory")
     assert set(got) == set(want.subcategory_name)
     for row in want.itertuples():
         assert got[row.subcategory_name]["revenue"] == pytest.approx(row.revenue)
@@ -140,7 +144,7 @@ def test_euros_before_the_first_rate_use_the_earliest_rate(
 
 def test_unknown_shape_or_metric_is_one_clear_error(con: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(VeloError, match="no compiled SQL"):
-        m.query(con, ["revenue"], ["order_line__product"], H1)
+        m.query(con, ["revenue"], ["sales_order_line__product"], H1)
     with pytest.raises(VeloError, match="unknown currency"):
         m.query(con, ["revenue"], currency="CHF")
 
@@ -166,7 +170,7 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection, served_as
     for key, (start, end) in (("last_month", last), ("previous_month", previous)):
         want = sql(
             con,
-            f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales "
+            f"SELECT {REVENUE} AS r, {PROFIT} AS p FROM marts.obt_sales_order_lines "
             "WHERE order_date BETWEEN ? AND ?",
             start,
             end,
@@ -183,7 +187,8 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection, served_as
     states = sql(
         con,
         f"""SELECT ship_state_name AS state, ship_state_code AS code,
-        round({REVENUE}, 2) AS revenue FROM marts.obt_sales WHERE ship_country_code = 'US'
+        round({REVENUE}, 2) AS revenue FROM marts.obt_sales_order_lines
+        WHERE ship_country_code = 'US'
         AND order_date BETWEEN ? AND ? GROUP BY 1, 2 ORDER BY revenue DESC""",
         start,
         end,
@@ -193,7 +198,8 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection, served_as
     categories = sql(
         con,
         f"""SELECT category_name AS category, {UNITS} AS units,
-        round({REVENUE}, 2) AS revenue FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?
+        round({REVENUE}, 2) AS revenue FROM marts.obt_sales_order_lines
+        WHERE order_date BETWEEN ? AND ?
         GROUP BY 1 ORDER BY units DESC""",
         start,
         end,
@@ -203,7 +209,8 @@ def test_answers_equal_independent_sql(con: duckdb.DuckDBPyConnection, served_as
     products = sql(
         con,
         f"""WITH p AS (SELECT product_name, {REVENUE} AS revenue,
-        {PROFIT} AS profit FROM marts.obt_sales WHERE order_date BETWEEN ? AND ? GROUP BY 1)
+        {PROFIT} AS profit FROM marts.obt_sales_order_lines
+        WHERE order_date BETWEEN ? AND ? GROUP BY 1)
         SELECT product_name, profit / revenue AS margin, revenue FROM p
         WHERE revenue >= 0.001 * (SELECT sum(revenue) FROM p) ORDER BY margin DESC, revenue DESC
         """,
@@ -253,7 +260,7 @@ def test_fx_and_sentiment_answers(con: duckdb.DuckDBPyConnection, served_as_of: 
 
 def test_answers_are_null_when_sources_have_no_data(served: Settings, served_as_of: date) -> None:
     with duckdb.connect(str(served.serving_path)) as writable:
-        for table in ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily"):
+        for table in ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily"):
             writable.execute(f"DELETE FROM marts.{table}")
     with duckdb.connect(str(served.serving_path), read_only=True) as con:
         result = compute_answers(con, served_as_of)

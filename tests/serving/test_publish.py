@@ -28,12 +28,12 @@ def served(served: Settings, record_dbt_build: Callable[[Settings, dict], None])
 def test_publish_copies_marts_health_and_log(served: Settings) -> None:
     con = open_serving(served)
     try:
-        for table in ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily"):
+        for table in ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily"):
             served_rows = con.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
             assert served_rows > 0
         published = con.execute("SELECT published_at, tables FROM marts.publish_log").fetchall()
         assert published[0][0] == datetime(2014, 6, 30, 23, 0)
-        assert json.loads(published[0][1])["obt_sales"] > 0
+        assert json.loads(published[0][1])["obt_sales_order_lines"] > 0
         health = dict(con.execute("SELECT source, status FROM marts.data_health").fetchall())
         assert health == {"operations": "fresh", "fx": "fresh", "sentiment": "fresh"}
         rows_last = con.execute(
@@ -49,7 +49,7 @@ def test_publish_copies_marts_health_and_log(served: Settings) -> None:
 def test_serving_db_is_read_only(served: Settings) -> None:
     con = open_serving(served)
     with pytest.raises(duckdb.Error):
-        con.execute("DELETE FROM marts.obt_sales")
+        con.execute("DELETE FROM marts.obt_sales_order_lines")
     con.close()
 
 
@@ -70,15 +70,19 @@ def test_failed_publish_keeps_the_old_serving_file(served: Settings) -> None:
 
 def test_republish_swaps_in_new_data_while_a_reader_is_open(served: Settings) -> None:
     reader = open_serving(served)
-    old_rows = reader.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0]
+    old_rows = reader.execute("SELECT count(*) FROM marts.obt_sales_order_lines").fetchone()[0]
     with duckdb.connect(str(served.warehouse_path)) as wh:
-        wh.execute("DELETE FROM marts.obt_sales WHERE order_date < DATE '2014-06-01'")
+        wh.execute("DELETE FROM marts.obt_sales_order_lines WHERE order_date < DATE '2014-06-01'")
     publish(served)
     # the open reader keeps its consistent (old) snapshot; a new reader sees the new file
-    assert reader.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0] == old_rows
+    assert (
+        reader.execute("SELECT count(*) FROM marts.obt_sales_order_lines").fetchone()[0] == old_rows
+    )
     reader.close()
     fresh = open_serving(served)
-    assert fresh.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0] < old_rows
+    assert (
+        fresh.execute("SELECT count(*) FROM marts.obt_sales_order_lines").fetchone()[0] < old_rows
+    )
     fresh.close()
 
 
@@ -93,7 +97,7 @@ def test_run_results_summary_counts_models_and_tests() -> None:
         "args": {"which": "build"},
         "elapsed_time": 12.5,
         "results": [
-            {"unique_id": "model.velo.obt_sales", "status": "success"},
+            {"unique_id": "model.velo.obt_sales_order_lines", "status": "success"},
             {"unique_id": "snapshot.velo.products", "status": "success"},
             {"unique_id": "model.velo.broken", "status": "error"},
             {"unique_id": "test.velo.not_null_x", "status": "pass"},
@@ -119,7 +123,7 @@ def test_cli_publish(served: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VELO_CLOCK", "2014-07-01T08:00:00")
     result = CliRunner().invoke(app, ["publish"])
     assert result.exit_code == 0, result.output
-    assert "marts.obt_sales" in result.output
+    assert "marts.obt_sales_order_lines" in result.output
     con = open_serving(served)
     assert con.execute("SELECT max(published_at) FROM marts.publish_log").fetchone()[0] == (
         datetime(2014, 7, 1, 8, 0)

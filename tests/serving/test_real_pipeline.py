@@ -46,7 +46,7 @@ def real_serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]
             run_ingest(live, ["operations", "fx", "sentiment"])
         transform(settings)
         report = publish(settings)
-        assert report.tables["obt_sales"] > 0
+        assert report.tables["obt_sales_order_lines"] > 0
         yield settings
 
 
@@ -66,11 +66,11 @@ def test_metrics_on_real_marts_equal_independent_sql(con: duckdb.DuckDBPyConnect
     categories = m.saved_query("sales_by_category")
     got = m.query(con, categories.metrics, categories.group_by, window)
     want = con.execute(
-        f"SELECT category_name, {REVENUE}, {PROFIT} FROM marts.obt_sales "
+        f"SELECT category_name, {REVENUE}, {PROFIT} FROM marts.obt_sales_order_lines "
         "WHERE order_date BETWEEN ? AND ? GROUP BY 1",
         [window.date_from, window.date_to],
     ).fetchall()
-    got_by = {r.order_line__category: (r.revenue, r.profit) for r in got.itertuples()}
+    got_by = {r.sales_order_line__category: (r.revenue, r.profit) for r in got.itertuples()}
     assert want and set(got_by) == {row[0] for row in want}
     for category, revenue, profit in want:
         assert got_by[category] == pytest.approx((float(revenue), float(profit)))
@@ -81,7 +81,8 @@ def test_answers_on_real_marts(con: duckdb.DuckDBPyConnection) -> None:
     assert all(value is not None for value in result.values()), result
     (start, end), _ = report_months(AS_OF)
     revenue = con.execute(
-        f"SELECT {REVENUE} FROM marts.obt_sales WHERE order_date BETWEEN ? AND ?", [start, end]
+        f"SELECT {REVENUE} FROM marts.obt_sales_order_lines WHERE order_date BETWEEN ? AND ?",
+        [start, end],
     ).fetchone()[0]
     assert result["last_month"]["revenue"] == round(float(revenue), 2)
     assert result["top_states"] and all(s["code"].startswith("US-") for s in result["top_states"])

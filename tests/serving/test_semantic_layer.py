@@ -68,7 +68,7 @@ def test_ratio_and_money_definitions_come_from_the_yaml() -> None:
 def test_saved_query_group_by_reads_metricflow_syntax() -> None:
     from velo.serving.semantic import group_by_name
 
-    assert group_by_name("Dimension('order_line__state')") == "order_line__state"
+    assert group_by_name("Dimension('sales_order_line__state')") == "sales_order_line__state"
     assert group_by_name("TimeDimension('metric_time', 'month')") == "metric_time__month"
     with pytest.raises(VeloError, match="saved query group_by"):
-        group_by_name("Entity('order_line')")
+        group_by_name("Entity('sales_order_line')")

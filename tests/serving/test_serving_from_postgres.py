@@ -84,11 +84,15 @@ def test_the_postgres_run_built_in_postgres_and_published(runs) -> None:
     engine = sa.create_engine(settings.warehouse_url)
     try:
         with engine.connect() as conn:
-            in_postgres = conn.execute(sa.text("select count(*) from marts.obt_sales")).scalar()
+            in_postgres = conn.execute(
+                sa.text("select count(*) from marts.obt_sales_order_lines")
+            ).scalar()
     finally:
         engine.dispose()
-    (served,) = served_rows(settings, "select count(*) from marts.obt_sales")
-    (reference,) = served_rows(runs["duckdb"][0], "select count(*) from marts.obt_sales")
+    (served,) = served_rows(settings, "select count(*) from marts.obt_sales_order_lines")
+    (reference,) = served_rows(
+        runs["duckdb"][0], "select count(*) from marts.obt_sales_order_lines"
+    )
     assert in_postgres > 0 and served == (in_postgres,) and served == reference
 
 

@@ -34,14 +34,14 @@ from velo.warehouse.runner import (
 )
 
 CONTRACT_COLUMNS = {
-    "obt_sales": [
-        "sales_order_detail_id",
+    "obt_sales_order_lines": [
+        "sales_order_line_id",
         "sales_order_id",
         "order_date",
         "status_code",
         "status_name",
         "is_revenue_status",
-        "quantity",
+        "order_quantity",
         "unit_price",
         "discount",
         "revenue",
@@ -110,15 +110,15 @@ def test_schemas_are_the_layer_names(built: tuple[Settings, DbtResult]) -> None:
     assert not [name for name in schemas if name.startswith("main_")]
     assert {
         "fct_sales_order_lines",
-        "fct_manufacture_orders",
+        "fct_work_orders",
         "dim_product",
         "dim_customer",
         "dim_address",
         "dim_credit_card",
         "dim_order_status",
         "dim_date",
-        "obt_sales",
-        "obt_manufacturing",
+        "obt_sales_order_lines",
+        "obt_work_orders",
         "fct_fx_rates_hourly",
         "fct_sentiment_daily",
     } <= set(mart_tables(settings))
@@ -144,9 +144,9 @@ def test_marts_have_the_contract_columns(built: tuple[Settings, DbtResult]) -> N
 def test_every_order_line_arrives_once(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
     (ops,) = ops_rows(settings, "select count(*) from salesorderdetail")
-    for table in ("fct_sales_order_lines", "obt_sales"):
+    for table in ("fct_sales_order_lines", "obt_sales_order_lines"):
         (count,) = warehouse_rows(
-            settings, f"select count(distinct sales_order_detail_id) from marts.{table}"
+            settings, f"select count(distinct sales_order_line_id) from marts.{table}"
         )
         assert count == ops
 
@@ -216,8 +216,8 @@ def test_revenue_and_profit_per_month_match_the_ops_db(built: tuple[Settings, Db
         month: (revenue, profit)
         for month, revenue, profit in warehouse_rows(
             settings,
-            "select strftime(order_month, '%Y-%m'), sum(revenue), sum(profit) from marts.obt_sales "
-            "where is_revenue_status group by 1",
+            "select strftime(order_month, '%Y-%m'), sum(revenue), sum(profit) "
+            "from marts.obt_sales_order_lines where is_revenue_status group by 1",
         )
     }
     assert set(actual) == set(expected_revenue)
@@ -234,7 +234,7 @@ def test_us_states_carry_iso_codes(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
     rows = warehouse_rows(
         settings,
-        "select distinct ship_state_name, ship_state_code from marts.obt_sales "
+        "select distinct ship_state_name, ship_state_code from marts.obt_sales_order_lines "
         "where ship_country_code = 'US'",
     )
     assert rows
@@ -366,23 +366,47 @@ def test_bad_input_fails_the_build_with_its_keys_never_dropped_nor_published(
     expected = {
         "not_null_fct_sales_order_lines_product_key",
         "not_null_fct_sales_order_lines_unit_cost",
-        "velo_utils_positive_fct_sales_order_lines_quantity",
+        "velo_utils_positive_fct_sales_order_lines_order_quantity",
         "assert_each_order_line_finds_one_product_version",
     }
     assert expected <= set(failed), sorted(failed)
     assert "fct_sales_order_lines_ship_to_address_key_known" in {n.name for n in result.warned}
     stored = failed["assert_each_order_line_finds_one_product_version"].relation_name
-    assert stored and warehouse_rows(settings, f"select sales_order_detail_id from {stored}") == [
+    assert stored and warehouse_rows(settings, f"select sales_order_line_id from {stored}") == [
         (990001,)
     ]
     kept = warehouse_rows(
         settings,
-        "select quantity, revenue, product_key from marts.fct_sales_order_lines "
-        "where sales_order_detail_id = 990001",
+        "select order_quantity, revenue, product_key from marts.fct_sales_order_lines "
+        "where sales_order_line_id = 990001",
     )
     assert kept == [(-2, Decimal("-20.0000"), None)]
     with pytest.raises(VeloError, match="the serving DB was left as it was"):
         publish(settings)
+
+
+def test_a_fact_built_by_an_older_project_asks_for_a_full_refresh(
+    built: tuple[Settings, DbtResult], tmp_path: Path
+) -> None:
+    """A warehouse built before a column was renamed: the incremental build stops on that fact
+    with what to do (merging would fail on the missing key or leave old rows without the column),
+    and the full refresh it names brings back every row."""
+    settings = copy_warehouse(built[0], tmp_path / "older")
+    lines = "select count(*), sum(order_quantity) from marts.fct_sales_order_lines"
+    before = warehouse_rows(settings, lines)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("alter table marts.fct_sales_order_lines rename order_quantity to quantity")
+
+    with pytest.raises(TransformError) as caught:
+        transform(settings)
+
+    assert [node.name for node in caught.value.result.failed] == ["fct_sales_order_lines"]
+    assert (
+        "fct_sales_order_lines has no column order_quantity (built by an older version): "
+        "run `velo transform --full-refresh`"
+    ) in str(caught.value)
+    transform(settings, full_refresh=True)
+    assert warehouse_rows(settings, lines) == before
 
 
 def test_transform_without_raw_fails_with_one_clear_line(tmp_path: Path) -> None:
@@ -399,7 +423,7 @@ def test_incremental_after_a_tick_equals_a_full_rebuild(
 ) -> None:
     """Runs last: it advances the shared company by a day."""
     settings, _ = built
-    (before,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales")
+    (before,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales_order_lines")
     tick(settings, days=1)
     with platform(settings) as live:
         run_ingest(live, ["operations", "fx"])
@@ -409,7 +433,7 @@ def test_incremental_after_a_tick_equals_a_full_rebuild(
     # The lookback anchor is bounded by the platform clock the runner passed (not the DB's).
     compiled = dbt_target_dir(settings) / "compiled/velo/models/marts/fct_sales_order_lines.sql"
     assert "cast('2030-01-02 03:04:05' as timestamp)" in compiled.read_text()
-    (after,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales")
+    (after,) = warehouse_rows(settings, "select max(order_date) from marts.obt_sales_order_lines")
     assert after[0] > before[0]
 
     rebuilt = copy_warehouse(settings, tmp_path / "rebuilt")

@@ -23,11 +23,13 @@ def test_project_builds_on_postgres(tmp_path: Path, pg_url: str) -> None:
         with engine.connect() as conn:
             schemas = set(conn.execute(sa.text("select nspname from pg_namespace")).scalars())
             assert {"raw", "staging", "intermediate", "snapshots", "marts"} <= schemas
-            count = conn.execute(sa.text("select count(*) from marts.obt_sales")).scalar_one()
+            count = conn.execute(
+                sa.text("select count(*) from marts.obt_sales_order_lines")
+            ).scalar_one()
             states = (
                 conn.execute(
                     sa.text(
-                        "select distinct ship_state_code from marts.obt_sales "
+                        "select distinct ship_state_code from marts.obt_sales_order_lines "
                         "where ship_country_code = 'US'"
                     )
                 )

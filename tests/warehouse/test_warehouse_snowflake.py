@@ -28,7 +28,7 @@ def test_project_parses_for_a_snowflake_target_from_environment_variables(
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     nodes = {node["name"]: node for node in manifest["nodes"].values()}
-    assert nodes["obt_sales"]["config"]["cluster_by"] == ["order_date"]
+    assert nodes["obt_sales_order_lines"]["config"]["cluster_by"] == ["order_date"]
     assert nodes["fct_sales_order_lines"]["config"]["contract"]["enforced"] is True
     assert "parse-only" not in json.dumps(manifest)  # the placeholder password stays out
 
@@ -41,8 +41,9 @@ def test_project_parses_for_a_snowflake_target_from_environment_variables(
 #   column lists with `"COL" COMMENT $$…$$` do not parse -> --vars velo_persist_docs: false;
 # - dbt unit tests: dbt-snowflake creates their fixtures as `CREATE TEMPORARY TABLE db.schema.x`,
 #   and DuckDB only allows temporary tables in its "temp" catalog -> --exclude-resource-type;
-# - obt_sales: fakesnow's translation (sqlglot 30.22) turns `date_trunc('month', <date>)` into
-#   DuckDB's nonexistent `timestamp_trunc` -> --exclude obt_sales+ (it and its tests).
+# - obt_sales_order_lines: fakesnow's translation (sqlglot 30.22) turns
+#   `date_trunc('month', <date>)` into DuckDB's nonexistent `timestamp_trunc`
+#   -> --exclude obt_sales_order_lines+ (it and its tests).
 FAKESNOW_BUILD = [
     "build",
     "--vars",
@@ -50,14 +51,14 @@ FAKESNOW_BUILD = [
     "--exclude-resource-type",
     "unit_test",
     "--exclude",
-    "obt_sales+",
+    "obt_sales_order_lines+",
 ]
 PARITY_MARTS = (
     "fct_sales_order_lines",
     "fct_fx_rates_hourly",
     "fct_sentiment_daily",
     "dim_product",
-    "obt_manufacturing",
+    "obt_work_orders",
 )
 
 

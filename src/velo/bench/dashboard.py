@@ -2,8 +2,9 @@
 
 For the scale asked and ten times it, a serving DB is built from the contract-following sample
 warehouse (:mod:`velo.serving.sample`; deterministic and quick at any scale) under a temporary
-VELO_DATA_DIR. Each chart's compiled metric SQL then runs ``REPEATS`` times on ``marts.obt_sales``
-and — the baseline — the same SQL with ``obt_sales`` replaced by the equivalent star-schema join
+VELO_DATA_DIR. Each chart's compiled metric SQL then runs ``REPEATS`` times on
+``marts.obt_sales_order_lines`` and — the baseline — the same SQL with ``obt_sales_order_lines``
+replaced by the equivalent star-schema join
 (a fact table of keys and measures joined to product, address, status and date dimensions, built
 from the same rows). ratio = star p95 / OBT p95, summed over the sales queries.
 """
@@ -59,36 +60,36 @@ HEALTH_QUERIES = (
     "SELECT * FROM marts.dbt_build",
     "SELECT max(published_at) FROM marts.publish_log",
 )
-# The star schema holding the same rows, and the join that gives back obt_sales' columns.
+# The star schema holding the same rows, and the join giving back obt_sales_order_lines' columns.
 STAR_DDL = """
 CREATE SCHEMA star;
 CREATE TABLE star.dim_product AS
     SELECT row_number() OVER (ORDER BY product_id) AS product_sk, product_id, product_name,
            subcategory_name, category_name
     FROM (SELECT DISTINCT product_id, product_name, subcategory_name, category_name
-          FROM marts.obt_sales);
+          FROM marts.obt_sales_order_lines);
 CREATE TABLE star.dim_address AS
     SELECT row_number() OVER (ORDER BY ship_state_code, ship_city) AS address_sk, *
     FROM (SELECT DISTINCT ship_city, ship_state_name, ship_state_code, ship_country_code,
-                 ship_country_name FROM marts.obt_sales);
+                 ship_country_name FROM marts.obt_sales_order_lines);
 CREATE TABLE star.dim_order_status AS
-    SELECT DISTINCT status_code, status_name, is_revenue_status FROM marts.obt_sales;
+    SELECT DISTINCT status_code, status_name, is_revenue_status FROM marts.obt_sales_order_lines;
 CREATE TABLE star.dim_date AS
     SELECT DISTINCT CAST(strftime(order_date, '%Y%m%d') AS INTEGER) AS date_sk,
-           order_date AS date_day FROM marts.obt_sales;
+           order_date AS date_day FROM marts.obt_sales_order_lines;
 CREATE TABLE star.fct_sales_order_lines AS
-    SELECT o.sales_order_detail_id, o.sales_order_id,
+    SELECT o.sales_order_line_id, o.sales_order_id,
            CAST(strftime(o.order_date, '%Y%m%d') AS INTEGER) AS order_date_sk,
-           o.status_code, p.product_sk, a.address_sk, o.customer_id, o.quantity, o.unit_price,
+           o.status_code, p.product_sk, a.address_sk, o.customer_id, o.order_quantity, o.unit_price,
            o.discount, o.revenue, o.cost, o.profit, o.margin
-    FROM marts.obt_sales o
+    FROM marts.obt_sales_order_lines o
     JOIN star.dim_product p USING (product_id)
     JOIN star.dim_address a USING (ship_city, ship_state_code, ship_country_code)
     ORDER BY o.order_date;
 """
 STAR_JOIN = """(
-    SELECT f.sales_order_detail_id, f.sales_order_id, d.date_day AS order_date, s.status_code,
-           s.is_revenue_status, f.quantity, f.revenue, f.profit, p.product_name,
+    SELECT f.sales_order_line_id, f.sales_order_id, d.date_day AS order_date, s.status_code,
+           s.is_revenue_status, f.order_quantity, f.revenue, f.profit, p.product_name,
            p.subcategory_name, p.category_name, a.ship_state_code, a.ship_state_name,
            a.ship_country_code, a.ship_country_name
     FROM star.fct_sales_order_lines f
@@ -126,8 +127,8 @@ def measure(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Any], dict[str, A
         name = f"{query.page}.{query.chart}"
         obt_p50, obt_p95 = percentiles(time_sql(con, compiled.sql, params))
         obt_figures[name] = {"p50_ms": obt_p50, "p95_ms": obt_p95}
-        if "marts.obt_sales" in compiled.sql:
-            star_sql = compiled.sql.replace("marts.obt_sales", STAR_JOIN)
+        if "marts.obt_sales_order_lines" in compiled.sql:
+            star_sql = compiled.sql.replace("marts.obt_sales_order_lines", STAR_JOIN)
             star_p50, star_p95 = percentiles(time_sql(con, star_sql, params))
             star_figures[name] = {"p50_ms": star_p50, "p95_ms": star_p95}
             obt_sum += obt_p95
@@ -159,14 +160,14 @@ def run(scale: float) -> dict[str, Any]:
             # The bench's own copy of the serving DB, writable: it adds the star schema.
             con = connect_duckdb(settings, settings.serving_path)
             try:
-                rows = con.execute("SELECT count(*) FROM marts.obt_sales").fetchone()[0]
+                rows = con.execute("SELECT count(*) FROM marts.obt_sales_order_lines").fetchone()[0]
                 con.execute(STAR_DDL)
                 obt, star, obt_sum, star_sum = measure(con)
             finally:
                 con.close()
             label = f"scale {size:g}"
             figures[label] = {
-                "obt_sales rows": rows,
+                "obt_sales_order_lines rows": rows,
                 "max p95 ms": max(q["p95_ms"] for q in obt.values()),
                 **obt,
             }

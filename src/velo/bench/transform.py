@@ -92,7 +92,7 @@ def count(result: DbtResult, *kinds: str) -> int:
 
 def facts_seconds(result: DbtResult) -> float:
     """Seconds spent building the incremental fact models (what the lookback window bounds)."""
-    facts = ("fct_sales_order_lines", "fct_manufacture_orders")
+    facts = ("fct_sales_order_lines", "fct_work_orders")
     return round(sum(node.seconds for node in result.nodes if node.name in facts), 3)
 
 

@@ -40,14 +40,14 @@ def day_axis(figure: go.Figure, days: pd.Series) -> go.Figure:
 
 def state_choropleth(states: pd.DataFrame, symbol: str) -> go.Figure:
     """Revenue by US state; plotly's USA-states mode wants the 2-letter postal code."""
-    frame = states.assign(code=states.order_line__state.str.removeprefix("US-"))
+    frame = states.assign(code=states.sales_order_line__state.str.removeprefix("US-"))
     figure = px.choropleth(
         frame,
         locations="code",
         locationmode="USA-states",
         scope="usa",
         color="revenue",
-        hover_name="order_line__state_name",
+        hover_name="sales_order_line__state_name",
         color_continuous_scale="Blues",
         range_color=zero_based_range(frame.revenue),
         labels={"revenue": f"Revenue ({symbol})"},
@@ -65,10 +65,10 @@ def category_bars(categories: pd.DataFrame, symbol: str) -> go.Figure:
     figure = px.bar(
         frame,
         x="revenue",
-        y="order_line__category",
+        y="sales_order_line__category",
         orientation="h",
         custom_data=["units_sold"],
-        labels={"revenue": f"Revenue ({symbol})", "order_line__category": "Category"},
+        labels={"revenue": f"Revenue ({symbol})", "sales_order_line__category": "Category"},
         title="Revenue by product category",
     )
     figure.update_traces(
@@ -148,7 +148,11 @@ def margin_treemap(subcategories: pd.DataFrame, symbol: str) -> go.Figure:
     frame = subcategories[subcategories.revenue > 0]
     figure = px.treemap(
         frame,
-        path=[px.Constant("All categories"), "order_line__category", "order_line__subcategory"],
+        path=[
+            px.Constant("All categories"),
+            "sales_order_line__category",
+            "sales_order_line__subcategory",
+        ],
         values="revenue",
         color="margin",
         color_continuous_scale="RdYlGn",
@@ -168,10 +172,10 @@ def profit_donut(categories: pd.DataFrame, symbol: str) -> go.Figure:
     frame = categories[categories.profit > 0]
     figure = px.pie(
         frame,
-        names="order_line__category",
+        names="sales_order_line__category",
         values="profit",
         hole=0.5,
-        labels={"profit": f"Profit ({symbol})", "order_line__category": "Category"},
+        labels={"profit": f"Profit ({symbol})", "sales_order_line__category": "Category"},
         title="Profit by category",
     )
     figure.update_traces(

@@ -130,13 +130,14 @@ def dimension_values(version: tuple[str, float]) -> pd.DataFrame:
         version,
         "SELECT DISTINCT ship_country_code AS country, ship_country_name AS country_name, "
         "ship_state_code AS state, ship_state_name AS state_name, category_name AS category "
-        "FROM marts.obt_sales",
+        "FROM marts.obt_sales_order_lines",
     )
 
 
 def date_bounds(version: tuple[str, float]) -> tuple[date | None, date | None]:
     frame = sql_frame(
-        version, "SELECT min(order_date) AS lo, max(order_date) AS hi FROM marts.obt_sales"
+        version,
+        "SELECT min(order_date) AS lo, max(order_date) AS hi FROM marts.obt_sales_order_lines",
     )
     if frame.empty or pd.isna(frame.at[0, "lo"]):
         return None, None

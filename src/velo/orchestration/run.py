@@ -35,7 +35,6 @@ from velo.settings import Settings
 # Dagster's own console log is replaced by the progress display; its errors go to the run log.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 DEFAULT_HISTORY_DAYS = 365
-DEMO_TICK_JOB = "demo_tick"
 
 
 def company_exists(settings: Settings) -> bool:
@@ -112,8 +111,10 @@ def simulate_day(
     outcome: RunOutcome,
     prefix: str,
 ) -> None:
+    from velo.orchestration.schedules import demo_tick
+
     progress = StepProgress(console, outcome, prefix)
-    result = execute_job(settings, DEMO_TICK_JOB, instance, progress, {})
+    result = execute_job(settings, demo_tick.name, instance, progress, {})
     if not result.success:
         failure = next((s.detail for s in outcome.steps[::-1] if not s.ok), "failed")
         raise VeloError(f"{prefix}simulating the day failed: {failure}")

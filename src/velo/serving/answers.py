@@ -21,7 +21,7 @@ MIN_REVENUE_SHARE = 0.001  # products below 0.1 % of window revenue are not rank
 TREND_THRESHOLD = 0.05  # last 7 days' mean vs the 30-day mean, in VADER compound points
 TOP_N = 10
 SOURCE_TABLES = {
-    "sales": "marts.obt_sales",
+    "sales": "marts.obt_sales_order_lines",
     "fx": "marts.fct_fx_rates_hourly",
     "sentiment": "marts.fct_sentiment_daily",
 }
@@ -204,7 +204,7 @@ def us_states(
     frame = sales_between(
         con, m.saved_query("sales_by_state"), start, end, filters, currency, countries=("US",)
     )
-    frame = frame[frame.order_line__state.notna() & (frame.revenue > 0)]
+    frame = frame[frame.sales_order_line__state.notna() & (frame.revenue > 0)]
     return frame.sort_values("revenue", ascending=False).reset_index(drop=True)
 
 
@@ -221,7 +221,7 @@ def compute_answers(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, An
         "sentiment": sentiment(con, as_of),
         "top_margin_products": [
             {
-                "product": r.order_line__product,
+                "product": r.sales_order_line__product,
                 "margin": round(float(r.margin), 4),
                 "revenue": money(r.revenue),
             }
@@ -231,7 +231,7 @@ def compute_answers(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, An
         else None,
         "top_categories": [
             {
-                "category": r.order_line__category,
+                "category": r.sales_order_line__category,
                 "units": int(r.units_sold),
                 "revenue": money(r.revenue),
             }
@@ -241,8 +241,8 @@ def compute_answers(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, An
         else None,
         "top_states": [
             {
-                "state": r.order_line__state_name,
-                "code": r.order_line__state,
+                "state": r.sales_order_line__state_name,
+                "code": r.sales_order_line__state,
                 "revenue": money(r.revenue),
             }
             for r in us_states(con, start, end).head(TOP_N).itertuples()

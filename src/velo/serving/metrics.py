@@ -34,11 +34,11 @@ DAY = "metric_time__day"
 CURRENCIES = ("USD", "EUR")
 # Dimension filters (sidebar: country/state, category) -> the semantic-layer dimension they bind.
 DIMENSION_FILTERS = {
-    "countries": "order_line__country",
-    "states": "order_line__state",
-    "categories": "order_line__category",
+    "countries": "sales_order_line__country",
+    "states": "sales_order_line__state",
+    "categories": "sales_order_line__category",
 }
-FILTERED_SEMANTIC_MODEL = "order_lines"
+FILTERED_SEMANTIC_MODEL = "sales_order_lines"
 
 
 @dataclass(frozen=True)

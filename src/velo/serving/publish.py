@@ -36,11 +36,11 @@ from velo.warehouse.run_results import (
 
 # What the dashboard and the answers read. Other marts (the star schema) are published when
 # present so the benchmark can compare the one-big-table with star joins on the same file.
-REQUIRED_MARTS = ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily")
+REQUIRED_MARTS = ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily")
 OPTIONAL_MARTS = (
-    "obt_manufacturing",
+    "obt_work_orders",
     "fct_sales_order_lines",
-    "fct_manufacture_orders",
+    "fct_work_orders",
     "dim_product",
     "dim_customer",
     "dim_address",

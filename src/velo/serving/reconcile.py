@@ -73,8 +73,8 @@ where h.orderdate < :until
 """
 SERVING_LINES_SQL = """
 select order_date, is_revenue_status, ship_country_code, ship_state_name, category_name,
-       quantity, revenue, profit
-from marts.obt_sales
+       order_quantity, revenue, profit
+from marts.obt_sales_order_lines
 where order_date < ?
 """
 
@@ -161,7 +161,8 @@ def served_figures(settings: Settings, as_of: date) -> Figures:
 
 
 def obt_sales_figures(rows: Iterable[tuple], as_of: date) -> Figures:
-    """The figures of marts.obt_sales rows (SERVING_LINES_SQL's columns), from any warehouse."""
+    """The figures of marts.obt_sales_order_lines rows (SERVING_LINES_SQL's columns), from any
+    warehouse."""
     return figures(
         (
             (as_day(day), country, state, category, qty, float(revenue), float(profit or 0))

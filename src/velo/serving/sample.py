@@ -1,8 +1,9 @@
 """A deterministic sample warehouse that follows the marts contract (docs: notes/CONTRACTS.md).
 
 Used by the serving/dashboard tests and by `velo bench dashboard` when the real pipeline is not
-wanted: same tables and columns as the dbt marts (``marts.obt_sales``, ``fct_fx_rates_hourly``,
-``fct_sentiment_daily``) plus ``raw`` tables carrying ``_loaded_at`` for the data-health page.
+wanted: same tables and columns as the dbt marts (``marts.obt_sales_order_lines``,
+``fct_fx_rates_hourly``, ``fct_sentiment_daily``) plus ``raw`` tables carrying ``_loaded_at`` for
+the data-health page.
 Rows are generated in DuckDB SQL from hashes of the row number, so the same arguments always give
 the same data, at any scale, quickly.
 """
@@ -21,7 +22,7 @@ from velo.settings import Settings
 from velo.warehouse.runner import mart_contract, source_warn_after
 
 # The marts the sample generates, each shaped by its dbt contract (velo.warehouse.runner).
-CONTRACTED_MARTS = ("obt_sales", "fct_fx_rates_hourly", "fct_sentiment_daily")
+CONTRACTED_MARTS = ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily")
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
 
 PRODUCTS = [
@@ -167,28 +168,29 @@ def write_sales(
     )
     con.execute(
         f"""
-        CREATE TABLE marts.obt_sales AS
+        CREATE TABLE marts.obt_sales_order_lines AS
         WITH lines AS (
             SELECT o.*, line,
                    CAST(hash(o.sales_order_id, line, {seed}, 'p') % {product_count} AS INTEGER)
                        AS product_pick,
-                   1 + CAST(hash(o.sales_order_id, line, {seed}, 'q') % 4 AS INTEGER) AS quantity,
+                   1 + CAST(hash(o.sales_order_id, line, {seed}, 'q') % 4 AS INTEGER)
+                       AS order_quantity,
                    CASE WHEN hash(o.sales_order_id, line, {seed}, 'd') % 10 = 0 THEN 0.1
                         ELSE 0.0 END AS discount
             FROM orders o, range(o.lines) AS l(line)
         )
         SELECT row_number() OVER (ORDER BY l.sales_order_id, l.line) + 110000
-                   AS sales_order_detail_id,
+                   AS sales_order_line_id,
                l.sales_order_id, l.order_date, l.status_code, s.status_name,
                l.status_code NOT IN (4, 6) AS is_revenue_status,
-               l.quantity,
+               l.order_quantity,
                CAST(p.list_price AS DECIMAL(19, 4)) AS unit_price,
                CAST(l.discount AS DECIMAL(19, 4)) AS discount,
-               CAST(round(p.list_price * l.quantity * (1 - l.discount), 4) AS DECIMAL(19, 4))
+               CAST(round(p.list_price * l.order_quantity * (1 - l.discount), 4) AS DECIMAL(19, 4))
                    AS revenue,
-               CAST(round(p.standard_cost * l.quantity, 4) AS DECIMAL(19, 4)) AS cost,
-               CAST(round(p.list_price * l.quantity * (1 - l.discount), 4)
-                    - round(p.standard_cost * l.quantity, 4) AS DECIMAL(19, 4)) AS profit,
+               CAST(round(p.standard_cost * l.order_quantity, 4) AS DECIMAL(19, 4)) AS cost,
+               CAST(round(p.list_price * l.order_quantity * (1 - l.discount), 4)
+                    - round(p.standard_cost * l.order_quantity, 4) AS DECIMAL(19, 4)) AS profit,
                round(1 - p.standard_cost / (p.list_price * (1 - l.discount)), 6) AS margin,
                p.product_id, p.product_id * 10 + 1 AS product_key, p.product_name,
                p.subcategory_name, p.category_name,
@@ -202,7 +204,7 @@ def write_sales(
         JOIN products p ON p.n = l.product_pick
         JOIN addresses a ON l.address_pick >= a.lo AND l.address_pick < a.hi
         JOIN statuses s ON s.status_code = l.status_code
-        ORDER BY l.order_date, sales_order_detail_id
+        ORDER BY l.order_date, sales_order_line_id
         """
     )
 
@@ -275,10 +277,10 @@ def write_raw(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
         SELECT DISTINCT sales_order_id AS salesorderid,
                CASE WHEN sales_order_id % 10 = 0 THEN TIMESTAMP '{loaded_at}'
                     ELSE TIMESTAMP '{earlier}' END AS _loaded_at
-        FROM marts.obt_sales;
+        FROM marts.obt_sales_order_lines;
         CREATE TABLE raw.product AS
         SELECT DISTINCT product_id AS productid, TIMESTAMP '{loaded_at}' AS _loaded_at
-        FROM marts.obt_sales;
+        FROM marts.obt_sales_order_lines;
         CREATE TABLE raw.fx_rates AS
         SELECT epoch(rate_hour)::BIGINT AS rate_timestamp, rate_hour AS rate_at,
                base_currency AS base, quote_currency AS quote, rate,

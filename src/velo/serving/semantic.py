@@ -184,7 +184,7 @@ def saved_query_shapes(raw: dict[str, Any]) -> dict[str, Shape]:
 
 
 def group_by_name(text: str) -> str:
-    """Dimension('order_line__state') -> order_line__state; TimeDimension('metric_time',
+    """Dimension('sales_order_line__state') -> sales_order_line__state; TimeDimension('metric_time',
     'month') -> metric_time__month."""
     match = GROUP_BY.fullmatch(text.strip())
     if match is None:

@@ -53,8 +53,8 @@ def draw_products() -> None:
         return
     table = products.rename(
         columns={
-            "order_line__product": "product",
-            "order_line__category": "category",
+            "sales_order_line__product": "product",
+            "sales_order_line__category": "category",
             "units_sold": "units",
         }
     )[["product", "category", "revenue", "units", "margin", "profit"]]

@@ -10,6 +10,7 @@
     2099 would otherwise move the window past every later change). -#}
 {% macro incremental_watermarks() -%}
 {%- if is_incremental() %}
+{{- assert_built_with_contract_columns() }}
 watermarks as (
 
     select
@@ -23,6 +24,23 @@ watermarks as (
 
 ),
 {%- endif %}
+{%- endmacro %}
+
+{#- An incremental fact merges into the table built before; built by an older version of the
+    project (a column renamed or added since), merging would fail on a missing column or leave
+    old rows without the new one. Stop with what to do instead: raw keeps every row, so a full
+    refresh loses nothing. -#}
+{% macro assert_built_with_contract_columns() -%}
+{%- if execute -%}
+    {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- set missing = model.columns.keys() | map('lower') | reject('in', built) | list -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ " has no column " ~ missing | join(', ')
+            ~ " (built by an older version): run `velo transform --full-refresh`"
+        ) }}
+    {%- endif -%}
+{%- endif -%}
 {%- endmacro %}
 
 {#- The platform clock the runner passes (naive UTC; an environment variable, not a var: changed

@@ -9,7 +9,7 @@ with
 lines as (
 
     select
-        sales_order_detail_id,
+        sales_order_line_id,
         product_id,
         ordered_at
     from {{ ref('fct_sales_order_lines') }}
@@ -29,14 +29,14 @@ versions as (
 matched as (
 
     select
-        lines.sales_order_detail_id,
+        lines.sales_order_line_id,
         lines.product_id,
         lines.ordered_at,
         count(versions.product_id) as versions_found
     from lines
     left join versions
         on {{ valid_version_at('versions', 'lines.product_id', 'lines.ordered_at') }}
-    group by lines.sales_order_detail_id, lines.product_id, lines.ordered_at
+    group by lines.sales_order_line_id, lines.product_id, lines.ordered_at
 
 )
 

@@ -2,7 +2,7 @@
 
 {% set checks = [
     ('dim_credit_card', 'card_last_four'),
-    ('obt_sales', 'sales_order_number'),
+    ('obt_sales_order_lines', 'sales_order_number'),
     ('dim_customer', 'account_number'),
 ] %}
 

@@ -14,7 +14,7 @@ fact as (
     select
         coalesce(order_date, cast('1900-01-01' as date)) as order_day,
         sum(revenue) as revenue,
-        sum(0.005 * abs(quantity) + 0.00005) as tolerance
+        sum(0.005 * abs(order_quantity) + 0.00005) as tolerance
     from {{ ref('fct_sales_order_lines') }}
     group by coalesce(order_date, cast('1900-01-01' as date))
 

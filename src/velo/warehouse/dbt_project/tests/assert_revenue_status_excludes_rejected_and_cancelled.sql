@@ -3,5 +3,5 @@
 select
     status_code,
     is_revenue_status
-from {{ ref('obt_sales') }}
+from {{ ref('obt_sales_order_lines') }}
 where is_revenue_status <> (status_code not in (4, 6))

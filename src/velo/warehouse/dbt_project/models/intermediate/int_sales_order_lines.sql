@@ -26,7 +26,7 @@ product_versions as (
 joined as (
 
     select
-        lines.sales_order_detail_id,
+        lines.sales_order_line_id,
         lines.sales_order_id,
         orders.sales_order_number,
         orders.ordered_at,
@@ -40,7 +40,7 @@ joined as (
         orders.shipped_at,
         lines.product_id,
         product_versions.product_key,
-        lines.order_quantity as quantity,
+        lines.order_quantity,
         lines.unit_price,
         lines.discount_rate as discount,
         lines.line_total as source_line_total,
@@ -62,10 +62,10 @@ priced as (
     select
         joined.*,
         cast(
-            round(joined.unit_price * joined.quantity * (1 - joined.discount), 4)
+            round(joined.unit_price * joined.order_quantity * (1 - joined.discount), 4)
             as numeric(19, 4)
         ) as revenue,
-        cast(joined.quantity * joined.unit_cost as numeric(19, 4)) as cost
+        cast(joined.order_quantity * joined.unit_cost as numeric(19, 4)) as cost
     from joined
 
 ),
@@ -73,7 +73,7 @@ priced as (
 final as (
 
     select
-        sales_order_detail_id,
+        sales_order_line_id,
         sales_order_id,
         sales_order_number,
         ordered_at,
@@ -88,7 +88,7 @@ final as (
         is_online_order,
         product_id,
         product_key,
-        quantity,
+        order_quantity,
         unit_price,
         discount,
         source_line_total,

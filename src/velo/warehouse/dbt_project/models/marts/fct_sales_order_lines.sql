@@ -1,10 +1,10 @@
 {{
     config(
         materialized='incremental',
-        unique_key='sales_order_detail_id',
+        unique_key='sales_order_line_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ delete_keys_gone_from(ref('int_sales_order_lines'), 'sales_order_detail_id') }}",
+        post_hook="{{ delete_keys_gone_from(ref('int_sales_order_lines'), 'sales_order_line_id') }}",
     )
 }}
 
@@ -20,14 +20,14 @@ order_lines as (
 
     select order_lines.*
     from {{ ref('int_sales_order_lines') }} as order_lines
-    {{ incremental_filter('order_lines', 'sales_order_detail_id') }}
+    {{ incremental_filter('order_lines', 'sales_order_line_id') }}
 
 ),
 
 final as (
 
     select
-        sales_order_detail_id,
+        sales_order_line_id,
         sales_order_id,
         sales_order_number,
         ordered_at,
@@ -49,7 +49,7 @@ final as (
                 then {{ velo_utils.generate_surrogate_key(['credit_card_id']) }}
         end as credit_card_key,
         is_online_order,
-        quantity,
+        order_quantity,
         unit_price,
         discount,
         revenue,

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        cast(salesorderdetailid as integer) as sales_order_detail_id,
+        cast(salesorderdetailid as integer) as sales_order_line_id,
         cast(salesorderid as integer) as sales_order_id,
         cast(orderqty as integer) as order_quantity,
         cast(productid as integer) as product_id,

@@ -51,7 +51,7 @@ usd_per_eur as (
 final as (
 
     select
-        lines.sales_order_detail_id,
+        lines.sales_order_line_id,
         lines.sales_order_id,
         lines.sales_order_number,
         lines.order_date,
@@ -60,7 +60,7 @@ final as (
         lines.status_code,
         statuses.status_name,
         statuses.is_revenue_status,
-        lines.quantity,
+        lines.order_quantity,
         lines.unit_price,
         lines.discount,
         lines.revenue,
@@ -105,4 +105,4 @@ final as (
 )
 
 select * from final
-order by order_date, sales_order_detail_id
+order by order_date, sales_order_line_id

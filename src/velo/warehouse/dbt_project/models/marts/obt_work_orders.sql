@@ -7,7 +7,7 @@ with
 
 work_orders as (
 
-    select * from {{ ref('fct_manufacture_orders') }}
+    select * from {{ ref('fct_work_orders') }}
 
 ),
 
