@@ -2,8 +2,6 @@
     config(
         materialized='incremental',
         unique_key='sales_order_line_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
         post_hook="{{ delete_keys_gone_from(ref('int_sales_order_lines'), 'sales_order_line_id') }}",
     )
 }}

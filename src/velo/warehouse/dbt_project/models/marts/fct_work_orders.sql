@@ -2,8 +2,6 @@
     config(
         materialized='incremental',
         unique_key='work_order_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
         post_hook="{{ delete_keys_gone_from(ref('int_work_orders'), 'work_order_id') }}",
     )
 }}
