@@ -282,6 +282,12 @@ def run_platform(
     full_refresh: Annotated[bool, typer.Option(help="Reload raw and rebuild every model.")] = False,
     as_of: AsOf = None,
     scale: Annotated[float, typer.Option(min=0.001, help="Company size if created.")] = 1.0,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            help="fx: the hourly FX refresh (load, FX models, publish); build: dbt + publish."
+        ),
+    ] = None,
 ) -> None:
     """Run the whole platform once through Dagster, then print the answers."""
     from velo.orchestration.run import run_platform as run
@@ -294,6 +300,7 @@ def run_platform(
             full_refresh=full_refresh,
             as_of=parse_date(as_of),
             scale=scale,
+            only=only,
         )
 
 

@@ -8,6 +8,7 @@ from dagster import DagsterEventType
 
 from velo.ingest.contract import ADVENTUREWORKS
 from velo.orchestration import alerts, fx_rates, operations, resources
+from velo.orchestration.schedules import FX_JOB
 from velo.settings import Settings
 from velo.simulator.company import init_company
 
@@ -105,7 +106,7 @@ def materialize_checks_only(
 
 
 def test_hourly_jobs_post_only_their_failures_and_warnings() -> None:
-    hourly = alerts.RunDigest(job="fx_load", run_id="0" * 36, succeeded=True, seconds=1.0)
+    hourly = alerts.RunDigest(job=FX_JOB, run_id="0" * 36, succeeded=True, seconds=1.0)
     assert alerts.messages_to_post(hourly) == []
     hourly.stale.append("raw.fx_rates: newest rate_at … (limit 2 h)")
     assert [m[:10] for m in alerts.messages_to_post(hourly)] == [":warning: "]

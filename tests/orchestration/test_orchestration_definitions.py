@@ -12,7 +12,7 @@ from velo.orchestration import fx_rates, operations, sentiment, serving, warehou
 from velo.orchestration.definitions import build_definitions
 from velo.orchestration.loading import raw_key
 from velo.orchestration.resources import WAREHOUSE_POOL
-from velo.orchestration.schedules import PLATFORM_JOB
+from velo.orchestration.schedules import FX_JOB, PLATFORM_JOB
 from velo.orchestration.serving import KEY as SERVING_KEY
 from velo.settings import Settings
 
@@ -67,7 +67,7 @@ def test_warehouse_writers_share_one_pool_and_api_steps_retry(settings: Settings
 def test_schedules_cover_each_source_and_the_build(settings: Settings) -> None:
     defs = build_definitions(settings)
     crons = {s.name: s.cron_schedule for s in defs.schedules}
-    assert crons["fx_load_schedule"].split()[1] == "*"  # hourly
+    assert crons[f"{FX_JOB}_schedule"].split()[1] == "*"  # hourly
     for job in ("operations_load", "sentiment_load"):
         assert crons[f"{job}_schedule"].split()[1] != "*"  # daily
     assert "warehouse_build_schedule" not in crons  # the build follows the loads (below)
@@ -90,7 +90,9 @@ def test_the_daily_build_starts_once_every_load_of_the_day_has_landed(settings: 
     load they depend on has landed that day; each is built once a day."""
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
-    build = dg.AssetSelection.groups(warehouse.GROUP, serving.GROUP).resolve(graph)
+    # the hourly FX refresh's publish is the FX job's, not the daily build's
+    daily = dg.AssetSelection.groups(warehouse.GROUP, serving.GROUP)
+    build = (daily - dg.AssetSelection.assets(serving.FX_KEY)).resolve(graph)
     loads = {
         source: dg.AssetSelection.groups(source).resolve(graph)
         for source in (operations.SOURCE, fx_rates.SOURCE, sentiment.SOURCE)
@@ -139,3 +141,16 @@ def test_the_daily_build_starts_once_every_load_of_the_day_has_landed(settings: 
     rest = requested_at(2, 35)  # all landed: the rest of the build, publish included
     assert SERVING_KEY in rest and not first & rest and independent | first | rest == build
     assert requested_at(2, 50) == set()  # once a day
+
+
+def test_the_hourly_fx_refresh_builds_only_the_fx_path(settings: Settings) -> None:
+    """The hourly job: the FX load, the dbt models between it and the FX mart, the FX publish;
+    the daily build and the platform job leave that publish out (they publish everything)."""
+    defs = build_definitions(settings)
+    fx_job = defs.resolve_job_def(FX_JOB).asset_layer.executable_asset_keys
+    names = {key.to_user_string() for key in fx_job}
+    assert {"raw/fx_rates", "marts/fct_fx_rates_hourly", "serving_fx_rates"} <= names
+    assert all("fx" in name for name in names), names  # nothing of sales, sentiment, products
+    assert "serving_db" not in names
+    platform = defs.resolve_job_def(PLATFORM_JOB).asset_layer.executable_asset_keys
+    assert serving.FX_KEY not in platform and SERVING_KEY in platform

@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import json
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from velo.errors import VeloError
 from velo.orchestration.definitions import build_definitions
 from velo.orchestration.instance import open_instance
 from velo.orchestration.run import run_platform
-from velo.orchestration.schedules import PLATFORM_JOB
+from velo.orchestration.schedules import FX_JOB, PLATFORM_JOB
 from velo.settings import Settings
 from velo.simulator.bulk import open_engine
 from velo.simulator.clock import read_sim_clock
@@ -128,6 +129,38 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         clock_kind = con.execute("select clock_kind from marts.publish_log").fetchone()[0]
     assert clock_kind == "simulated"
+
+    check_the_hourly_fx_refresh(settings, simulated)
+
+
+def served_table(settings: Settings, table: str) -> list[tuple]:
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        return con.execute(f"select * from marts.{table} order by all").fetchall()
+
+
+def check_the_hourly_fx_refresh(settings: Settings, simulated: datetime) -> None:
+    """`velo run --only fx` an hour later: the new hour's rate is served, built by the FX models
+    alone, and every other mart stays as the daily build published it."""
+    sales_before = served_table(settings, "obt_sales_order_lines")
+    hour_later = settings.with_overrides(clock=simulated + timedelta(hours=1))
+
+    outcome = run_platform(hour_later, only="fx", console=quiet_console())
+
+    (run,) = outcome.runs
+    assert run.succeeded and run.job == FX_JOB
+    assert {"raw/fx_rates", "marts/fct_fx_rates_hourly", "serving_fx_rates"} <= set(
+        run.materialized
+    )
+    assert not {"marts/obt_sales_order_lines", "serving_db"} & set(run.materialized)
+    served_rates = served_table(settings, "fct_fx_rates_hourly")
+    newest_hour = max(row[0] for row in served_rates)  # rate_hour comes first
+    assert newest_hour == (simulated + timedelta(hours=1)).replace(minute=0, second=0)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        built = con.execute("select * from marts.fct_fx_rates_hourly order by all").fetchall()
+    assert served_rates == built
+    assert served_table(settings, "obt_sales_order_lines") == sales_before
+    (tables,) = (row[-1] for row in served_table(settings, "publish_log"))
+    assert set(json.loads(tables)) == {"fct_fx_rates_hourly"}
 
 
 def test_failing_dbt_test_stops_publish_and_keeps_the_old_serving_db(

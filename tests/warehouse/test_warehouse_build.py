@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
 
+from velo.bench.run import execute_compiled_sql
 from velo.cli import app
 from velo.duckdb_config import SPILL_DIR
 from velo.errors import VeloError
@@ -23,6 +24,7 @@ from velo.sentiment.model import load_model
 from velo.serving.publish import publish
 from velo.settings import Settings
 from velo.simulator.company import tick
+from velo.warehouse.run_results import last_build
 from velo.warehouse.runner import (
     DbtResult,
     TransformError,
@@ -470,3 +472,25 @@ def test_dbt_connection_carries_the_configured_duckdb_limit(
         (expected,) = con.execute("select current_setting('memory_limit')").fetchone()
     assert (limit, int(threads), keep_order) == (expected, 1, False)
     assert Path(temp) == Path(settings.state_dir) / SPILL_DIR
+
+
+def test_bench_baseline_executes_the_builds_own_compiled_sql(
+    built: tuple[Settings, DbtResult],
+) -> None:
+    """`velo bench run`'s baseline runs every model and data test dbt just ran, in one DuckDB
+    connection on a copy of the warehouse, and finds what dbt found."""
+    settings, result = built
+    results = last_build(settings)
+    assert results is not None
+    baseline = execute_compiled_sql(settings, results)
+    manifest = json.loads((dbt_target_dir(settings) / "manifest.json").read_text())
+    tables_and_views = [
+        node
+        for node in result.nodes
+        if node.resource_type == "model"
+        and manifest["nodes"][node.unique_id]["config"]["materialized"] != "ephemeral"
+    ]
+    tests = [node for node in result.nodes if node.resource_type == "test"]
+    assert baseline["statements"] == len(tables_and_views) + len(tests)
+    assert baseline["failing tests"] == len(result.failed) + len(result.warned) == 0
+    assert baseline["seconds"] > 0

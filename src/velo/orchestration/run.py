@@ -23,7 +23,7 @@ from rich.console import Console
 
 from velo import secrets
 from velo.clock import FIXED
-from velo.errors import VeloError
+from velo.errors import UsageError, VeloError
 from velo.orchestration.alerts import digest_run, send_alerts
 from velo.orchestration.instance import LAUNCHED_BY_TAG, VELO_RUN, close_dead_runs, open_instance
 from velo.orchestration.progress import RunOutcome, StepProgress, spinner, timed_step
@@ -86,12 +86,14 @@ def run_platform_job(
     *,
     prefix: str = "",
     full_refresh: bool = False,
+    job: str | None = None,
 ) -> None:
+    """Execute ``job`` (default: the whole platform), then alert on it as the sensors would."""
     from velo.orchestration.schedules import PLATFORM_JOB
 
     progress = StepProgress(console, outcome, prefix)
     tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
-    result = execute_job(settings, PLATFORM_JOB, instance, progress, tags)
+    result = execute_job(settings, job or PLATFORM_JOB, instance, progress, tags)
     outcome.rows_read.append(dict(progress.rows_read))
     digest = digest_run(instance, result.dagster_run)
     outcome.runs.append(digest)
@@ -130,15 +132,19 @@ def run_platform(
     history_days: int = DEFAULT_HISTORY_DAYS,
     console: Console | None = None,
     answers: bool = True,
+    only: str | None = None,
 ) -> RunOutcome:
     """Run everything once, or ``tick_days`` simulated days; raise VeloError if a step failed.
 
     With ``tick_days`` and an existing company, only the days run (each one a full incremental
-    platform run); a company created now is first run once as it is. dbt's, dlt's and Dagster's
-    own output goes to ``<state_dir>/logs/velo-run.log``; the console shows the steps.
+    platform run); a company created now is first run once as it is. ``only`` runs one of the
+    scheduled jobs instead (:data:`ONLY_JOBS`: the hourly FX refresh, the daily build) on an
+    existing platform. dbt's, dlt's and Dagster's own output goes to
+    ``<state_dir>/logs/velo-run.log``; the console shows the steps.
     """
     from velo.serving.report import show_answers
 
+    job = only_job(only, tick_days)
     console = console or Console(file=sys.stdout)
     outcome = RunOutcome()
     started = time.perf_counter()
@@ -167,7 +173,14 @@ def run_platform(
         clock = start
         if created or tick_days == 0:
             with platform(start) as live:
-                run_platform_job(live, instance, console, outcome, full_refresh=full_refresh)
+                run_platform_job(
+                    live,
+                    instance,
+                    console,
+                    outcome,
+                    full_refresh=full_refresh,
+                    job=None if created else job,  # a company created now first runs as a whole
+                )
             full_refresh = False
         for day in range(1, tick_days + 1):
             prefix = f"day {day}: "
@@ -190,6 +203,20 @@ def run_platform(
         highlight=False,
     )
     return outcome
+
+
+def only_job(only: str | None, tick_days: int) -> str | None:
+    """The job `velo run --only NAME` executes; None: the whole platform."""
+    from velo.orchestration.schedules import BUILD_JOB, FX_JOB
+
+    jobs = {"fx": FX_JOB, "build": BUILD_JOB}
+    if only is None:
+        return None
+    if only not in jobs:
+        raise UsageError(f"--only {only}: not one of {', '.join(jobs)}")
+    if tick_days:
+        raise UsageError("--only runs one job on the data as it is: leave out --tick-days")
+    return jobs[only]
 
 
 @contextmanager

@@ -1,5 +1,6 @@
-"""Jobs, schedules and automation (UTC): the loads on cron (fx hourly, operations and sentiment
-daily), the daily build declaratively after them.
+"""Jobs, schedules and automation (UTC): the loads on cron (operations and sentiment daily), the
+hourly FX refresh (load, FX models, FX marts republished) and the daily build declaratively after
+the loads.
 
 The build (dbt + publish) is not a cron offset guessing when the loads end: each of its assets
 carries ``resources.DAILY_BUILD`` (after 02:00, once every asset it depends on was updated
@@ -17,7 +18,7 @@ from velo.settings import Settings
 PLATFORM_JOB = "platform"
 BUILD_JOB = "warehouse_build"
 FRESHNESS_JOB = "freshness_checks"
-FX_JOB = "fx_load"
+FX_JOB = "fx_refresh"
 FRESHNESS_SOURCES = (operations, fx_rates, sentiment)
 LOAD_CRONS = {FX_JOB: "5 * * * *", "operations_load": "15 2 * * *", "sentiment_load": "30 2 * * *"}
 DEMO_TICK_CRON = "0 2 * * *"
@@ -52,21 +53,27 @@ def scheduled(job_name: str, cron: str) -> dg.ScheduleDefinition:
 
 def definitions(settings: Settings) -> dg.Definitions:
     groups = dg.AssetSelection.groups
-    fx_job = asset_job(FX_JOB, groups(fx_rates.SOURCE), "FX rates API -> raw.fx_rates.")
+    fx_refresh = dg.AssetSelection.assets(serving.FX_KEY)
+    fx_job = asset_job(
+        FX_JOB,
+        fx_refresh.upstream(),
+        "FX rates API -> raw.fx_rates -> the FX models -> the FX marts republished.",
+    )
     sentiment_job = asset_job(
         "sentiment_load", groups(sentiment.SOURCE), "Sentiment function, then its load into raw."
     )
     operations_job = asset_job(
         "operations_load", groups(operations.SOURCE), "Operations DB -> raw (incremental)."
     )
+    daily_build_assets = groups(warehouse.GROUP, serving.GROUP) - fx_refresh
     build_job = asset_job(
         BUILD_JOB,
-        groups(warehouse.GROUP, serving.GROUP),
+        daily_build_assets,
         "dbt build (models, snapshots, tests), then publish.",
     )
     platform_job = asset_job(
         PLATFORM_JOB,
-        dg.AssetSelection.all(),
+        dg.AssetSelection.all() - fx_refresh,
         "Everything once: function, loads, dbt build, publish.",
     )
     freshness_job = asset_job(
@@ -85,7 +92,7 @@ def definitions(settings: Settings) -> dg.Definitions:
     ]
     daily_build = dg.AutomationConditionSensorDefinition(
         "daily_build",
-        target=groups(warehouse.GROUP, serving.GROUP),
+        target=daily_build_assets,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"dbt build and publish: {DAILY_BUILD_CRON} (UTC), after the day's loads.",
     )

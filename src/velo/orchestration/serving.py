@@ -6,6 +6,10 @@ file that readers (dashboard, answers) use stays as it was; materialised alone (
 publish itself refuses when the last dbt build failed a test. After each publish, the check
 ``reconciles_with_source`` recomputes the headline figures from the operations DB (`velo
 reconcile`); a difference fails it, and failed checks are alerted.
+
+``serving_fx_rates`` is the hourly FX refresh's publish: the FX marts replaced in a copy of the
+serving DB (the rest stays as the daily build published it), so the dashboard's EUR->USD rate is
+never more than an hour old.
 """
 
 from dataclasses import asdict, is_dataclass
@@ -18,6 +22,7 @@ from velo.orchestration.warehouse import mart_keys, velo_location
 from velo.settings import Settings
 
 KEY = dg.AssetKey("serving_db")
+FX_KEY = dg.AssetKey("serving_fx_rates")
 GROUP = "serving"
 
 
@@ -58,6 +63,25 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
     return serving_db
 
 
+def build_fx_refresh_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=FX_KEY,
+        group_name=GROUP,
+        deps=deps,
+        kinds={"duckdb"},
+        pool=WAREHOUSE_POOL,
+        description="The hourly FX refresh: the FX marts replaced in a copy of the serving DB.",
+    )
+    def serving_fx_rates(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+        from velo.serving.publish import FX_MARTS, publish
+
+        with step_errors("publish FX rates"):
+            report = publish(velo, FX_MARTS, keep_published=True)
+        return dg.MaterializeResult(metadata=report_metadata(report))
+
+    return serving_fx_rates
+
+
 @dg.asset_check(
     asset=KEY,
     name="reconciles_with_source",
@@ -87,8 +111,14 @@ def reconciles_with_source(velo: dg.ResourceParam[Settings]) -> dg.AssetCheckRes
 
 
 def definitions(settings: Settings) -> dg.Definitions:
-    deps = mart_keys(velo_location(settings))
+    from velo.serving.publish import FX_MARTS
+
+    marts = mart_keys(velo_location(settings))
+    fx_marts = [key for key in marts if key.path[-1] in FX_MARTS]
     return dg.Definitions(
-        assets=[build_serving_asset(deps, settings.dashboard_url)],
+        assets=[
+            build_serving_asset(marts, settings.dashboard_url),
+            build_fx_refresh_asset(fx_marts),
+        ],
         asset_checks=[reconciles_with_source],
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,6 +49,8 @@ OPTIONAL_MARTS = (
     "dim_date",
     "metricflow_time_spine",
 )
+# What the hourly FX refresh republishes (the EUR->USD answer and the EUR amounts read them).
+FX_MARTS = ("fct_fx_rates_hourly",)
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,20 @@ class PublishReport:
 
 
 def publish(
-    settings: Settings, marts: Sequence[str] | None = None, *, require_passed_build: bool = True
+    settings: Settings,
+    marts: Sequence[str] | None = None,
+    *,
+    require_passed_build: bool = True,
+    keep_published: bool = False,
 ) -> PublishReport:
     """Copy ``marts`` (default: required + present optional ones) and the data-health tables.
 
     Only after a dbt build whose every error-severity test passed (``require_passed_build``;
     off only for warehouses dbt did not build, such as the sample): every way of publishing
     (`velo publish`, `velo run`, a Dagster job, materialising serving_db alone) comes here.
+    ``keep_published`` (the hourly FX refresh): start from a copy of the serving file, whose
+    other marts stay as published, and replace only ``marts`` and the health tables — a file
+    copy costs far less than copying every mart again; with no serving file yet, all of them.
     """
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +91,11 @@ def publish(
     temp = temp_path(target, os.getpid())
     temp.unlink(missing_ok=True)
     published_at = now(settings)
+    if keep_published and not target.exists():
+        marts = None
     try:
+        if keep_published and marts is not None:
+            shutil.copyfile(target, temp)
         with open_reader(settings, temp) as reader:
             if require_passed_build:
                 check_build_passed(settings)
@@ -134,7 +148,8 @@ def build_serving_file(
             "run `velo transform` first"
         )
     con = reader.serving
-    con.execute(f"CREATE SCHEMA {MARTS_SCHEMA}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {MARTS_SCHEMA}")
+    drop_tables_except(con, keep=set(REQUIRED_MARTS + OPTIONAL_MARTS) - set(wanted))
     tables = {}
     for name in (n for n in wanted if n in available):
         reader.copy(MARTS_SCHEMA, name)
@@ -147,6 +162,19 @@ def build_serving_file(
     write_publish_log(con, published_at, settings.clock_kind, tables)
     tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
     return tables
+
+
+def drop_tables_except(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
+    """Empty the serving file but for the marts in ``keep`` (a copy of the published file keeps
+    those; everything else, health tables included, is written again)."""
+    found = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = ?",
+        [MARTS_SCHEMA],
+    ).fetchall()
+    for (name,) in found:
+        if name not in keep:
+            con.execute(f"DROP TABLE {MARTS_SCHEMA}.{name}")
 
 
 def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
