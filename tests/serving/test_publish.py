@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from velo.cli import app
 from velo.errors import VeloError
 from velo.serving import open_serving, publish
+from velo.serving.publish import FX_MARTS
 from velo.settings import Settings
 from velo.warehouse.run_results import summary
 
@@ -165,3 +166,39 @@ def test_publish_removes_temp_files_of_dead_publishes_only(served: Settings) -> 
     publish(served)
     assert [path.exists() for path in stale] == [False, False]
     assert in_progress.exists()
+
+
+def served_rows(settings: Settings, table: str) -> list[tuple]:
+    with open_serving(settings) as con:
+        return con.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
+def test_the_fx_refresh_replaces_only_the_fx_mart(
+    served: Settings, record_dbt_build: Callable[[Settings, dict], None]
+) -> None:
+    """`publish(FX_MARTS, keep_published=True)`: the warehouse's new FX rows are served; every
+    other mart and the daily build's results stay as published, though the warehouse moved on."""
+    record_dbt_build(served, {"results": [{"unique_id": "test.velo.a_warning", "status": "warn"}]})
+    publish(served)  # the daily build, with one warning
+    sales, issues = (
+        served_rows(served, "obt_sales_order_lines"),
+        served_rows(served, "dbt_test_issues"),
+    )
+    with duckdb.connect(str(served.warehouse_path)) as wh:
+        wh.execute("DELETE FROM marts.obt_sales_order_lines WHERE order_date < DATE '2014-06-01'")
+        wh.execute(
+            "INSERT INTO marts.fct_fx_rates_hourly SELECT rate_hour + INTERVAL 1 HOUR, "
+            "base_currency, quote_currency, rate, inverse_rate FROM marts.fct_fx_rates_hourly "
+            "ORDER BY rate_hour DESC LIMIT 1"
+        )
+        fx = wh.execute("SELECT * FROM marts.fct_fx_rates_hourly ORDER BY ALL").fetchall()
+    record_dbt_build(served, {"results": [{"unique_id": "test.velo.fx_ok", "status": "pass"}]})
+
+    report = publish(served, FX_MARTS, keep_published=True)
+
+    assert set(report.tables) == {*FX_MARTS, "data_health"}
+    assert served_rows(served, "fct_fx_rates_hourly") == fx
+    assert served_rows(served, "obt_sales_order_lines") == sales
+    assert served_rows(served, "dbt_test_issues") == issues and len(issues) == 1
+    (logged,) = served_rows(served, "publish_log")
+    assert set(json.loads(logged[-1])) == set(FX_MARTS)

@@ -39,6 +39,9 @@ SOURCE_RAW_TABLES: dict[str, tuple[str, ...] | None] = {
 }
 HISTORY_TABLE = f"{MARTS_SCHEMA}.data_health_history"
 TEST_ISSUES_TABLE = f"{MARTS_SCHEMA}.dbt_test_issues"
+# What write_dbt_build writes: the hourly FX refresh keeps the daily build's (a subset build
+# would hide the warnings of the build that made the other marts).
+BUILD_TABLES = ("dbt_build", "dbt_test_issues")
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,12 @@ def history_path(settings: Settings) -> Path:
 def write_health(
     con: duckdb.DuckDBPyConnection, settings: Settings, checked_at: datetime, published_at: datetime
 ) -> None:
-    """Publish's data-health step after marts.data_health: extend and copy the history, then the
-    last dbt build's test issues (``con`` uses the new serving file)."""
+    """Publish's data-health step after marts.data_health: extend and copy the history (``con``
+    uses the new serving file)."""
     current = current_records(con, checked_at, published_at)
     history = save_history(settings, current, checked_at)
     con.execute(f"CREATE TABLE {HISTORY_TABLE} ({COLUMNS})")
     insert_rows(con, HISTORY_TABLE, [tuple(asdict(record).values()) for record in history])
-    write_test_issues(con, last_build(settings))
 
 
 def current_records(
@@ -210,7 +212,8 @@ def source_health(
 
 def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """The last dbt build: when it finished, how many models/tests passed, warned, failed
-    (no row when it is unknown)."""
+    (no row when it is unknown), and its failing and warning tests (:data:`BUILD_TABLES`)."""
+    write_test_issues(con, last_build(settings))
     con.execute(
         f"CREATE TABLE {MARTS_SCHEMA}.dbt_build (finished_at TIMESTAMP, command VARCHAR, "
         "elapsed_seconds DOUBLE, models_ok INTEGER, models_failed INTEGER, tests_passed INTEGER, "

@@ -25,7 +25,7 @@ import duckdb
 from velo.clock import CLOCK_LABELS, now, wall_now
 from velo.duckdb_config import connect_duckdb
 from velo.errors import VeloError
-from velo.serving.health import write_data_health, write_dbt_build, write_health
+from velo.serving.health import BUILD_TABLES, write_data_health, write_dbt_build, write_health
 from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, open_reader, relations
 from velo.settings import Settings
 from velo.warehouse.run_results import (
@@ -82,8 +82,9 @@ def publish(
     off only for warehouses dbt did not build, such as the sample): every way of publishing
     (`velo publish`, `velo run`, a Dagster job, materialising serving_db alone) comes here.
     ``keep_published`` (the hourly FX refresh): start from a copy of the serving file, whose
-    other marts stay as published, and replace only ``marts`` and the health tables — a file
-    copy costs far less than copying every mart again; with no serving file yet, all of them.
+    other marts and build results stay as published, and replace only ``marts`` and the data
+    health — a file copy costs far less than copying every mart again; with no serving file
+    yet, everything is published.
     """
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -91,15 +92,16 @@ def publish(
     temp = temp_path(target, os.getpid())
     temp.unlink(missing_ok=True)
     published_at = now(settings)
-    if keep_published and not target.exists():
-        marts = None
+    refresh = keep_published and target.exists()
+    if keep_published and not refresh:
+        marts = None  # nothing published yet to keep
     try:
-        if keep_published and marts is not None:
+        if refresh:
             shutil.copyfile(target, temp)
         with open_reader(settings, temp) as reader:
             if require_passed_build:
                 check_build_passed(settings)
-            tables = build_serving_file(settings, reader, marts, published_at)
+            tables = build_serving_file(settings, reader, marts, published_at, refresh=refresh)
         os.replace(temp, target)
     finally:
         for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # DuckDB's WAL of it too
@@ -136,7 +138,11 @@ def build_serving_file(
     reader: WarehouseReader,
     marts: Sequence[str] | None,
     published_at: datetime,
+    *,
+    refresh: bool = False,
 ) -> dict[str, int]:
+    """Write ``marts`` and the health tables into the new serving file; ``refresh``: the file
+    is a copy of the published one, whose other marts and build results stay."""
     available = relations(reader, MARTS_SCHEMA)
     wanted = list(marts) if marts is not None else [*REQUIRED_MARTS, *OPTIONAL_MARTS]
     missing = [name for name in REQUIRED_MARTS if name in wanted and name not in available]
@@ -149,7 +155,8 @@ def build_serving_file(
         )
     con = reader.serving
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {MARTS_SCHEMA}")
-    drop_tables_except(con, keep=set(REQUIRED_MARTS + OPTIONAL_MARTS) - set(wanted))
+    kept = {*REQUIRED_MARTS, *OPTIONAL_MARTS, *BUILD_TABLES} - set(wanted) if refresh else set()
+    drop_tables_except(con, kept)
     tables = {}
     for name in (n for n in wanted if n in available):
         reader.copy(MARTS_SCHEMA, name)
@@ -157,7 +164,8 @@ def build_serving_file(
     checked_at = wall_now()
     write_data_health(reader, checked_at)
     write_health(con, settings, checked_at, published_at)
-    write_dbt_build(con, settings)
+    if not refresh:
+        write_dbt_build(con, settings)
     write_sentiment_model(con)
     write_publish_log(con, published_at, settings.clock_kind, tables)
     tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
@@ -165,8 +173,8 @@ def build_serving_file(
 
 
 def drop_tables_except(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:
-    """Empty the serving file but for the marts in ``keep`` (a copy of the published file keeps
-    those; everything else, health tables included, is written again)."""
+    """Empty the serving file but for the tables in ``keep`` (what a copy of the published file
+    keeps; everything else is written again)."""
     found = con.execute(
         "SELECT table_name FROM duckdb_tables() "
         "WHERE database_name = current_database() AND schema_name = ?",
