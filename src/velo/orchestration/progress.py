@@ -44,6 +44,7 @@ STEP_LABELS = {
     "load_sentiment": "ingest landing/sentiment -> raw",
     "landing__sentiment": "sentiment function (news API -> landing)",
     "serving_db": "publish serving DB",
+    "serving_fx_rates": "publish FX rates into the serving DB",
     "simulate_day": "simulate one day",
 }
 
