@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 
 from velo import secrets
 from velo.bench import BENCHMARKS
-from velo.errors import VeloError, explain_fault
+from velo.errors import UsageError, VeloError, explain_fault
 from velo.locking import writer_lock
 from velo.settings import load_settings
 
@@ -319,11 +319,18 @@ def bench(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(BENCHMARKS)}.")],
     scale: Annotated[float | None, typer.Option(help="Scale (default: the bench's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    browser: Annotated[
+        bool,
+        typer.Option("--browser", help="dashboard only: page and filter times in Chromium."),
+    ] = False,
 ) -> None:
     """Run a benchmark side by side with its baseline."""
     from velo.bench import run_benchmark
 
-    result = run_benchmark(name, scale=scale)
+    if browser and name != "dashboard":
+        raise UsageError("--browser applies to `velo bench dashboard` only")
+    # only passed when set: the other benches' run() take the scale alone
+    result = run_benchmark(name, scale=scale, **({"browser": True} if browser else {}))
     if as_json:
         print_json(result)
     else:

@@ -3,33 +3,16 @@ and saves the screenshots README shows (docs/screenshots/<page>.png)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from velo.dashboard.server import streamlit_command
 from velo.settings import Settings
-
-from .conftest import free_port
+from velo.testing.browser import launch_chromium, pick, running_dashboard, wait_until_drawn
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # page url path -> (screenshot name, charts it must draw, a text it must show)
 PAGES = {
     "": ("overview", 4, "Velo Cycles — overview"),
@@ -42,32 +25,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def dashboard_url(served: Settings, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "VELO_DATA_DIR": str(served.data_dir)}
-    log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(streamlit_command(port), env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process, tmp_path / "streamlit.log")
+    with running_dashboard(served.data_dir, tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"streamlit exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"streamlit did not answer on {url}: {log.read_text()}")
 
 
 def check_page(page: Page, url: str | None, charts: int, text: str) -> None:
@@ -76,15 +35,7 @@ def check_page(page: Page, url: str | None, charts: int, text: str) -> None:
         page.goto(url, wait_until="domcontentloaded")
     page.get_by_text(text, exact=False).first.wait_for(timeout=60_000)
     if charts:
-        # a rerun keeps the previous elements, marked stale, until it has drawn the new ones
-        page.wait_for_function(
-            # each drawn plot holds several .main-svg layers: count plots that have one
-            "[...document.querySelectorAll('.js-plotly-plot')]"
-            f".filter(p => p.querySelector('.main-svg')).length >= {charts} && "
-            "!document.querySelector('[data-stale=\"true\"]') && "
-            "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
-            timeout=60_000,
-        )
+        wait_until_drawn(page, charts, text)
         assert page.locator(".js-plotly-plot").count() == charts
     page.wait_for_timeout(1500)  # let the plotly transitions settle for the screenshot
     assert page.locator("[data-testid='stException']").count() == 0
@@ -94,14 +45,6 @@ def check_page(page: Page, url: str | None, charts: int, text: str) -> None:
 def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
-
-
-def pick(page: Page, label: str, option: str) -> None:
-    """Choose ``option`` in the sidebar multiselect labelled ``label``."""
-    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text=label)
-    box.locator("input").fill(option)
-    page.get_by_role("option", name=option, exact=False).first.click()
-    page.keyboard.press("Escape")
 
 
 def colour_bar_ticks(page: Page) -> list[str]:
@@ -117,7 +60,7 @@ def hover_text(page: Page, target: str) -> str:
 def test_every_page_renders_in_chromium(dashboard_url: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             for path, (name, charts, text) in PAGES.items():
@@ -133,7 +76,7 @@ def test_every_page_renders_in_chromium(dashboard_url: str) -> None:
 def test_one_state_in_euros_in_chromium(dashboard_url: str) -> None:
     """A user narrows to Texas and switches to EUR; the choice follows to the next page."""
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             check_page(page, dashboard_url, 4, "Velo Cycles — overview")

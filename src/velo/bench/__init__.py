@@ -69,9 +69,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_benchmark(name: str, scale: float | None = None) -> dict[str, Any]:
+def run_benchmark(name: str, scale: float | None = None, **options: Any) -> dict[str, Any]:
+    """Run one benchmark; ``options`` (``browser=True`` for dashboard) go to its ``run``."""
     if name not in BENCHMARKS:
         raise UsageError(f"unknown benchmark '{name}' (known: {', '.join(sorted(BENCHMARKS))})")
     module_name, default_scale = BENCHMARKS[name]
     module = importlib.import_module(module_name)
-    return module.run(default_scale if scale is None else scale)
+    return module.run(default_scale if scale is None else scale, **options)

@@ -115,6 +115,24 @@ def time_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -
     return samples
 
 
+def compiled_sql(catalog: m.Catalog, query: PageQuery) -> tuple[str, dict[str, Any]]:
+    """The chart's compiled metric SQL and its bind parameters for the query's filters."""
+    _, compiled = catalog.compiled(query.shape)
+    return compiled.sql, query.filters.params(compiled.params)
+
+
+def page_query_seconds(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Per page: the p50s of its chart queries (health queries for data_health), summed — what
+    drawing the page costs in DuckDB alone, the baseline of `--browser`."""
+    catalog = m.load_catalog()
+    totals: dict[str, float] = {}
+    for query in PAGE_QUERIES:
+        p50, _ = percentiles(time_sql(con, *compiled_sql(catalog, query)))
+        totals[query.page] = totals.get(query.page, 0.0) + p50
+    totals["data_health"] = sum(percentiles(time_sql(con, sql, {}))[0] for sql in HEALTH_QUERIES)
+    return {page: round(ms / 1000, 4) for page, ms in totals.items()}
+
+
 def measure(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Any], dict[str, Any], float, float]:
     """Per chart: OBT p50/p95, star p50/p95; plus the summed sales p95s of both."""
     catalog = m.load_catalog()
@@ -122,13 +140,12 @@ def measure(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Any], dict[str, A
     star_figures: dict[str, Any] = {}
     obt_sum = star_sum = 0.0
     for query in PAGE_QUERIES:
-        _, compiled = catalog.compiled(query.shape)
-        params = query.filters.params(compiled.params)
+        sql, params = compiled_sql(catalog, query)
         name = f"{query.page}.{query.chart}"
-        obt_p50, obt_p95 = percentiles(time_sql(con, compiled.sql, params))
+        obt_p50, obt_p95 = percentiles(time_sql(con, sql, params))
         obt_figures[name] = {"p50_ms": obt_p50, "p95_ms": obt_p95}
-        if "marts.obt_sales_order_lines" in compiled.sql:
-            star_sql = compiled.sql.replace("marts.obt_sales_order_lines", STAR_JOIN)
+        if "marts.obt_sales_order_lines" in sql:
+            star_sql = sql.replace("marts.obt_sales_order_lines", STAR_JOIN)
             star_p50, star_p95 = percentiles(time_sql(con, star_sql, params))
             star_figures[name] = {"p50_ms": star_p50, "p95_ms": star_p95}
             obt_sum += obt_p95
@@ -147,7 +164,11 @@ def build_serving(root: Path, scale: float) -> Settings:
     return settings
 
 
-def run(scale: float) -> dict[str, Any]:
+def run(scale: float, browser: bool = False) -> dict[str, Any]:
+    if browser:  # `--browser`: the pages themselves in headless Chromium
+        from velo.bench.dashboard_browser import run_in_browser
+
+        return run_in_browser(scale)
     figures: dict[str, Any] = {
         "source": "sample warehouse (velo.serving.sample)",
         "repeats": REPEATS,
