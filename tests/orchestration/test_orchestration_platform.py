@@ -23,6 +23,7 @@ from velo.settings import Settings
 from velo.simulator.bulk import open_engine
 from velo.simulator.clock import read_sim_clock
 from velo.simulator.schema import sales_order_header
+from velo.warehouse.run_results import last_build
 
 pytestmark = pytest.mark.slow
 SCALE, DAYS = 0.02, 40
@@ -97,6 +98,10 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     assert {"marts/obt_sales_order_lines", "raw/fx_rates"} <= recorded["materialized"]
     assert recorded["checks_passed"] > 0 and recorded["log_lines"] > 0
     assert full["salesorderheader"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
+    built = last_build(settings)
+    assert built is not None
+    kinds = {result["unique_id"].split(".")[0] for result in built["results"]}
+    assert {"model", "test"} <= kinds and "unit_test" not in kinds  # those: transform and CI
 
     # the new company's history ends at the current instant: nothing from the future
     created_at = read_sim_clock(settings.ops_db_url)

@@ -168,7 +168,14 @@ def run_dbt_build(
             )
         yield from (as_result(event) for event in run.stream())
     else:
-        args = ["build", *(["--full-refresh"] if is_full_refresh(context) else [])]
+        args = [
+            "build",
+            # dbt's advice: unit tests' inputs are fixed, so they run in development and CI
+            # (`velo transform`, the suite), not again in every scheduled build.
+            "--exclude-resource-type",
+            "unit_test",
+            *(["--full-refresh"] if is_full_refresh(context) else []),
+        ]
         with environment(env):
             run = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
         yield from run.stream()
