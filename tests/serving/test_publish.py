@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -11,10 +12,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+import velo
 from velo.cli import app
 from velo.errors import VeloError
 from velo.serving import open_serving, publish
-from velo.serving.publish import FX_MARTS
+from velo.serving.publish import FX_MARTS, SERVED_MARTS
 from velo.settings import Settings
 from velo.warehouse.run_results import summary
 
@@ -202,3 +204,25 @@ def test_the_fx_refresh_replaces_only_the_fx_mart(
     assert served_rows(served, "dbt_test_issues") == issues and len(issues) == 1
     (logged,) = served_rows(served, "publish_log")
     assert set(json.loads(logged[-1])) == set(FX_MARTS)
+
+
+def test_publish_copies_the_marts_the_readers_read_and_no_other() -> None:
+    """Every dbt mart named by the dashboard, the answers, the reconciliation or the compiled
+    metrics is published, and nothing else (each publish copies every row it publishes)."""
+    package = Path(velo.__file__).parent
+    dbt_marts = {
+        path.stem for path in (package / "warehouse/dbt_project/models/marts").glob("*.sql")
+    }
+    readers = [
+        package / "serving/compiled_metrics.json",
+        *(package / "serving").glob("[!_]*.py"),
+        *(package / "dashboard").rglob("*.py"),
+    ]
+    writers = {"publish.py", "sample.py", "semantic.py"}  # they write marts, or compile the SQL
+    read = {
+        name
+        for path in readers
+        if path.name not in writers
+        for name in re.findall(r"marts\.(\w+)", path.read_text())
+    }
+    assert read & dbt_marts == set(SERVED_MARTS)

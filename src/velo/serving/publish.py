@@ -35,20 +35,10 @@ from velo.warehouse.run_results import (
     with_status,
 )
 
-# What the dashboard and the answers read. Other marts (the star schema) are published when
-# present so the benchmark can compare the one-big-table with star joins on the same file.
-REQUIRED_MARTS = ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily")
-OPTIONAL_MARTS = (
-    "obt_work_orders",
-    "fct_sales_order_lines",
-    "fct_work_orders",
-    "dim_product",
-    "dim_customer",
-    "dim_address",
-    "dim_order_status",
-    "dim_date",
-    "metricflow_time_spine",
-)
+# What the dashboard, the answers and the reconciliation read — and all publish copies: it
+# copies every row each time, and the star schema's facts (nobody reads them here; analysts query
+# the warehouse) once doubled its cost at scale 100.
+SERVED_MARTS = ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily")
 # What the hourly FX refresh republishes (the EUR->USD answer and the EUR amounts read them).
 FX_MARTS = ("fct_fx_rates_hourly",)
 
@@ -76,7 +66,7 @@ def publish(
     require_passed_build: bool = True,
     keep_published: bool = False,
 ) -> PublishReport:
-    """Copy ``marts`` (default: required + present optional ones) and the data-health tables.
+    """Copy ``marts`` (default: :data:`SERVED_MARTS`) and the data-health tables.
 
     Only after a dbt build whose every error-severity test passed (``require_passed_build``;
     off only for warehouses dbt did not build, such as the sample): every way of publishing
@@ -144,10 +134,8 @@ def build_serving_file(
     """Write ``marts`` and the health tables into the new serving file; ``refresh``: the file
     is a copy of the published one, whose other marts and build results stay."""
     available = relations(reader, MARTS_SCHEMA)
-    wanted = list(marts) if marts is not None else [*REQUIRED_MARTS, *OPTIONAL_MARTS]
-    missing = [name for name in REQUIRED_MARTS if name in wanted and name not in available]
-    if marts is not None:
-        missing += [name for name in marts if name not in available and name not in missing]
+    wanted = list(marts) if marts is not None else list(SERVED_MARTS)
+    missing = [name for name in wanted if name not in available]
     if missing:
         raise VeloError(
             f"warehouse {reader.where} lacks marts.{', marts.'.join(missing)}: "
@@ -155,10 +143,10 @@ def build_serving_file(
         )
     con = reader.serving
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {MARTS_SCHEMA}")
-    kept = {*REQUIRED_MARTS, *OPTIONAL_MARTS, *BUILD_TABLES} - set(wanted) if refresh else set()
+    kept = {*SERVED_MARTS, *BUILD_TABLES} - set(wanted) if refresh else set()
     drop_tables_except(con, kept)
     tables = {}
-    for name in (n for n in wanted if n in available):
+    for name in wanted:
         reader.copy(MARTS_SCHEMA, name)
         tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
     checked_at = wall_now()
