@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -31,7 +32,11 @@ from velo.serving.publish import open_serving
 from velo.settings import Settings
 from velo.warehouse.runner import DBT_PROJECT_DIR
 
+if TYPE_CHECKING:
+    import duckdb
+
 TOLERANCE = 0.01  # a cent
+ROWS_PER_BATCH = 50_000
 STATUSES_SEED = DBT_PROJECT_DIR / "seeds" / "order_statuses.csv"
 
 # The operations DB's tables and columns (AdventureWorks' own names), in this one query (plain SQL,
@@ -139,25 +144,38 @@ def source_figures(settings: Settings, as_of: date) -> Figures:
         tables = {t.name: t.qualified_name for t in contract_for(settings, engine)}
         with engine.connect() as conn:
             sql = SOURCE_LINES_SQL.format_map(tables)
-            rows = conn.execute(sa.text(sql), {"until": until}).all()
+            # streamed in batches: 10 M order lines held at once would take gigabytes
+            rows = conn.execution_options(yield_per=ROWS_PER_BATCH).execute(
+                sa.text(sql), {"until": until}
+            )
+            return figures(revenue_lines(rows), as_of)
     finally:
         engine.dispose()
+
+
+def revenue_lines(
+    rows: Iterable[Sequence[Any]],
+) -> Iterator[tuple[date, str, str | None, str | None, int, float, float]]:
+    """Source lines (SOURCE_LINES_SQL's columns) of revenue orders, with their revenue and
+    profit computed here."""
     revenue_codes = revenue_statuses()
-
-    def lines() -> Iterable[tuple[date, str, str | None, str | None, int, float, float]]:
-        for day, status, country, state, category, qty, price, discount, cost in rows:
-            if status not in revenue_codes:
-                continue
-            revenue = round(float(price) * qty * (1 - float(discount)), 4)
-            yield as_day(day), country, state, category, qty, revenue, revenue - qty * float(cost)
-
-    return figures(lines(), as_of)
+    for day, status, country, state, category, qty, price, discount, cost in rows:
+        if status not in revenue_codes:
+            continue
+        revenue = round(float(price) * qty * (1 - float(discount)), 4)
+        yield as_day(day), country, state, category, qty, revenue, revenue - qty * float(cost)
 
 
 def served_figures(settings: Settings, as_of: date) -> Figures:
     with open_serving(settings) as con:
-        rows = con.execute(SERVING_LINES_SQL, [as_of + timedelta(days=1)]).fetchall()
-    return obt_sales_figures(rows, as_of)
+        con.execute(SERVING_LINES_SQL, [as_of + timedelta(days=1)])
+        return obt_sales_figures(in_batches(con), as_of)
+
+
+def in_batches(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
+    """The rows of the connection's last query, fetched ROWS_PER_BATCH at a time."""
+    while batch := con.fetchmany(ROWS_PER_BATCH):
+        yield from batch
 
 
 def obt_sales_figures(rows: Iterable[tuple], as_of: date) -> Figures:
