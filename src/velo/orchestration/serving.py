@@ -24,6 +24,8 @@ from velo.settings import Settings
 KEY = dg.AssetKey("serving_db")
 FX_KEY = dg.AssetKey("serving_fx_rates")
 GROUP = "serving"
+# Both publishing assets write the serving file from the warehouse: in the writers' pool.
+PUBLISHING: dict[str, Any] = {"group_name": GROUP, "kinds": {"duckdb"}, "pool": WAREHOUSE_POOL}
 
 
 def report_metadata(report: Any) -> dict[str, Any]:
@@ -39,14 +41,12 @@ def report_metadata(report: Any) -> dict[str, Any]:
 def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=KEY,
-        group_name=GROUP,
         deps=deps,
-        kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         automation_condition=DAILY_BUILD,
         description="Read-only copy of the marts for dashboard and answers, swapped atomically. "
         f"Dashboard (`velo dashboard`): {dashboard_url}",
         metadata={"dashboard": dg.MetadataValue.url(dashboard_url)},
+        **PUBLISHING,
     )
     def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.serving.publish import publish
@@ -66,11 +66,9 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
 def build_fx_refresh_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
         key=FX_KEY,
-        group_name=GROUP,
         deps=deps,
-        kinds={"duckdb"},
-        pool=WAREHOUSE_POOL,
         description="The hourly FX refresh: the FX marts replaced in a copy of the serving DB.",
+        **PUBLISHING,
     )
     def serving_fx_rates(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.serving.publish import FX_MARTS, publish
