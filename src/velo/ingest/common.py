@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,17 @@ class PreparedSource:
     # "drop_sources": drop the source's raw tables and state first (a different source database)
     refresh: str | None = None
     after_load: Callable[[], None] = lambda: None  # what to record once the load succeeded
+    # Tables whose rows in the source are the ones raw holds already: left out of the load.
+    unchanged: Collection[str] = frozenset()
+
+    def source_to_run(self, refresh: str | None) -> DltSource:
+        """The source without its unchanged tables; all of them when the load drops the
+        source's raw tables first (``refresh``), which would otherwise lose those."""
+        if refresh or not self.unchanged:
+            return self.source
+        return self.source.with_resources(
+            *(name for name in self.source.selected_resources if name not in self.unchanged)
+        )
 
 
 def with_loaded_at(resource: DltResource, loaded_at: datetime) -> DltResource:

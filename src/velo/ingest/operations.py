@@ -2,8 +2,11 @@
 
 What is read is the source contract (:mod:`velo.ingest.contract`): ``merge`` tables are read
 incrementally on their cursor column (the WHERE is pushed down to the database) and merged on
-their primary key; ``replace`` tables are read in full and replaced. raw keeps the source's table
-and column names (``raw.salesorderheader``); dbt staging maps them.
+their primary key; ``replace`` tables are read in full and replaced — only when their content
+changed: a digest of each one's rows is kept in the pipeline's state (which dlt stores with the
+load, in the warehouse), and an unchanged table is left as it is, so its rows keep their
+``_loaded_at`` and a run with nothing new changes nothing in raw. raw keeps the source's table and
+column names (``raw.salesorderheader``); dbt staging maps them.
 
 A merge table without a cursor yet (its first load) is read in full and *replaced* rather
 than merged: the result is the same, without staging and deduplicating every row.
@@ -19,6 +22,7 @@ companies.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -42,6 +46,8 @@ SOURCE_NAME = "operations"
 # streamed in batches of CHUNK_SIZE rows so memory stays bounded on big tables.
 DEFAULT_BACKEND: TableBackend = "connectorx"
 DEFAULT_CHUNK_SIZE = 100_000
+# Where a replace table's resource state keeps the digest of the rows it last loaded.
+CONTENT_DIGEST = "content_digest"
 
 
 def describe_db(url: str) -> str:
@@ -188,14 +194,16 @@ def unreadable_columns(table: sa.Table) -> list[str]:
     return [c.name for c in table.columns if isinstance(c.type, sa.types.NullType)]
 
 
-def tables_without_cursor(pipeline: dlt.Pipeline, contract: tuple[SourceTable, ...]) -> set[str]:
-    """Merge tables never loaded before, per the pipeline's incremental state.
-
-    The state is first synced from the warehouse: if the local state was lost, the cursors
-    saved with the last load still count (a replace with only changed rows would lose data).
-    """
+def loaded_resources_state(pipeline: dlt.Pipeline) -> dict[str, Any]:
+    """Each table's resource state as of the last load, synced from the warehouse first: if the
+    local state was lost, the cursors and digests saved with the last load still count (a
+    replace with only changed rows would lose data)."""
     pipeline.sync_destination()
-    resources = pipeline.state.get("sources", {}).get(SOURCE_NAME, {}).get("resources", {})
+    return pipeline.state.get("sources", {}).get(SOURCE_NAME, {}).get("resources", {})
+
+
+def tables_without_cursor(resources: dict[str, Any], contract: tuple[SourceTable, ...]) -> set[str]:
+    """Merge tables never loaded before."""
     return {
         table.name
         for table in contract
@@ -206,6 +214,42 @@ def tables_without_cursor(pipeline: dlt.Pipeline, contract: tuple[SourceTable, .
         .get("last_value")
         is None
     }
+
+
+def content_digest(engine: sa.Engine, table: sa.Table, key: list[str]) -> str:
+    """A digest of a table's readable columns, row by row in key order (for small tables)."""
+    unreadable = set(unreadable_columns(table))
+    query = sa.select(*(c for c in table.columns if c.name not in unreadable)).order_by(
+        *(table.c[name] for name in key)
+    )
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def table_of(metadata: dict[str | None, sa.MetaData], table: SourceTable) -> sa.Table:
+    return metadata[table.schema].tables[table.qualified_name]
+
+
+def unchanged_tables(resources: dict[str, Any], digests: dict[str, str]) -> set[str]:
+    """Replace tables whose rows are the ones raw holds from the last load."""
+    return {
+        name
+        for name, digest in digests.items()
+        if resources.get(name, {}).get(CONTENT_DIGEST) == digest
+    }
+
+
+def remember_digest(digest: str) -> Callable[[Any], Any]:
+    """A map step recording, in the resource's state, the digest of the rows it loads."""
+
+    def remember(item: Any) -> Any:
+        dlt.current.resource_state()[CONTENT_DIGEST] = digest
+        return item
+
+    return remember
 
 
 def table_resource(
@@ -263,9 +307,11 @@ def operations(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     cursor_cap: datetime | None = None,
     repair_keys: dict[str, Collection[tuple[Any, ...]]] | None = None,
+    digests: dict[str, str] | None = None,
 ) -> Iterator[DltResource]:
     """Every contract table, read incrementally up to ``cursor_cap``; or, with ``repair_keys``,
-    only those tables' rows with those keys (the reconciliation's re-reads)."""
+    only those tables' rows with those keys (the reconciliation's re-reads). A replace table
+    with a digest remembers it in its state when loaded."""
     for table in contract:
         if repair_keys is not None and table.name not in repair_keys:
             continue
@@ -280,6 +326,8 @@ def operations(
             cursor_cap,
             None if repair_keys is None else repair_keys[table.name],
         )
+        if digests and table.name in digests:
+            resource.add_map(remember_digest(digests[table.name]))
         yield with_loaded_at(resource, loaded_at)
 
 
@@ -298,11 +346,14 @@ def operations_source(
         keys = {t.name: primary_key(t, metadata[t.schema], settings.ops_db_url) for t in contract}
         identity = read_identity(engine, settings.ops_db_url, contract)
         reload = identity.differs_from_last_load(settings)
-        first_loads = (
-            {t.name for t in contract if t.cursor}
-            if reload
-            else tables_without_cursor(pipeline, contract)
-        )
+        resources = {} if reload else loaded_resources_state(pipeline)
+        digests = {
+            t.name: content_digest(engine, table_of(metadata, t), keys[t.name])
+            for t in contract
+            if t.strategy == "replace"
+        }
+        # A different database (reload) has no state: every table is a first load.
+        first_loads = tables_without_cursor(resources, contract)
         source: DltSource = operations(
             engine,
             metadata,
@@ -313,9 +364,11 @@ def operations_source(
             backend,
             chunk_size,
             now(settings),
+            digests=digests,
         )
         yield PreparedSource(
             source=source,
+            unchanged=unchanged_tables(resources, digests),
             where=describe_db(settings.ops_db_url),
             refresh="drop_sources" if reload else None,
             after_load=lambda: identity.remember(settings),

@@ -205,7 +205,7 @@ def run_pipeline(
     # A full refresh drops the source's raw tables and incremental state first (as Dagster's);
     # so does a source that is not the one raw was loaded from (prepared.refresh).
     refresh = "drop_sources" if full_refresh else prepared.refresh
-    info: LoadInfo = pipeline.run(prepared.source, refresh=refresh)
+    info: LoadInfo = pipeline.run(prepared.source_to_run(refresh), refresh=refresh)
     info.raise_on_failed_jobs()
     prepared.after_load()
     rows_read = extracted_row_counts(pipeline)

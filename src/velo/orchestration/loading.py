@@ -7,7 +7,7 @@ API, which only exists while a run lasts; the run builds it (``velo.ingest`` fac
 it to :meth:`DagsterDltResource.run`, which maps its resources to the same keys.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -105,7 +105,7 @@ def load_with_dagster_dlt(
             refresh = "drop_sources" if is_full_refresh(context) else prepared.refresh
             run = dlt_resource.run(
                 context=context,
-                dlt_source=prepared.source,
+                dlt_source=prepared.source_to_run(refresh),
                 dlt_pipeline=pipeline,
                 **({"refresh": refresh} if refresh else {}),
             )
@@ -116,7 +116,7 @@ def load_with_dagster_dlt(
         prepared.after_load()
         rows_read = extracted_row_counts(pipeline)
         reconciled = reconcile_after_load(context, settings, source_name, loaded_at)
-        for result in results:
+        for result in [*results, *unchanged_results(context, prepared.unchanged, results)]:
             table = result.asset_key.path[-1]
             yield dg.MaterializeResult(
                 asset_key=result.asset_key,
@@ -141,6 +141,22 @@ def reconcile_after_load(
     summary = reconcile_raw(settings, loaded_at).summary()
     context.log.info(summary)
     return {"reconciled": summary}
+
+
+def unchanged_results(
+    context: dg.AssetExecutionContext,
+    unchanged: Collection[str],
+    loaded: Sequence[dg.MaterializeResult],
+) -> list[dg.MaterializeResult]:
+    """The selected tables left out of the load because the source holds the rows raw has:
+    materialised all the same (the run confirmed they are current; downstream steps need every
+    input), with nothing read."""
+    done = {result.asset_key for result in loaded}
+    return [
+        dg.MaterializeResult(asset_key=raw_key(table), metadata={"unchanged": True})
+        for table in sorted(unchanged)
+        if raw_key(table) in context.selected_asset_keys and raw_key(table) not in done
+    ]
 
 
 def build_load_assets(
