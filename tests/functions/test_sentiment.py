@@ -101,10 +101,18 @@ def test_notification_reaches_the_archive_and_slack(live: Settings, webhook: Web
 def test_event_now_overrides_the_clock_and_reruns_rewrite_the_same_file(live: Settings) -> None:
     event = {"now": "2024-02-01T10:00:00+02:00"}
     first = sentiment.run(event, live)
+    written = landing_file(live, first["file"])
+    modified = written.stat().st_mtime_ns
     second = sentiment.run(event, live)
 
     assert first == second
     assert first["file"] == "sentiment/dt=2024-02-01/sentiment_20240201T080000Z.jsonl"
+    # an identical rewrite leaves the file untouched: the incremental loader sees nothing new
+    assert written.stat().st_mtime_ns == modified
+    written.write_text(written.read_text().replace('"score"', '"score" ', 1))
+    sentiment.run(event, live)  # different bytes: rewritten
+    assert written.stat().st_mtime_ns != modified
+    assert [line for line in written.read_text().splitlines() if '"score" ' in line] == []
     assert [p.name for p in landing_file(live, "sentiment").rglob("*.jsonl")] == [
         "sentiment_20240201T080000Z.jsonl"
     ]

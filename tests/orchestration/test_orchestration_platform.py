@@ -108,6 +108,8 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     assert created_at is not None and created_at <= wall_now()
     assert newest_order(settings) <= created_at
 
+    check_a_run_with_nothing_new_builds_nothing(settings)
+
     second = run_platform(settings, tick_days=1, console=quiet_console())
 
     # One platform run for the one day; it read only that day's rows.
@@ -118,7 +120,7 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         (published,) = con.execute("select count(*) from marts.publish_log").fetchone()
     assert published == 1  # each publish swaps in a fresh file with its own log row
-    assert len(run_alerts(slack)) == 2 and "succeeded" in run_alerts(slack)[1]
+    assert len(run_alerts(slack)) == 3 and "succeeded" in run_alerts(slack)[2]  # +nothing new
 
     # A second simulated day: the answers say the clock is simulated time, two days ahead.
     third = quiet_console()
@@ -136,6 +138,36 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     assert clock_kind == "simulated"
 
     check_the_hourly_fx_refresh(settings, simulated)
+
+
+def check_a_run_with_nothing_new_builds_nothing(settings: Settings) -> None:
+    """The same clock again: the loads read nothing and rewrite nothing in raw, so dbt builds
+    nothing, publishing and its check are skipped, and the serving DB is the file it was."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        raw_before = con.execute(
+            "select table_name, estimated_size from duckdb_tables()"
+            " where schema_name = 'raw' and not starts_with(table_name, '_dlt')"
+        ).fetchall()
+    served = digest(settings.serving_path)
+    console = quiet_console()
+
+    outcome = run_platform(settings, console=console, answers=False)
+
+    (run,) = outcome.runs
+    assert run.succeeded and not run.failures
+    assert not any(outcome.rows_read[0].values()), outcome.rows_read
+    assert not [key for key in run.materialized if key.startswith("marts/")]
+    assert "serving_db" not in run.materialized
+    assert digest(settings.serving_path) == served
+    shown = " ".join(console.file.getvalue().split())
+    assert "nothing changed since the last publish" in shown
+    assert "publish serving DB skipped: nothing upstream changed" in shown
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        raw_after = con.execute(
+            "select table_name, estimated_size from duckdb_tables()"
+            " where schema_name = 'raw' and not starts_with(table_name, '_dlt')"
+        ).fetchall()
+    assert sorted(raw_after) == sorted(raw_before)
 
 
 def served_table(settings: Settings, table: str) -> list[tuple]:

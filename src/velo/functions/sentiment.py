@@ -4,8 +4,9 @@ Reads the news API (Alpha Vantage NEWS_SENTIMENT style; base URL and key from se
 title + ". " + summary of each item with the scorer the ``sentiment_scorer`` setting names (the
 trained finance model by default, VADER as the baseline), writes
 ``sentiment/dt=YYYY-MM-DD/sentiment_<YYYYMMDDTHHMMSSZ>.jsonl`` into the landing zone (run time
-``now`` names it, so a rerun for the same time rewrites the same file), then publishes
-{run_time, file, item_count, mean_score} to the notification consumers.
+``now`` names it, so a rerun for the same time rewrites the same file, or leaves it untouched
+when identical), then publishes {run_time, file, item_count, mean_score} to the notification
+consumers.
 
 Every record carries its scorer and version next to the vendor's own score (Alpha Vantage's
 overall and per-ticker sentiment, and the company's relevance). When the scorer or its version

@@ -123,6 +123,28 @@ def make_pipeline(settings: Settings, source_name: str) -> dlt.Pipeline:
     )
 
 
+def raw_versions(settings: Settings, tables: Sequence[str]) -> dict[str, list[Any] | None]:
+    """Which rows each raw table holds, cheaply: its row count and newest dlt load id (None
+    when the table does not exist). Every load that adds or changes rows gives them a new load
+    id and a delete lowers the count, so equal versions mean raw did not change."""
+    from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+    versions: dict[str, list[Any] | None] = {}
+    if not tables:
+        return versions
+    # Every source loads into the one raw dataset: any pipeline's client reads all of it.
+    with make_pipeline(settings, SOURCES[0]).sql_client() as client:
+        for table in tables:
+            name = client.make_qualified_table_name(table)
+            try:
+                rows = client.execute_sql(f"select count(*), max(_dlt_load_id) from {name}")
+            except DatabaseUndefinedRelation:
+                versions[table] = None
+            else:
+                versions[table] = [int(rows[0][0]), rows[0][1]]
+    return versions
+
+
 def known_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
     if not pipeline.default_schema_name:
         return {}

@@ -69,6 +69,7 @@ class StepProgress:
         self.started: dict[str, float] = {}
         self.rows_read: dict[str, int] = {}  # raw table -> rows its load read
         self.step_rows: dict[str, int] = {}
+        self.materialized: dict[str, int] = {}  # step -> assets it materialised
         self.status: Live | None = None
 
     def __call__(self, entry: EventLogEntry) -> None:
@@ -82,10 +83,17 @@ class StepProgress:
             if self.status is not None:
                 self.status.update(Spinner("dots", f"{self.prefix}{step_label(step)} …"))
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+            self.materialized[step] = self.materialized.get(step, 0) + 1
             rows = event.step_materialization_data.materialization.metadata.get("rows_read")
             if rows is not None:
                 self.rows_read[event.asset_key.path[-1]] = int(rows.value)
                 self.step_rows[step] = self.step_rows.get(step, 0) + int(rows.value)
+        elif kind == DagsterEventType.STEP_SKIPPED:
+            self.console.print(
+                f"  [dim]·[/dim] {self.prefix}{step_label(step):<44} {'':>9}  "
+                "skipped: nothing upstream changed",
+                highlight=False,
+            )
         elif kind == DagsterEventType.STEP_UP_FOR_RETRY:
             self.console.print(f"  [yellow]↻[/yellow] {self.prefix}{step_label(step)}: retrying")
         elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
@@ -102,7 +110,11 @@ class StepProgress:
             )
 
     def step_detail(self, step: str) -> str:
-        return f"{self.step_rows[step]:,} rows read" if step in self.step_rows else ""
+        if step in self.step_rows:
+            return f"{self.step_rows[step]:,} rows read"
+        if step.startswith("dbt") and not self.materialized.get(step):
+            return "nothing changed since the last publish"
+        return ""
 
 
 def failure_line(event: dg.DagsterEvent) -> str:

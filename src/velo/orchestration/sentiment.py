@@ -29,8 +29,9 @@ DAY_HOURS = 24
 LANDING_FILE_NAME = "sentiment_%Y%m%dT%H%M%SZ.jsonl"  # velo.functions.sentiment names them so
 
 
-def last_scored_at(settings: Settings) -> datetime | None:
-    """The run time of the newest landing file (its name holds it), None before the first."""
+def last_scored_at(settings: Settings, before: datetime) -> datetime | None:
+    """The run time of the newest landing file (its name holds it) before ``before``, None
+    before the first."""
     from velo.landing import landing_fs
 
     fs, root = landing_fs(settings)
@@ -39,16 +40,21 @@ def last_scored_at(settings: Settings) -> datetime | None:
     for name in names:
         with suppress(ValueError):
             times.append(datetime.strptime(name, LANDING_FILE_NAME))
-    return max(times, default=None)
+    return max((time for time in times if time < before), default=None)
 
 
 def window_hours(settings: Settings) -> float:
     """Score from the last run on (a day missed while the news API was down is not lost):
-    at least a day, at most (and before the first run) BACKFILL_DAYS."""
-    last = last_scored_at(settings)
+    at least a day, at most (and before the first run) BACKFILL_DAYS.
+
+    A rerun for the same run time rewrites that run's file: its window starts where the run
+    before it ended, so the rerun writes the same items (a first run's backfill included)
+    rather than replacing them with one day."""
+    now = clock.now(settings)
+    last = last_scored_at(settings, before=now.replace(microsecond=0))
     if last is None:
         return BACKFILL_DAYS * 24
-    hours = (clock.now(settings) - last).total_seconds() / 3600
+    hours = (now - last).total_seconds() / 3600
     return min(max(hours, DAY_HOURS), BACKFILL_DAYS * 24)
 
 

@@ -5,7 +5,8 @@ build or a failing data test fails its upstream step, so this asset does not run
 file that readers (dashboard, answers) use stays as it was; materialised alone (from the UI),
 publish itself refuses when the last dbt build failed a test. After each publish, the check
 ``reconciles_with_source`` recomputes the headline figures from the operations DB (`velo
-reconcile`); a difference fails it, and failed checks are alerted.
+reconcile`); a difference fails it, and failed checks are alerted. A run in which dbt had
+nothing to build (nothing changed since the last publish) skips both.
 
 ``serving_fx_rates`` is the hourly FX refresh's publish: the FX marts replaced in a copy of the
 serving DB (the rest stays as the daily build published it), so the dashboard's EUR->USD rate is
@@ -50,9 +51,11 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
     )
     def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
         from velo.serving.publish import publish
+        from velo.warehouse.build_inputs import mark_published
 
         with step_errors("publish"):
             report = publish(velo)
+        mark_published(velo)
         return dg.MaterializeResult(
             metadata={
                 **report_metadata(report),

@@ -4,6 +4,11 @@ One op runs ``dbt build``; its dbt sources are the ``raw/<table>`` dlt assets, s
 runs from the loads through the models. A failed attempt is retried (exponential backoff) with
 ``dbt retry``, which re-runs only the nodes that errored or were skipped. Failing data tests are
 not retried — the data will not change by waiting — and stop the run before publish.
+
+A build of the whole project whose inputs (raw's rows, the project, the warehouse:
+:mod:`velo.warehouse.build_inputs`) are those the serving DB was published from builds nothing:
+the op materialises no asset, so publishing and its checks are skipped too, and a run with
+nothing new costs its loads.
 """
 
 import json
@@ -37,6 +42,14 @@ from velo.orchestration.resources import (
     step_errors,
 )
 from velo.settings import Settings
+from velo.warehouse.build_inputs import (
+    Inputs,
+    build_inputs,
+    forget_built,
+    is_published,
+    project_files,
+    record_built,
+)
 from velo.warehouse.run_results import RUN_RESULTS, with_status
 from velo.warehouse.runner import dbt_env, environment
 
@@ -144,13 +157,42 @@ def manifest_of(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
     return manifest
 
 
+def source_tables(manifest: Mapping[str, Any]) -> list[str]:
+    """The raw tables the project reads (its dbt sources' identifiers)."""
+    return sorted({source["identifier"] for source in manifest["sources"].values()})
+
+
+def inputs_to_record(
+    context: dg.AssetExecutionContext, settings: Settings, project_dir: Path
+) -> Inputs | None:
+    """This build's inputs, when it is a first attempt at the whole project (only such a build
+    describes every mart; a retry resumes an earlier attempt)."""
+    if context.retry_number > 0 or context.is_subset:
+        return None
+    from velo.ingest.runner import raw_versions
+
+    raw = raw_versions(settings, source_tables(manifest_of(context)))
+    return build_inputs(settings, project_dir, raw)
+
+
 def run_dbt_build(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
-    target: Path,
+    settings: Settings,
+    location: DbtLocation,
     env: DbtEnv,
 ) -> Iterator[Any]:
-    """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones."""
+    """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones;
+    nothing when the serving DB was published from these very inputs."""
+    inputs = inputs_to_record(context, settings, location.project_dir)
+    if inputs is not None and not is_full_refresh(context) and is_published(settings, inputs):
+        context.log.info(
+            "raw, the dbt project and the warehouse are as the serving DB was published from: "
+            "nothing to build"
+        )
+        return
+    forget_built(settings)
+    target = location.target_dir
     results = target / RUN_RESULTS
     if context.retry_number == 0:
         results.unlink(missing_ok=True)  # so a retry never resumes some older run
@@ -182,6 +224,8 @@ def run_dbt_build(
     error = outcome_error(run)
     if error is not None:
         raise error
+    if inputs is not None:
+        record_built(settings, inputs)
 
 
 def build_dbt_assets(
@@ -202,7 +246,7 @@ def build_dbt_assets(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
     ) -> Iterator[Any]:
         with step_errors("dbt build"):
-            yield from run_dbt_build(context, dbt, location.target_dir, env_of(velo))
+            yield from run_dbt_build(context, dbt, velo, location, env_of(velo))
 
     return dbt_build
 
@@ -218,8 +262,6 @@ def mart_keys(location: DbtLocation) -> list[dg.AssetKey]:
     ]
 
 
-# Directories of a dbt project that are not its source (outputs, installed copies of packages).
-NOT_SOURCES = frozenset({"target", "logs", "dbt_packages"})
 _PREPARED: dict[tuple[str, ...], DbtLocation] = {}
 
 
@@ -253,12 +295,7 @@ def manifest_is_current(location: DbtLocation, adapter: str) -> bool:
     if not manifest.exists():
         return False
     built = manifest.stat().st_mtime
-    project_files = (
-        path
-        for path in location.project_dir.rglob("*")
-        if path.is_file() and path.relative_to(location.project_dir).parts[0] not in NOT_SOURCES
-    )
-    if any(path.stat().st_mtime > built for path in project_files):
+    if any(path.stat().st_mtime > built for path in project_files(location.project_dir)):
         return False
     metadata = json.loads(manifest.read_text()).get("metadata", {})
     return metadata.get("adapter_type") == adapter
