@@ -11,6 +11,7 @@ from dagster import DagsterEventType
 from dbt.cli.main import dbtRunner
 
 from velo.orchestration import resources, warehouse
+from velo.orchestration.resources import SettingsResource
 from velo.settings import Settings
 
 TINY_PROJECT = Path(__file__).parent / "tiny_dbt"
@@ -63,7 +64,7 @@ def test_errored_model_is_retried_with_dbt_retry(
     instance.add_event_listener(run_id, repair_before_retry)
     job = dg.Definitions(
         assets=[assets],
-        resources={"dbt": tiny.resource(), "velo": settings},
+        resources={"dbt": tiny.resource(), "velo": SettingsResource.from_settings(settings)},
         jobs=[dg.define_asset_job("tiny")],
     ).resolve_job_def("tiny")
     result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False)
@@ -94,7 +95,9 @@ def test_failing_data_test_is_not_retried(
     assets = warehouse.build_dbt_assets(tiny, lambda _settings: {})
 
     result = dg.materialize(
-        [assets], resources={"dbt": tiny.resource(), "velo": settings}, raise_on_error=False
+        [assets],
+        resources={"dbt": tiny.resource(), "velo": SettingsResource.from_settings(settings)},
+        raise_on_error=False,
     )
 
     assert not result.success

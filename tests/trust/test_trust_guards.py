@@ -19,6 +19,7 @@ from velo.errors import VeloError
 from velo.ingest import run_ingest
 from velo.lifecycle import run_lifecycle
 from velo.locking import lock_path, writer_lock
+from velo.orchestration.resources import SettingsResource
 from velo.orchestration.serving import build_serving_asset
 from velo.runtime import platform
 from velo.serving import publish
@@ -83,7 +84,7 @@ def test_materialising_serving_db_alone_in_dagster_is_gated(warehouse: Settings)
     before = Path(warehouse.serving_path).read_bytes()
     result = dg.materialize(
         [build_serving_asset([], warehouse.dashboard_url)],
-        resources={"velo": warehouse},
+        resources={"velo": SettingsResource.from_settings(warehouse)},
         raise_on_error=False,
     )
     assert not result.success

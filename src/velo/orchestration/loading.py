@@ -29,8 +29,8 @@ from velo.ingest.runner import (
 )
 from velo.orchestration.resources import (
     API_MAX_RETRIES,
-    SETTINGS_KEY,
     WAREHOUSE_POOL,
+    SettingsResource,
     is_full_refresh,
     retry_policy,
     step_errors,
@@ -186,10 +186,10 @@ def build_load_assets(
         retry_policy=retry_policy(API_MAX_RETRIES) if api_facing else None,
     )
     def load(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, velo: dg.ResourceParam[Settings]
+        context: dg.AssetExecutionContext, dlt: DagsterDltResource, velo: SettingsResource
     ) -> Iterator[dg.MaterializeResult]:
         with step_errors(source_name):
-            yield from load_with_dagster_dlt(context, dlt, velo, source_name)
+            yield from load_with_dagster_dlt(context, dlt, velo.settings, source_name)
 
     return load
 
@@ -256,12 +256,9 @@ def build_freshness_check(source_name: str, freshness: Freshness) -> dg.AssetChe
         description=f"Warn when {RAW}.{freshness.table} is older than {freshness.max_age}.",
         blocking=False,
         pool=WAREHOUSE_POOL,
-        required_resource_keys={SETTINGS_KEY},
     )
-    def fresh(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def fresh(velo: SettingsResource) -> dg.AssetCheckResult:
         with step_errors(f"freshness of {RAW}.{freshness.table}"):
-            return evaluate_freshness(
-                getattr(context.resources, SETTINGS_KEY), source_name, freshness
-            )
+            return evaluate_freshness(velo.settings, source_name, freshness)
 
     return fresh

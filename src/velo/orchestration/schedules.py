@@ -12,7 +12,7 @@ import dagster as dg
 
 from velo.orchestration import fx_rates, operations, sentiment, serving, warehouse
 from velo.orchestration.loading import FRESHNESS_CHECK, raw_key
-from velo.orchestration.resources import DAILY_BUILD_CRON, step_errors
+from velo.orchestration.resources import DAILY_BUILD_CRON, SettingsResource, step_errors
 from velo.settings import Settings
 
 PLATFORM_JOB = "platform"
@@ -25,11 +25,11 @@ DEMO_TICK_CRON = "0 2 * * *"
 
 
 @dg.op(description="Advance the simulated company one day (`velo sim tick --days 1`).")
-def simulate_day(context: dg.OpExecutionContext, velo: dg.ResourceParam[Settings]) -> None:
+def simulate_day(context: dg.OpExecutionContext, velo: SettingsResource) -> None:
     from velo.simulator.company import tick
 
     with step_errors("simulate one day"):
-        context.log.info(f"simulated: {tick(velo, days=1)}")
+        context.log.info(f"simulated: {tick(velo.settings, days=1)}")
 
 
 @dg.job(name="demo_tick", description="Demo mode: the simulated business moves on one day.")

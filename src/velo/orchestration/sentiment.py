@@ -13,7 +13,12 @@ import dagster as dg
 
 from velo import clock
 from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
-from velo.orchestration.resources import API_MAX_RETRIES, retry_policy, step_errors
+from velo.orchestration.resources import (
+    API_MAX_RETRIES,
+    SettingsResource,
+    retry_policy,
+    step_errors,
+)
 from velo.settings import Settings
 from velo.warehouse.runner import source_warn_after
 
@@ -69,12 +74,12 @@ def build_function_asset() -> dg.AssetsDefinition:
         ),
         retry_policy=retry_policy(API_MAX_RETRIES),
     )
-    def sentiment_function(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+    def sentiment_function(velo: SettingsResource) -> dg.MaterializeResult:
         from velo.functions.sentiment import run
 
         with step_errors("sentiment function"):
-            event = {"source": "velo.orchestration", "window_hours": window_hours(velo)}
-            result: dict[str, Any] = run(event, velo) or {}
+            event = {"source": "velo.orchestration", "window_hours": window_hours(velo.settings)}
+            result: dict[str, Any] = run(event, velo.settings) or {}
         return dg.MaterializeResult(
             metadata={k: v for k, v in result.items() if isinstance(v, int | float | str)}
         )

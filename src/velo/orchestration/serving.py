@@ -18,7 +18,12 @@ from typing import Any
 
 import dagster as dg
 
-from velo.orchestration.resources import DAILY_BUILD, WAREHOUSE_POOL, step_errors
+from velo.orchestration.resources import (
+    DAILY_BUILD,
+    WAREHOUSE_POOL,
+    SettingsResource,
+    step_errors,
+)
 from velo.orchestration.warehouse import mart_keys, velo_location
 from velo.settings import Settings
 
@@ -49,17 +54,17 @@ def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.Asset
         metadata={"dashboard": dg.MetadataValue.url(dashboard_url)},
         **PUBLISHING,
     )
-    def serving_db(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+    def serving_db(velo: SettingsResource) -> dg.MaterializeResult:
         from velo.serving.publish import publish
         from velo.warehouse.build_inputs import mark_published
 
         with step_errors("publish"):
-            report = publish(velo)
-        mark_published(velo)
+            report = publish(velo.settings)
+        mark_published(velo.settings)
         return dg.MaterializeResult(
             metadata={
                 **report_metadata(report),
-                "dashboard": dg.MetadataValue.url(velo.dashboard_url),
+                "dashboard": dg.MetadataValue.url(velo.settings.dashboard_url),
             }
         )
 
@@ -73,11 +78,11 @@ def build_fx_refresh_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
         description="The hourly FX refresh: the FX marts replaced in a copy of the serving DB.",
         **PUBLISHING,
     )
-    def serving_fx_rates(velo: dg.ResourceParam[Settings]) -> dg.MaterializeResult:
+    def serving_fx_rates(velo: SettingsResource) -> dg.MaterializeResult:
         from velo.serving.publish import FX_MARTS, publish
 
         with step_errors("publish FX rates"):
-            report = publish(velo, FX_MARTS, keep_published=True)
+            report = publish(velo.settings, FX_MARTS, keep_published=True)
         return dg.MaterializeResult(metadata=report_metadata(report))
 
     return serving_fx_rates
@@ -89,10 +94,10 @@ def build_fx_refresh_asset(deps: list[dg.AssetKey]) -> dg.AssetsDefinition:
     description="The headline figures served equal those computed from the operations DB.",
     blocking=False,
 )
-def reconciles_with_source(velo: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+def reconciles_with_source(velo: SettingsResource) -> dg.AssetCheckResult:
     from velo.serving.reconcile import reconcile
 
-    as_of, compared, found = reconcile(velo)
+    as_of, compared, found = reconcile(velo.settings)
     return dg.AssetCheckResult(
         passed=not found,
         severity=dg.AssetCheckSeverity.ERROR,

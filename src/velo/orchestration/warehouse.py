@@ -37,6 +37,7 @@ from velo.orchestration.resources import (
     DAILY_BUILD,
     DBT_MAX_RETRIES,
     WAREHOUSE_POOL,
+    SettingsResource,
     is_full_refresh,
     retry_policy,
     step_errors,
@@ -243,10 +244,10 @@ def build_dbt_assets(
         retry_policy=retry_policy(DBT_MAX_RETRIES),
     )
     def dbt_build(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: dg.ResourceParam[Settings]
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, velo: SettingsResource
     ) -> Iterator[Any]:
         with step_errors("dbt build"):
-            yield from run_dbt_build(context, dbt, velo, location, env_of(velo))
+            yield from run_dbt_build(context, dbt, velo.settings, location, env_of(velo.settings))
 
     return dbt_build
 
