@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
@@ -31,9 +32,6 @@ from velo.serving.answers import ranking_window
 from velo.serving.publish import open_serving
 from velo.settings import Settings
 from velo.warehouse.runner import DBT_PROJECT_DIR
-
-if TYPE_CHECKING:
-    import duckdb
 
 TOLERANCE = 0.01  # a cent
 ROWS_PER_BATCH = 50_000
@@ -82,6 +80,51 @@ select order_date, is_revenue_status, ship_country_code, ship_state_name, catego
 from marts.obt_sales_order_lines
 where order_date < ?
 """
+# Both sides become the same lines — (day, is_revenue, country, state, category, units, revenue,
+# profit) — and the same DuckDB query sums them into the figures. A batch of source rows
+# (SOURCE_LINES_SQL's columns): revenue and profit computed per line as the fact defines them.
+SOURCE_LINES = """
+select
+    cast(cast(orderdate as timestamp) as date) as day,
+    status in ({revenue_codes}) as is_revenue,
+    country_code as country,
+    state_name as state,
+    category_name as category,
+    orderqty as units,
+    round(cast(unitprice as double) * orderqty * (1 - cast(unitpricediscount as double)), 4)
+        as revenue,
+    revenue - orderqty * cast(unit_cost as double) as profit
+from batch
+"""
+# A batch of served rows (SERVING_LINES_SQL's columns, from any warehouse).
+SERVED_LINES = """
+select
+    cast(order_date as date) as day,
+    coalesce(is_revenue_status, false) as is_revenue,
+    ship_country_code as country,
+    ship_state_name as state,
+    category_name as category,
+    order_quantity as units,
+    cast(revenue as double) as revenue,
+    coalesce(cast(profit as double), 0) as profit
+from batch
+"""
+# (figure, key, value) of revenue lines: every month, and the ranking window's state and
+# category figures; a missing state or category is the key 'None'.
+FIGURES_SQL = """
+with lines as ({lines}), revenue_lines as (select * from lines where is_revenue),
+ranked as (select * from revenue_lines where day between $start and $end)
+select 'revenue per month', strftime(day, '%Y-%m'), sum(revenue) from revenue_lines group by 2
+union all
+select 'profit per month', strftime(day, '%Y-%m'), sum(profit) from revenue_lines group by 2
+union all
+select 'revenue per US state', coalesce(state, 'None'), sum(revenue) from ranked
+where country = 'US' group by 2
+union all
+select 'revenue per category', coalesce(category, 'None'), sum(revenue) from ranked group by 2
+union all
+select 'units per category', coalesce(category, 'None'), sum(units) from ranked group by 2
+"""
 
 
 @dataclass(frozen=True)
@@ -109,30 +152,29 @@ def revenue_statuses() -> frozenset[int]:
         )
 
 
-def as_day(value: date | datetime | str) -> date:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).date()
-    return value.date() if isinstance(value, datetime) else value
+def figures(batches: Iterable[pa.Table], lines: str, as_of: date) -> Figures:
+    """(figure, key) -> value: each batch's lines (``lines``, a query over ``batch``) summed in
+    DuckDB, batch by batch, so memory holds one batch."""
+    import duckdb
 
-
-def figures(
-    lines: Iterable[tuple[date, str, str | None, str | None, int, float, float]],
-    as_of: date,
-) -> Figures:
-    """(figure, key) -> value from lines (day, country, state, category, units, revenue, profit)
-    of revenue orders only."""
     start, end = ranking_window(as_of)
     totals: Figures = defaultdict(float)
-    for day, country, state, category, units, revenue, profit in lines:
-        month = day.replace(day=1).isoformat()[:7]
-        totals[("revenue per month", month)] += revenue
-        totals[("profit per month", month)] += profit
-        if start <= day <= end:
-            if country == "US":
-                totals[("revenue per US state", str(state))] += revenue
-            totals[("revenue per category", str(category))] += revenue
-            totals[("units per category", str(category))] += units
+    query = FIGURES_SQL.format(lines=lines)
+    with duckdb.connect() as con:
+        for batch in batches:
+            con.register("batch", batch)
+            for figure, key, value in con.execute(query, {"start": start, "end": end}).fetchall():
+                totals[(figure, key)] += float(value)
+            con.unregister("batch")
     return dict(totals)
+
+
+def as_arrow(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pa.Table:
+    """Rows (tuples from a database cursor) as an Arrow table: one column at a time."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(names)
+    return pa.table(
+        {name: pa.array(list(column)) for name, column in zip(names, columns, strict=True)}
+    )
 
 
 def source_figures(settings: Settings, as_of: date) -> Figures:
@@ -145,50 +187,31 @@ def source_figures(settings: Settings, as_of: date) -> Figures:
         with engine.connect() as conn:
             sql = SOURCE_LINES_SQL.format_map(tables)
             # streamed in batches: 10 M order lines held at once would take gigabytes
-            rows = conn.execution_options(yield_per=ROWS_PER_BATCH).execute(
+            result = conn.execution_options(yield_per=ROWS_PER_BATCH).execute(
                 sa.text(sql), {"until": until}
             )
-            return figures(revenue_lines(rows), as_of)
+            names = list(result.keys())
+            batches = (as_arrow(rows, names) for rows in result.partitions(ROWS_PER_BATCH))
+            codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
+            return figures(batches, SOURCE_LINES.format(revenue_codes=codes), as_of)
     finally:
         engine.dispose()
 
 
-def revenue_lines(
-    rows: Iterable[Sequence[Any]],
-) -> Iterator[tuple[date, str, str | None, str | None, int, float, float]]:
-    """Source lines (SOURCE_LINES_SQL's columns) of revenue orders, with their revenue and
-    profit computed here."""
-    revenue_codes = revenue_statuses()
-    for day, status, country, state, category, qty, price, discount, cost in rows:
-        if status not in revenue_codes:
-            continue
-        revenue = round(float(price) * qty * (1 - float(discount)), 4)
-        yield as_day(day), country, state, category, qty, revenue, revenue - qty * float(cost)
-
-
 def served_figures(settings: Settings, as_of: date) -> Figures:
     with open_serving(settings) as con:
-        con.execute(SERVING_LINES_SQL, [as_of + timedelta(days=1)])
-        return obt_sales_figures(in_batches(con), as_of)
+        served = con.sql(SERVING_LINES_SQL, params=[as_of + timedelta(days=1)])
+        reader = served.to_arrow_reader(ROWS_PER_BATCH)
+        batches = (pa.Table.from_batches([batch]) for batch in reader)
+        return figures(batches, SERVED_LINES, as_of)
 
 
-def in_batches(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[Any, ...]]:
-    """The rows of the connection's last query, fetched ROWS_PER_BATCH at a time."""
-    while batch := con.fetchmany(ROWS_PER_BATCH):
-        yield from batch
-
-
-def obt_sales_figures(rows: Iterable[tuple], as_of: date) -> Figures:
+def obt_sales_figures(rows: Sequence[Sequence[Any]], as_of: date) -> Figures:
     """The figures of marts.obt_sales_order_lines rows (SERVING_LINES_SQL's columns), from any
     warehouse."""
-    return figures(
-        (
-            (as_day(day), country, state, category, qty, float(revenue), float(profit or 0))
-            for day, is_revenue, country, state, category, qty, revenue, profit in rows
-            if is_revenue
-        ),
-        as_of,
-    )
+    names = ["order_date", "is_revenue_status", "ship_country_code", "ship_state_name",
+             "category_name", "order_quantity", "revenue", "profit"]  # fmt: skip
+    return figures([as_arrow(rows, names)], SERVED_LINES, as_of)
 
 
 def differences(source: Figures, served: Figures) -> list[Difference]:

@@ -1,0 +1,90 @@
+"""`velo reconcile`'s arithmetic on hand-made lines: each side's figures, worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from velo.serving.reconcile import (
+    SOURCE_LINES,
+    Difference,
+    as_arrow,
+    differences,
+    figures,
+    obt_sales_figures,
+    revenue_statuses,
+)
+
+AS_OF = date(2024, 6, 15)  # ranking window: 2023-06-01 .. 2024-05-31
+
+# SERVING_LINES_SQL's columns: day, is revenue, country, state, category, units, revenue, profit
+SERVED_ROWS = [
+    (date(2024, 5, 3), True, "US", "Texas", "Bikes", 2, 1000.0, 300.0),
+    (date(2024, 5, 20), True, "US", "Texas", "Bikes", 1, 500.0, 100.0),
+    (date(2024, 5, 21), True, "US", None, "Clothing", 4, 40.0, 10.0),
+    (date(2024, 5, 22), True, "GB", "England", "Bikes", 1, 700.0, 200.0),
+    (date(2024, 5, 23), False, "US", "Texas", "Bikes", 9, 9000.0, 900.0),  # rejected
+    (date(2023, 5, 31), True, "US", "Ohio", "Bikes", 1, 80.0, None),  # before the window
+    (date(2024, 6, 2), True, "US", "Ohio", "Bikes", 1, 60.0, 6.0),  # after the window
+]
+
+
+def test_served_lines_sum_to_the_figures() -> None:
+    assert obt_sales_figures(SERVED_ROWS, AS_OF) == pytest.approx(
+        {
+            ("revenue per month", "2023-05"): 80.0,
+            ("revenue per month", "2024-05"): 2240.0,
+            ("revenue per month", "2024-06"): 60.0,
+            ("profit per month", "2023-05"): 0.0,  # a line without profit counts 0
+            ("profit per month", "2024-05"): 610.0,
+            ("profit per month", "2024-06"): 6.0,
+            ("revenue per US state", "Texas"): 1500.0,
+            ("revenue per US state", "None"): 40.0,
+            ("revenue per category", "Bikes"): 2200.0,
+            ("revenue per category", "Clothing"): 40.0,
+            ("units per category", "Bikes"): 4.0,
+            ("units per category", "Clothing"): 4.0,
+        }
+    )
+
+
+def test_source_lines_price_each_line_as_the_fact_does() -> None:
+    """Revenue = unit price x quantity x (1 - discount), rounded to 4 decimals per line; profit
+    = revenue - quantity x cost; only revenue statuses count; batches add up."""
+    assert 5 in revenue_statuses() and 4 not in revenue_statuses()
+    names = ["orderdate", "status", "country_code", "state_name", "category_name", "orderqty",
+             "unitprice", "unitpricediscount", "unit_cost"]  # fmt: skip
+    first = as_arrow(
+        [
+            ("2024-05-03 10:00:00.000000", 5, "US", "Texas", "Bikes", 3, 33.33333, 0.1, 20.0),
+            ("2024-05-04 00:00:00.000000", 4, "US", "Texas", "Bikes", 1, 999.0, 0.0, 1.0),
+        ],
+        names,
+    )
+    second = as_arrow(
+        [(datetime(2024, 5, 31, 23, 59), 5, "US", "Texas", "Bikes", 1, 10.0, 0.0, 4.0)], names
+    )
+    codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
+
+    found = figures([first, second], SOURCE_LINES.format(revenue_codes=codes), AS_OF)
+
+    revenue = round(33.33333 * 3 * (1 - 0.1), 4) + 10.0  # 89.9999910 -> 90.0 per line, + 10
+    assert found[("revenue per month", "2024-05")] == pytest.approx(revenue)
+    assert found[("profit per month", "2024-05")] == pytest.approx(revenue - 3 * 20.0 - 4.0)
+    assert found[("revenue per US state", "Texas")] == pytest.approx(revenue)
+    assert found[("units per category", "Bikes")] == 4
+
+
+def test_differences_above_a_cent_are_reported() -> None:
+    source = {("revenue per month", "2024-05"): 100.0, ("revenue per month", "2024-04"): 5.0}
+    served = {("revenue per month", "2024-05"): 100.009, ("revenue per US state", "Ohio"): 1.0}
+
+    assert differences(source, served) == [
+        Difference("revenue per US state", "Ohio", 0.0, 1.0),
+        Difference("revenue per month", "2024-04", 5.0, 0.0),
+    ]
+
+
+def test_no_lines_no_figures() -> None:
+    assert obt_sales_figures([], AS_OF) == {}
