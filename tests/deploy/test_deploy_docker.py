@@ -191,3 +191,40 @@ def test_deployed_instance_limits_the_warehouse_pool_to_one(tmp_path, monkeypatc
     config, _ = dagster_instance_config(str(tmp_path))  # validates against Dagster's schema
     pools = config["concurrency"]["pools"]
     assert pools.get(WAREHOUSE_POOL, pools["default_limit"]) == 1
+
+
+def test_the_image_prepares_the_dbt_manifest_the_code_location_loads(
+    dockerfile, tmp_path, monkeypatch
+):
+    """The Dockerfile's dagster-dbt step, run as written: afterwards loading the definitions
+    finds the manifest current and parses nothing."""
+    import os
+    import subprocess
+    import sys
+
+    from velo.orchestration import warehouse
+    from velo.settings import load_settings
+    from velo.warehouse import runner
+
+    *_, (_, _, runtime) = stages(dockerfile)
+    [step] = [
+        i.arguments for i in runtime if i.keyword == "RUN" and "prepare-and-package" in i.arguments
+    ]
+    data_dir = tmp_path / "data"
+    env = {
+        **os.environ,
+        "VELO_DATA_DIR": str(data_dir),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    result = subprocess.run(shlex.split(step), cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    monkeypatch.setenv("VELO_DATA_DIR", str(data_dir))
+    settings = load_settings()
+    assert (runner.dbt_target_dir(settings) / "manifest.json").is_file()
+
+    def parse_again(_settings):
+        raise AssertionError("the prepared manifest was parsed again")
+
+    monkeypatch.setattr(runner, "prepare_dbt", parse_again)
+    location = warehouse.prepared_location(settings)
+    assert warehouse.mart_keys(location), "the prepared manifest holds the marts"

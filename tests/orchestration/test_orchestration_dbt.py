@@ -107,3 +107,37 @@ def test_failing_data_test_is_not_retried(
     assert (
         "1 data test(s) failed: not_null_stg_rates_rate" in failure.step_failure_data.error.message
     )
+
+
+def prepared_copy(tmp_path: Path, adapter: str) -> tuple[Path, warehouse.DbtLocation]:
+    """A copy of the tiny project with a manifest and its preparation record."""
+    import shutil
+
+    project_dir = tmp_path / "project"
+    shutil.copytree(TINY_PROJECT, project_dir)
+    location = warehouse.DbtLocation(project_dir, project_dir, tmp_path / "target")
+    project = location.project()
+    project.target_path.mkdir(parents=True)
+    project.manifest_path.write_text("{}")
+    record = warehouse.prepared_for(project, adapter)
+    warehouse.prepared_path(project).write_text(json.dumps(record))
+    return project_dir, location
+
+
+def test_a_manifest_is_current_until_a_project_file_or_the_adapter_changes(tmp_path: Path):
+    project_dir, location = prepared_copy(tmp_path, "duckdb")
+    assert warehouse.manifest_is_current(location.project(), "duckdb")
+    assert not warehouse.manifest_is_current(location.project(), "postgres")
+    model = next(project_dir.rglob("*.sql"))
+    model.write_text(model.read_text() + "\n-- edited\n")
+    assert not warehouse.manifest_is_current(location.project(), "duckdb")
+
+
+def test_a_missing_manifest_or_record_is_not_current(tmp_path: Path):
+    _, location = prepared_copy(tmp_path, "duckdb")
+    project = location.project()
+    warehouse.prepared_path(project).unlink()
+    assert not warehouse.manifest_is_current(project, "duckdb")
+    _, location = prepared_copy(tmp_path / "again", "duckdb")
+    location.project().manifest_path.unlink()
+    assert not warehouse.manifest_is_current(location.project(), "duckdb")

@@ -24,7 +24,7 @@ from velo.orchestration.resources import (
     SettingsResource,
     step_errors,
 )
-from velo.orchestration.warehouse import mart_keys, velo_location
+from velo.orchestration.warehouse import mart_keys, prepared_location
 from velo.settings import Settings
 
 KEY = dg.AssetKey("serving_db")
@@ -119,7 +119,7 @@ def reconciles_with_source(velo: SettingsResource) -> dg.AssetCheckResult:
 def definitions(settings: Settings) -> dg.Definitions:
     from velo.serving.publish import FX_MARTS
 
-    marts = mart_keys(velo_location(settings))
+    marts = mart_keys(prepared_location(settings))
     fx_marts = [key for key in marts if key.path[-1] in FX_MARTS]
     return dg.Definitions(
         assets=[

@@ -25,11 +25,13 @@ from dagster_dbt import (
     DagsterDbtTranslatorSettings,
     DbtCliResource,
     DbtProject,
+    DbtProjectPreparer,
     dbt_assets,
 )
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from dagster_dbt.compat import DBT_PYTHON_VERSION
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
+from dagster_shared.record import replace
 from packaging import version
 
 from velo.errors import VeloError
@@ -48,7 +50,7 @@ from velo.warehouse.build_inputs import (
     build_inputs,
     forget_built,
     is_published,
-    project_files,
+    project_digest,
     record_built,
 )
 from velo.warehouse.run_results import RUN_RESULTS, with_status
@@ -102,14 +104,19 @@ class DbtLocation:
     profiles_dir: Path
     target_dir: Path
     target: str | None = None  # the profile's output; None = the profile's default
+    preparer: DbtProjectPreparer | None = None  # None: the manifest is prepared by the caller
 
     def project(self) -> DbtProject:
-        return DbtProject(
+        project = DbtProject(
             project_dir=self.project_dir,
             profiles_dir=self.profiles_dir,
             target_path=self.target_dir,
             target=self.target,
         )
+        if self.preparer is None:
+            return project
+        # DbtProject takes no preparer argument: swapped in as records are (`_replace`).
+        return replace(project, preparer=self.preparer)
 
     def resource(self) -> DbtCliResource:
         return VeloDbtCliResource(
@@ -263,47 +270,80 @@ def mart_keys(location: DbtLocation) -> list[dg.AssetKey]:
     ]
 
 
-_PREPARED: dict[tuple[str, ...], DbtLocation] = {}
+class VeloProjectPreparer(DbtProjectPreparer):
+    """dagster-dbt's preparation step for this project: ``dbt deps`` (the local package) and
+    ``dbt parse``, recorded with the digest of the project files and the adapter parsed for.
+
+    ``prepare`` runs at deploy time (``dagster-dbt project prepare-and-package``, see
+    :mod:`velo.orchestration.dbt_project` and docker/Dockerfile). ``prepare_if_dev`` runs
+    whenever definitions load (``velo run``, ``velo dagster``, the code server) and parses only
+    when the manifest does not describe the project as it is: edited by a developer, or prepared
+    for another warehouse.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        from velo.warehouse import runner
+
+        if manifest_is_current(project, self.settings.warehouse):
+            runner.ensure_packages(self.settings)
+        else:
+            self.prepare(project)
+
+    def prepare(self, project: DbtProject) -> None:
+        from velo.warehouse import runner
+
+        runner.prepare_dbt(self.settings)  # `dbt parse` (~3 s)
+        prepared_path(project).write_text(
+            json.dumps(prepared_for(project, self.settings.warehouse))
+        )
+
+
+PREPARED = "velo_prepared.json"  # next to manifest.json: what it was parsed from
+
+
+def prepared_path(project: DbtProject) -> Path:
+    return project.target_path / PREPARED
+
+
+def prepared_for(project: DbtProject, adapter: str) -> dict[str, str]:
+    return {"project": project_digest(project.project_dir), "adapter": adapter}
+
+
+def manifest_is_current(project: DbtProject, adapter: str) -> bool:
+    """A manifest parsed for this adapter from the project's files as they are now."""
+    if not project.manifest_path.exists():
+        return False
+    try:
+        prepared = json.loads(prepared_path(project).read_text())
+    except (OSError, ValueError):
+        return False
+    return prepared == prepared_for(project, adapter)
 
 
 def velo_location(settings: Settings) -> DbtLocation:
-    """The platform's dbt project, its manifest parsed when a project file changed."""
+    """The platform's dbt project (where its profiles and target are), not prepared."""
     from velo.warehouse import runner
 
-    key = (
-        settings.warehouse,
-        str(settings.warehouse_path),
-        settings.warehouse_url,
-        str(settings.state_dir),
+    return DbtLocation(
+        project_dir=Path(runner.DBT_PROJECT_DIR),
+        profiles_dir=Path(runner.dbt_profiles_dir(settings)),
+        target_dir=Path(runner.dbt_target_dir(settings)),
+        preparer=VeloProjectPreparer(settings),
     )
-    if key not in _PREPARED:
-        location = DbtLocation(
-            project_dir=Path(runner.DBT_PROJECT_DIR),
-            profiles_dir=Path(runner.dbt_profiles_dir(settings)),
-            target_dir=Path(runner.dbt_target_dir(settings)),
-        )
-        if manifest_is_current(location, settings.warehouse):
-            runner.ensure_packages(settings)
-        else:
-            runner.prepare_dbt(settings)  # `dbt parse` (~3 s)
-        _PREPARED[key] = location
-    return _PREPARED[key]
 
 
-def manifest_is_current(location: DbtLocation, adapter: str) -> bool:
-    """A manifest for this adapter, newer than every file of the project."""
-    manifest = location.target_dir / "manifest.json"
-    if not manifest.exists():
-        return False
-    built = manifest.stat().st_mtime
-    if any(path.stat().st_mtime > built for path in project_files(location.project_dir)):
-        return False
-    metadata = json.loads(manifest.read_text()).get("metadata", {})
-    return metadata.get("adapter_type") == adapter
+def prepared_location(settings: Settings) -> DbtLocation:
+    """The platform's dbt project with a manifest that describes it (parsed if it did not)."""
+    location = velo_location(settings)
+    location.project().prepare_if_dev()
+    return location
 
 
 def definitions(settings: Settings) -> dg.Definitions:
-    location = velo_location(settings)
+    location = prepared_location(settings)
     return dg.Definitions(
         assets=[build_dbt_assets(location, dbt_env)], resources={"dbt": location.resource()}
     )
