@@ -1,9 +1,12 @@
-"""`velo reconcile`'s arithmetic on hand-made lines: each side's figures, worked out by hand."""
+"""`velo reconcile`'s joins and arithmetic on hand-made rows: each side's figures, worked out by
+hand."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+import duckdb
+import pyarrow as pa
 import pytest
 
 from velo.serving.reconcile import (
@@ -14,6 +17,7 @@ from velo.serving.reconcile import (
     figures,
     obt_sales_figures,
     revenue_statuses,
+    source_lines,
 )
 
 AS_OF = date(2024, 6, 15)  # ranking window: 2023-06-01 .. 2024-05-31
@@ -88,3 +92,77 @@ def test_differences_above_a_cent_are_reported() -> None:
 
 def test_no_lines_no_figures() -> None:
     assert obt_sales_figures([], AS_OF) == {}
+
+
+def source_tables(costs: list[tuple]) -> dict[str, pa.Table]:
+    """Two products (1 with ``costs`` as its cost history, 2 with none), three orders of one
+    line each: before, between and after the history's rows."""
+    return {
+        "salesorderheader": pa.table(
+            {
+                "salesorderid": [10, 11, 12, 13],
+                "orderdate": [datetime(2024, 1, 5), datetime(2024, 3, 1),
+                              datetime(2024, 6, 30, 23), datetime(2024, 7, 1)],
+                "status": [5, 5, 4, 5],
+                "shiptoaddressid": [100, 101, None, 100],
+            }
+        ),
+        "salesorderdetail": pa.table(
+            {
+                "salesorderid": [10, 11, 12, 12, 13],
+                "productid": [1, 1, 1, 2, 1],
+                "orderqty": [1, 2, 3, 4, 5],
+                "unitprice": [10.0, 10.0, 10.0, 7.0, 10.0],
+                "unitpricediscount": [0.0, 0.0, 0.5, 0.0, 0.0],
+            }
+        ),
+        "product": pa.table(
+            {"productid": [1, 2], "productsubcategoryid": [7, None], "standardcost": [9.0, 6.0]}
+        ),
+        "productcosthistory": pa.table(
+            {
+                "productid": [row[0] for row in costs],
+                "startdate": [row[1] for row in costs],
+                "standardcost": [row[2] for row in costs],
+            }
+        ),
+        "productsubcategory": pa.table({"productsubcategoryid": [7], "productcategoryid": [70]}),
+        "productcategory": pa.table({"productcategoryid": [70], "name": ["Bikes"]}),
+        "address": pa.table({"addressid": [100, 101], "stateprovinceid": [1, 2]}),
+        "stateprovince": pa.table(
+            {"stateprovinceid": [1, 2], "countryregioncode": ["US ", "FR"],
+             "name": ["Texas", "Alsace"]}
+        ),
+    }  # fmt: skip
+
+
+def test_source_lines_take_the_cost_valid_at_the_order_and_its_ship_to_state() -> None:
+    costs = [(1, datetime(2024, 2, 1), 4.0), (1, datetime(2024, 6, 30, 23), 5.0)]
+    with duckdb.connect() as con:
+        lines = source_lines(con, source_tables(costs), datetime(2024, 7, 1)).to_pylist()
+
+    by_quantity = {line["orderqty"]: line for line in lines}
+    assert set(by_quantity) == {1, 2, 3, 4}  # order 13 is not before 2024-07-01
+    assert by_quantity[1]["unit_cost"] == 4.0  # before the first row: the first row
+    assert by_quantity[2]["unit_cost"] == 4.0  # the row started last before the order
+    assert by_quantity[3]["unit_cost"] == 5.0  # a row starting at the order's instant counts
+    assert by_quantity[4]["unit_cost"] == 6.0  # no history: the product's cost
+    assert (by_quantity[1]["country_code"], by_quantity[1]["state_name"]) == ("US", "Texas")
+    assert by_quantity[2]["state_name"] == "Alsace" and by_quantity[3]["state_name"] is None
+    assert by_quantity[1]["category_name"] == "Bikes" and by_quantity[4]["category_name"] is None
+
+
+def test_source_lines_without_any_cost_history_use_the_products_cost() -> None:
+    empty = pa.table(
+        {
+            "productid": pa.array([], pa.int64()),
+            "startdate": pa.array([], pa.timestamp("us")),
+            "standardcost": pa.array([], pa.float64()),
+        }
+    )
+    tables = {**source_tables([(1, datetime(2024, 1, 1), 1.0)]), "productcosthistory": empty}
+    with duckdb.connect() as con:
+        lines = source_lines(con, tables, datetime(2024, 7, 1)).to_pylist()
+
+    assert {line["orderqty"]: line["unit_cost"] for line in lines} == {1: 9.0, 2: 9.0, 3: 9.0,
+                                                                        4: 6.0}  # fmt: skip

@@ -79,8 +79,11 @@ def connectorx_url(engine: sa.Engine) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def source_arrow(engine: sa.Engine, table: sa.Table, columns: list[str]) -> pa.Table:
-    """The table's columns read by ConnectorX into Arrow, the way the load reads them."""
+def source_arrow(
+    engine: sa.Engine, table: sa.Table, columns: list[str], where: Any = None
+) -> pa.Table:
+    """The table's columns (of the rows ``where`` selects) read by ConnectorX into Arrow, the
+    way the load reads them."""
     import connectorx
 
     selected = sa.select(table)
@@ -88,6 +91,8 @@ def source_arrow(engine: sa.Engine, table: sa.Table, columns: list[str]) -> pa.T
         selected = numbers_as_real(selected, table)
     by_name = {column.name: column for column in selected.selected_columns}
     query = sa.select(*(by_name[name] for name in columns)).select_from(table)
+    if where is not None:
+        query = query.where(where)
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
     return connectorx.read_sql(connectorx_url(engine), sql, return_type="arrow")
 

@@ -1,8 +1,9 @@
 """`velo reconcile`: the headline figures computed straight from the operations DB, compared with
 the serving DB — so a user can prove the numbers they are shown.
 
-The source side is one plain SQL query over the operations tables (no warehouse, no dbt): each
-order line with its order's date and status, its ship-to state, its product's category and the
+The source side reads the operations tables as they are (ConnectorX, as the loads read them; no
+warehouse, no dbt) and joins them in one DuckDB query, a range of orders at a time: each order
+line with its order's date and status, its ship-to state, its product's category and the
 product's standard cost valid at the order's instant (the cost history row started last at or
 before it; before the first row, the first row; without history, the product's cost). Revenue
 is unit price x quantity x (1 - discount) rounded to 4 decimals per line, as in the fact; orders
@@ -16,12 +17,12 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -33,46 +34,73 @@ from velo.serving.publish import open_serving
 from velo.settings import Settings
 from velo.warehouse.runner import DBT_PROJECT_DIR
 
+if TYPE_CHECKING:
+    import duckdb
+
 TOLERANCE = 0.01  # a cent
-ROWS_PER_BATCH = 50_000
+ROWS_PER_BATCH = 50_000  # served lines per batch
 STATUSES_SEED = DBT_PROJECT_DIR / "seeds" / "order_statuses.csv"
 
-# The operations DB's tables and columns (AdventureWorks' own names), in this one query (plain SQL,
-# SQLite and PostgreSQL); {table} placeholders become the source contract's qualified names.
+# The operations DB's tables and the columns the figures read (AdventureWorks' own names): each
+# read as it is (ConnectorX, as the loads read), the order tables in ranges of order ids.
+SOURCE_COLUMNS = {
+    "salesorderheader": ["salesorderid", "orderdate", "status", "shiptoaddressid"],
+    "salesorderdetail": ["salesorderid", "productid", "orderqty", "unitprice", "unitpricediscount"],
+    "product": ["productid", "productsubcategoryid", "standardcost"],
+    "productcosthistory": ["productid", "startdate", "standardcost"],
+    "productsubcategory": ["productsubcategoryid", "productcategoryid"],
+    "productcategory": ["productcategoryid", "name"],
+    "address": ["addressid", "stateprovinceid"],
+    "stateprovince": ["stateprovinceid", "countryregioncode", "name"],
+}
+ORDER_TABLES = ("salesorderheader", "salesorderdetail")
+ORDERS_PER_BATCH = 250_000
+# One query over those tables (registered under their names): each order line with its order's
+# date and status, its ship-to state, its product's category and the standard cost valid at the
+# order's instant — the cost history row started last at or before it (an ASOF join); before the
+# first row, the first row; without history, the product's cost.
 SOURCE_LINES_SQL = """
-with costs as (
+with lines as (
+    select
+        h.orderdate,
+        h.status,
+        h.shiptoaddressid,
+        d.productid,
+        d.orderqty,
+        d.unitprice,
+        d.unitpricediscount
+    from salesorderdetail as d
+    inner join salesorderheader as h on d.salesorderid = h.salesorderid
+    where h.orderdate < $until
+),
+
+first_costs as (
     select
         productid,
-        startdate,
-        standardcost,
-        lead(startdate) over (partition by productid order by startdate) as next_start,
-        row_number() over (partition by productid order by startdate) as n
-    from {productcosthistory}
+        arg_min(standardcost, startdate) as standardcost
+    from productcosthistory
+    group by productid
 )
+
 select
-    h.orderdate,
-    h.status,
+    lines.orderdate,
+    lines.status,
     trim(sp.countryregioncode) as country_code,
     sp.name as state_name,
     pc.name as category_name,
-    d.orderqty,
-    d.unitprice,
-    d.unitpricediscount,
-    coalesce(c.standardcost, p.standardcost) as unit_cost
-from {salesorderdetail} d
-join {salesorderheader} h on h.salesorderid = d.salesorderid
-join {product} p on p.productid = d.productid
-left join costs c
-    on c.productid = d.productid
-    and (
-        (c.startdate <= h.orderdate and (c.next_start is null or h.orderdate < c.next_start))
-        or (c.n = 1 and h.orderdate < c.startdate)
-    )
-left join {productsubcategory} ps on ps.productsubcategoryid = p.productsubcategoryid
-left join {productcategory} pc on pc.productcategoryid = ps.productcategoryid
-left join {address} a on a.addressid = h.shiptoaddressid
-left join {stateprovince} sp on sp.stateprovinceid = a.stateprovinceid
-where h.orderdate < :until
+    lines.orderqty,
+    lines.unitprice,
+    lines.unitpricediscount,
+    coalesce(valid.standardcost, first_costs.standardcost, p.standardcost) as unit_cost
+from lines
+inner join product as p on lines.productid = p.productid
+asof left join productcosthistory as valid
+    on lines.productid = valid.productid and lines.orderdate >= valid.startdate
+left join first_costs on lines.productid = first_costs.productid
+left join productsubcategory as ps on p.productsubcategoryid = ps.productsubcategoryid
+left join productcategory as pc on ps.productcategoryid = pc.productcategoryid
+left join address as a on lines.shiptoaddressid = a.addressid
+left join stateprovince as sp on a.stateprovinceid = sp.stateprovinceid
 """
 SERVING_LINES_SQL = """
 select order_date, is_revenue_status, ship_country_code, ship_state_name, category_name,
@@ -178,25 +206,66 @@ def as_arrow(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pa.Table:
     )
 
 
-def source_figures(settings: Settings, as_of: date) -> Figures:
-    from velo.ingest.operations import connect_ops_db, contract_for
+def source_lines(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], until: datetime
+) -> pa.Table:
+    """SOURCE_LINES_SQL's lines of orders before ``until``, given the source tables as read."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        return con.sql(SOURCE_LINES_SQL, params={"until": until}).to_arrow_table()
+    finally:
+        for name in tables:
+            con.unregister(name)
 
-    until = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+
+def order_id_ranges(conn: sa.Connection, header: sa.Table, size: int) -> Iterator[tuple[int, int]]:
+    """[low, high) ranges of order ids covering every order, ``size`` ids each."""
+    low, high = conn.execute(
+        sa.select(sa.func.min(header.c.salesorderid), sa.func.max(header.c.salesorderid))
+    ).one()
+    if low is None:
+        return
+    for start in range(int(low), int(high) + 1, size):
+        yield start, start + size
+
+
+def source_batches(settings: Settings, until: datetime) -> Iterator[pa.Table]:
+    """The source's order lines before ``until`` (SOURCE_LINES_SQL's columns), one range of
+    orders at a time, so memory holds the reference tables and one range."""
+    from velo.duckdb_config import connect_duckdb
+    from velo.ingest.operations import connect_ops_db, contract_for, reflect_contract_tables
+    from velo.ingest.reconcile import source_arrow
+
     engine = connect_ops_db(settings.ops_db_url)
     try:
-        tables = {t.name: t.qualified_name for t in contract_for(settings, engine)}
-        with engine.connect() as conn:
-            sql = SOURCE_LINES_SQL.format_map(tables)
-            # streamed in batches: 10 M order lines held at once would take gigabytes
-            result = conn.execution_options(yield_per=ROWS_PER_BATCH).execute(
-                sa.text(sql), {"until": until}
-            )
-            names = list(result.keys())
-            batches = (as_arrow(rows, names) for rows in result.partitions(ROWS_PER_BATCH))
-            codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
-            return figures(batches, SOURCE_LINES.format(revenue_codes=codes), as_of)
+        contract = [t for t in contract_for(settings, engine) if t.name in SOURCE_COLUMNS]
+        metadata = reflect_contract_tables(engine, settings.ops_db_url, tuple(contract))
+        table = {t.name: metadata[t.schema].tables[t.qualified_name] for t in contract}
+
+        def read(name: str, where: Any = None) -> pa.Table:
+            return source_arrow(engine, table[name], SOURCE_COLUMNS[name], where)
+
+        reference = {name: read(name) for name in SOURCE_COLUMNS if name not in ORDER_TABLES}
+        with engine.connect() as conn, connect_duckdb(settings, ":memory:") as con:
+            header = table["salesorderheader"]
+            for low, high in order_id_ranges(conn, header, ORDERS_PER_BATCH):
+                orders = {
+                    name: read(
+                        name,
+                        (table[name].c.salesorderid >= low) & (table[name].c.salesorderid < high),
+                    )
+                    for name in ORDER_TABLES
+                }
+                yield source_lines(con, {**reference, **orders}, until)
     finally:
         engine.dispose()
+
+
+def source_figures(settings: Settings, as_of: date) -> Figures:
+    until = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
+    return figures(source_batches(settings, until), SOURCE_LINES.format(revenue_codes=codes), as_of)
 
 
 def served_figures(settings: Settings, as_of: date) -> Figures:
