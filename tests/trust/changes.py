@@ -3,7 +3,9 @@
 Each change edits the operations DB as a script or a late system would: retroactive cost and
 price corrections, status changes with and without ``modified_date`` bumped, deletes of orders
 and lines, a product (and an order line on it) arriving with an old ``modified_date``, a customer
-moving (a new address row; the next order ships there, past orders keep theirs), a row dated 2099.
+moving (a new address row; the next order ships there, past orders keep theirs), a product
+renamed and an address corrected in place (attributes the one-big-tables copy onto old rows), a
+row dated 2099.
 The operations tables' names are AdventureWorks' own (``velo.simulator.schema``), used here only.
 """
 
@@ -197,6 +199,41 @@ def customer_moves(conn: sa.Connection, rng: random.Random, clock: datetime) -> 
     return f"order {order_id}'s customer moved to address {address_id} (state {state_id})"
 
 
+def product_renamed(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
+    """A product that has sold is renamed in place: its old order lines carry the new name."""
+    product, line = T["product"], T["salesorderdetail"]
+    (product_id,) = pick(conn, rng, sa.select(line.c.productid).distinct())
+    conn.execute(
+        product.update()
+        .where(product.c.productid == product_id)
+        .values(name=product.c.name + " Mk II", modifieddate=clock)
+    )
+    return f"product {product_id} renamed"
+
+
+def address_corrected(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
+    """An address orders shipped to is corrected in place (another state): revenue by state
+    moves for those past orders."""
+    header, address = T["salesorderheader"], T["address"]
+    (address_id,) = pick(conn, rng, sa.select(header.c.shiptoaddressid).distinct())
+    (state_id,) = pick(
+        conn,
+        rng,
+        sa.select(T["stateprovince"].c.stateprovinceid).where(
+            T["stateprovince"].c.stateprovinceid
+            != sa.select(address.c.stateprovinceid)
+            .where(address.c.addressid == address_id)
+            .scalar_subquery()
+        ),
+    )
+    conn.execute(
+        address.update()
+        .where(address.c.addressid == address_id)
+        .values(stateprovinceid=state_id, modifieddate=clock)
+    )
+    return f"address {address_id} corrected to state {state_id}"
+
+
 def future_dated(conn: sa.Connection, rng: random.Random, clock: datetime) -> str:
     header = T["salesorderheader"]
     (order_id,) = pick(conn, rng, sa.select(header.c.salesorderid).where(header.c.status < 4))
@@ -218,6 +255,8 @@ EDITS: dict[str, Callable[[sa.Connection, random.Random, datetime], str]] = {
     "order line deleted": delete_line,
     "late-arriving product": late_product,
     "customer moves": customer_moves,
+    "product renamed": product_renamed,
+    "address corrected": address_corrected,
     "future-dated row": future_dated,
 }
 

@@ -1,8 +1,17 @@
-{{ config(cluster_by=['order_date']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='sales_order_line_id',
+        cluster_by=['order_date'],
+        post_hook="{{ delete_keys_gone_from(ref('fct_sales_order_lines'), 'sales_order_line_id') }}",
+    )
+}}
 
 -- One big table of sales (grain: order line): the fact with every dimension attribute the
 -- dashboard and the answers need. Written sorted by order date so date-filtered scans prune
--- (DuckDB zone maps; cluster_by on Snowflake).
+-- (DuckDB zone maps; cluster_by on Snowflake). Incremental: only lines that are new or whose
+-- values differ from the built row are rewritten (changed_rows, macros/incremental_window.sql);
+-- they are mostly the newest days, so appending them keeps the table nearly sorted.
 
 with
 
@@ -48,7 +57,7 @@ usd_per_eur as (
 
 ),
 
-final as (
+joined as (
 
     select
         lines.sales_order_line_id,
@@ -101,6 +110,14 @@ final as (
         on
             (usd_per_eur.valid_from is null or lines.order_date >= usd_per_eur.valid_from)
             and (usd_per_eur.valid_to is null or lines.order_date < usd_per_eur.valid_to)
+
+),
+
+final as (
+
+    select joined.*
+    from joined
+    {{ changed_rows('joined', 'sales_order_line_id') }}
 
 )
 

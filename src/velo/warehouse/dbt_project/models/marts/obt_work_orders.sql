@@ -1,7 +1,15 @@
-{{ config(cluster_by=['start_date']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='work_order_id',
+        cluster_by=['start_date'],
+        post_hook="{{ delete_keys_gone_from(ref('fct_work_orders'), 'work_order_id') }}",
+    )
+}}
 
 -- One big table of manufacturing (grain: work order) with product and calendar attributes,
--- written sorted by start date.
+-- written sorted by start date. Incremental like obt_sales_order_lines: only work orders new or
+-- different from the built row are rewritten.
 
 with
 
@@ -23,7 +31,7 @@ dates as (
 
 ),
 
-final as (
+joined as (
 
     select
         work_orders.work_order_id,
@@ -55,6 +63,14 @@ final as (
         on work_orders.product_key = products.product_key
     left join dates
         on work_orders.start_date = dates.date_day
+
+),
+
+final as (
+
+    select joined.*
+    from joined
+    {{ changed_rows('joined', 'work_order_id') }}
 
 )
 
