@@ -3,7 +3,8 @@ nothing doubled, and readers never saw a missing or partial serving DB.
 
 Per aimed step, a copy of the not-yet-run next day is run and killed inside that step: after the
 reference run's marker of the step before, at a random fraction (fixed seed) of the step's
-reference duration — the run has the reference's work, so its timing matches. The rerun after a
+reference duration — the run has the reference's work, so its timing matches (publish, well
+under a second here, is killed while its swap file exists). The rerun after a
 kill has less work (a finished load; a build with nothing new is skipped), so it is itself killed
 at a random step, wherever that lands. Then a rerun goes uninterrupted and the full checks run:
 raw equals the source (no duplicate, no missing row), marts equal the uninterrupted reference
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from faults.fault_helpers import (
     NEXT_DAY,
+    LiveRun,
     Reference,
     copy_data,
     marts_digest,
@@ -45,6 +47,7 @@ STEPS = (
     "dbt build",
     "publish serving DB",
 )
+PUBLISH = STEPS[-1]
 # The steps each kill round aims at (the FX and sentiment loads are hit by follow-up kills).
 AIMED = ("sentiment function", "ingest operations DB", "dbt build", "publish serving DB")
 
@@ -81,12 +84,27 @@ def check_complete(data: Path, reference: Reference) -> None:
     assert temp_files(data) == []
 
 
+def publishing(data: Path) -> bool:
+    """Publish is building the new serving DB: its swap file exists."""
+    return any(data.glob(".serving.duckdb.*.tmp"))
+
+
+def wait_until_publishing(run: LiveRun, data: Path) -> None:
+    """Publish lasts well under a second at this size, too short to aim at by time on a busy
+    machine: watch for its swap file instead (a kill then lands inside publish)."""
+    while run.process.poll() is None and not publishing(data):
+        time.sleep(0.01)
+
+
 def kill_during(data: Path, step: str, reference: Reference, rng: random.Random) -> str:
-    """Run, SIGKILL at a random moment of the step's reference window; where the kill landed.
-    Readers see the old serving DB or the new one, whole, whatever moment the kill hit."""
+    """Run, SIGKILL at a random moment of the step's reference window (publish: while its swap
+    file exists); where the kill landed. Readers see the old serving DB or the new one, whole,
+    whatever moment the kill hit."""
     marker, seconds = kill_windows(reference.timeline)[step]
     run = start_velo(data, "run", "--as-of", NEXT_DAY.isoformat())
-    if run.wait_for_line(marker):
+    if step == PUBLISH:
+        wait_until_publishing(run, data)
+    elif run.wait_for_line(marker):
         time.sleep(rng.uniform(0.05, 0.95) * seconds)
     landed = unfinished_step(run.printed()) if run.kill() else "finished first"
     assert serving_digest(data) in (reference.old_serving, reference.new_serving), landed
