@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable
@@ -16,9 +17,10 @@ import velo
 from velo.cli import app
 from velo.errors import VeloError
 from velo.serving import open_serving, publish
-from velo.serving.publish import FX_MARTS, SERVED_MARTS
+from velo.serving.publish import FX_MARTS, REWRITE_GROWTH, SERVED_MARTS, whole_size_path
 from velo.settings import Settings
 from velo.warehouse.run_results import summary
+from velo.warehouse.runner import dbt_target_dir
 
 
 @pytest.fixture
@@ -226,3 +228,82 @@ def test_publish_copies_the_marts_the_readers_read_and_no_other() -> None:
         for name in re.findall(r"marts\.(\w+)", path.read_text())
     }
     assert read & dbt_marts == set(SERVED_MARTS)
+
+
+def record_unique_keys(settings: Settings, keys: dict[str, str]) -> None:
+    """The part of dbt's manifest.json publish reads: the models' unique keys."""
+    nodes = {
+        f"model.velo.{name}": {
+            "name": name,
+            "resource_type": "model",
+            "config": {"unique_key": key},
+        }
+        for name, key in keys.items()
+    }
+    (dbt_target_dir(settings) / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+
+
+def change_sales_in_warehouse(settings: Settings) -> None:
+    """Lines deleted, lines whose values change (a product renamed, a status corrected), and
+    new lines: what a daily build does to the sales one-big-table."""
+    with duckdb.connect(str(settings.warehouse_path)) as wh:
+        wh.execute("DELETE FROM marts.obt_sales_order_lines WHERE order_date < DATE '2014-06-03'")
+        wh.execute(
+            "UPDATE marts.obt_sales_order_lines SET product_name = product_name || ' Mk II' "
+            "WHERE product_id = (SELECT min(product_id) FROM marts.obt_sales_order_lines)"
+        )
+        wh.execute(
+            "UPDATE marts.obt_sales_order_lines SET status_code = 4, is_revenue_status = false "
+            "WHERE sales_order_line_id % 7 = 0"
+        )
+        wh.execute(
+            "INSERT INTO marts.obt_sales_order_lines SELECT * REPLACE "
+            "(sales_order_line_id + 10000000 AS sales_order_line_id) "
+            "FROM marts.obt_sales_order_lines WHERE order_date >= DATE '2014-06-29'"
+        )
+
+
+def warehouse_rows(settings: Settings, table: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as wh:
+        return wh.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+
+
+def test_the_daily_publish_updates_the_sales_table_by_key(served: Settings) -> None:
+    """Published whole once, then the warehouse's lines deleted, changed and added: the next
+    publish updates the served copy by key, and it equals the warehouse's table row for row."""
+    record_unique_keys(served, {"obt_sales_order_lines": "sales_order_line_id"})
+    publish(served)  # written whole: this is the size it may grow from
+    change_sales_in_warehouse(served)
+    fx = warehouse_rows(served, "fct_fx_rates_hourly")
+
+    report = publish(served)
+
+    assert report.updated == ("obt_sales_order_lines",)
+    assert served_rows(served, "obt_sales_order_lines") == warehouse_rows(
+        served, "obt_sales_order_lines"
+    )
+    assert served_rows(served, "fct_fx_rates_hourly") == fx
+    with open_serving(served) as con:
+        logged = json.loads(con.execute("SELECT tables FROM marts.publish_log").fetchone()[0])
+    assert logged["obt_sales_order_lines"] == len(warehouse_rows(served, "obt_sales_order_lines"))
+
+
+def test_publish_copies_whole_when_keys_are_unknown_columns_changed_or_the_file_grew(
+    served: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publish(served)
+    assert publish(served).updated == ()  # no manifest: no unique keys known
+    record_unique_keys(served, {"obt_sales_order_lines": "sales_order_line_id"})
+    with duckdb.connect(str(served.warehouse_path)) as wh:
+        wh.execute("ALTER TABLE marts.obt_sales_order_lines ADD COLUMN note VARCHAR DEFAULT 'x'")
+    assert publish(served).updated == ()  # the served table lacks the new column
+    assert all(row[-1] == "x" for row in served_rows(served, "obt_sales_order_lines"))
+    assert publish(served).updated == ("obt_sales_order_lines",)
+    # the sample is small (`velo.serving.publish` names the function: the module by import)
+    monkeypatch.setattr(importlib.import_module("velo.serving.publish"), "REWRITE_SLACK_BYTES", 0)
+    size = Path(served.serving_path).stat().st_size
+    whole_size_path(served).write_text(json.dumps({"bytes": int(size / REWRITE_GROWTH) - 1}))
+    assert publish(served).updated == ()  # grown past REWRITE_GROWTH: written whole again
+    assert json.loads(whole_size_path(served).read_text())["bytes"] == (
+        Path(served.serving_path).stat().st_size
+    )

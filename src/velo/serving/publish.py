@@ -41,6 +41,15 @@ from velo.warehouse.run_results import (
 SERVED_MARTS = ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily")
 # What the hourly FX refresh republishes (the EUR->USD answer and the EUR amounts read them).
 FX_MARTS = ("fct_fx_rates_hourly",)
+# The daily publish starts from a copy of the published file and updates the marts with a dbt
+# unique_key by key instead of copying them whole (the sales one-big-table at scale 100: 7.7 s
+# whole, 2.9 s updated). An updated file keeps the space of the rows it deleted (DuckDB reuses
+# freed blocks, not partly emptied row groups: about +1 % a day at scale 100), so past this
+# multiple of its size when last written whole (and this many bytes more: the small tables
+# written again each time grow a small file by a large fraction), it is written whole again.
+REWRITE_GROWTH = 1.25
+REWRITE_SLACK_BYTES = 64 << 20
+WHOLE_SIZE_FILE = "serving_written_whole.json"  # under state_dir: that size, in bytes
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class PublishReport:
     published_at: datetime
     clock_kind: str  # which clock published_at is on (velo.clock: fixed, simulated, wall)
     tables: dict[str, int] = field(default_factory=dict)  # marts table -> rows
+    updated: tuple[str, ...] = ()  # marts updated by key in a copy of the published file
 
     def as_mapping(self) -> dict[str, Any]:
         return {
@@ -56,6 +66,7 @@ class PublishReport:
             "published at": f"{self.published_at.isoformat(sep=' ')} "
             f"({CLOCK_LABELS[self.clock_kind]})",
             **{f"marts.{name}": rows for name, rows in self.tables.items()},
+            "updated by key (others copied)": ", ".join(self.updated) or "none",
         }
 
 
@@ -74,7 +85,8 @@ def publish(
     ``keep_published`` (the hourly FX refresh): start from a copy of the serving file, whose
     other marts and build results stay as published, and replace only ``marts`` and the data
     health — a file copy costs far less than copying every mart again; with no serving file
-    yet, everything is published.
+    yet, everything is published. Otherwise marts with a dbt unique_key are updated by key in a
+    copy of the published file where that is cheaper (:func:`keys_to_update`).
     """
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,18 +97,51 @@ def publish(
     refresh = keep_published and target.exists()
     if keep_published and not refresh:
         marts = None  # nothing published yet to keep
+    keys = {} if refresh else keys_to_update(settings, target)
     try:
-        if refresh:
+        if refresh or keys:
             shutil.copyfile(target, temp)
         with open_reader(settings, temp) as reader:
             if require_passed_build:
                 check_build_passed(settings)
-            tables = build_serving_file(settings, reader, marts, published_at, refresh=refresh)
+            tables, updated = build_serving_file(
+                settings, reader, marts, published_at, refresh=refresh, keys=keys
+            )
         os.replace(temp, target)
     finally:
         for leftover in (temp, temp.with_name(f"{temp.name}.wal")):  # DuckDB's WAL of it too
             leftover.unlink(missing_ok=True)
-    return PublishReport(target, published_at, settings.clock_kind, tables)
+    if not refresh and not updated:
+        remember_whole_size(settings, target)
+    return PublishReport(target, published_at, settings.clock_kind, tables, tuple(updated))
+
+
+def keys_to_update(settings: Settings, target: Path) -> dict[str, str]:
+    """The served marts to update by key (mart -> its dbt unique_key) in a copy of ``target``:
+    none unless the warehouse is DuckDB (another would stream whole tables to compare them)
+    and ``target`` has not grown past its size when written whole (REWRITE_GROWTH)."""
+    from velo.warehouse.runner import model_unique_keys
+
+    if settings.warehouse != "duckdb" or not target.exists():
+        return {}
+    try:
+        whole = json.loads(whole_size_path(settings).read_text())["bytes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # never written whole here, or unknown: write it whole
+    if target.stat().st_size > max(REWRITE_GROWTH * whole, whole + REWRITE_SLACK_BYTES):
+        return {}
+    unique_keys = model_unique_keys(settings)
+    return {name: unique_keys[name] for name in SERVED_MARTS if name in unique_keys}
+
+
+def whole_size_path(settings: Settings) -> Path:
+    return Path(settings.state_dir) / WHOLE_SIZE_FILE
+
+
+def remember_whole_size(settings: Settings, target: Path) -> None:
+    path = whole_size_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"bytes": target.stat().st_size}) + "\n")
 
 
 def temp_path(target: Path, pid: int) -> Path:
@@ -130,9 +175,12 @@ def build_serving_file(
     published_at: datetime,
     *,
     refresh: bool = False,
-) -> dict[str, int]:
+    keys: dict[str, str] | None = None,
+) -> tuple[dict[str, int], list[str]]:
     """Write ``marts`` and the health tables into the new serving file; ``refresh``: the file
-    is a copy of the published one, whose other marts and build results stay."""
+    is a copy of the published one, whose other marts and build results stay; ``keys``: the file
+    is a copy of the published one in which these marts are updated by key. Returns the rows
+    per table and the marts updated by key."""
     available = relations(reader, MARTS_SCHEMA)
     wanted = list(marts) if marts is not None else list(SERVED_MARTS)
     missing = [name for name in wanted if name not in available]
@@ -143,11 +191,16 @@ def build_serving_file(
         )
     con = reader.serving
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {MARTS_SCHEMA}")
-    kept = {*SERVED_MARTS, *BUILD_TABLES} - set(wanted) if refresh else set()
+    keys = keys or {}
+    kept = {*SERVED_MARTS, *BUILD_TABLES} - set(wanted) if refresh else set(keys)
     drop_tables_except(con, kept)
-    tables = {}
+    tables, updated = {}, []
     for name in wanted:
-        reader.copy(MARTS_SCHEMA, name)
+        if name in keys and reader.update(MARTS_SCHEMA, name, keys[name]):
+            updated.append(name)
+        else:
+            con.execute(f"DROP TABLE IF EXISTS {MARTS_SCHEMA}.{name}")
+            reader.copy(MARTS_SCHEMA, name)
         tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
     checked_at = wall_now()
     write_data_health(reader, checked_at)
@@ -157,7 +210,7 @@ def build_serving_file(
     write_sentiment_model(con)
     write_publish_log(con, published_at, settings.clock_kind, tables)
     tables["data_health"] = row_count(con, f"{MARTS_SCHEMA}.data_health")
-    return tables
+    return tables, updated
 
 
 def drop_tables_except(con: duckdb.DuckDBPyConnection, keep: set[str]) -> None:

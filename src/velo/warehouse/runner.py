@@ -128,6 +128,21 @@ def dbt_target_dir(settings: Settings) -> Path:
     return dbt_state_dir(settings) / "target"
 
 
+def model_unique_keys(settings: Settings) -> dict[str, str]:
+    """Each model's ``unique_key`` (a single column) as the last parsed manifest declares it;
+    empty when there is no readable manifest."""
+    try:
+        manifest = json.loads((dbt_target_dir(settings) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        node["name"]: node["config"]["unique_key"]
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model"
+        and isinstance(node.get("config", {}).get("unique_key"), str)
+    }
+
+
 def dbt_log_dir(settings: Settings) -> Path:
     return dbt_state_dir(settings) / "logs"
 
