@@ -2,13 +2,14 @@
     config(
         materialized='incremental',
         unique_key='sales_order_line_id',
-        post_hook="{{ delete_keys_gone_from(ref('int_sales_order_lines'), 'sales_order_line_id') }}",
+        post_hook="{{ delete_keys_gone_from(ref('stg_operations__sales_order_detail'), 'sales_order_line_id') }}",
     )
 }}
 
 -- Grain: one sales order line. Incremental (macros/incremental_window.sql): re-processes every
 -- line loaded since the last build (a new or changed line or order) plus lines modified within
--- the lookback window of the newest one already here, and replaces them by key.
+-- the lookback window of the newest one already here; of those it writes the lines that are new
+-- or differ from the built row (most of the window has not changed) and replaces them by key.
 
 with
 
@@ -22,7 +23,7 @@ order_lines as (
 
 ),
 
-final as (
+keyed as (
 
     select
         sales_order_line_id,
@@ -58,6 +59,14 @@ final as (
         source_modified_at,
         source_loaded_at
     from order_lines
+
+),
+
+final as (
+
+    select keyed.*
+    from keyed
+    {{ changed_rows('keyed', 'sales_order_line_id') }}
 
 )
 

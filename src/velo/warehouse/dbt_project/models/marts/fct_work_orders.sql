@@ -2,12 +2,13 @@
     config(
         materialized='incremental',
         unique_key='work_order_id',
-        post_hook="{{ delete_keys_gone_from(ref('int_work_orders'), 'work_order_id') }}",
+        post_hook="{{ delete_keys_gone_from(ref('stg_operations__work_order'), 'work_order_id') }}",
     )
 }}
 
 -- Grain: one work order. Incremental (macros/incremental_window.sql): rows loaded since the
--- last build plus rows modified within the lookback window, replaced by key.
+-- last build plus rows modified within the lookback window; those new or differing from the
+-- built row are replaced by key.
 
 with
 
@@ -21,7 +22,7 @@ work_orders as (
 
 ),
 
-final as (
+selected as (
 
     select
         work_order_id,
@@ -41,6 +42,14 @@ final as (
         source_modified_at,
         source_loaded_at
     from work_orders
+
+),
+
+final as (
+
+    select selected.*
+    from selected
+    {{ changed_rows('selected', 'work_order_id') }}
 
 )
 
