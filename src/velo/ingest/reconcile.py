@@ -15,6 +15,7 @@ it runs once a day, after the operations load, rather than with every load.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ from velo.ingest.operations import (
 from velo.settings import Settings
 
 ARROW_CHUNK_ROWS = 500_000
+# The source side is most of the reconciliation's time (scale 100: 20 s of 28 s, one reader):
+# ConnectorX reads a table in this many key ranges at once (SQLite and PostgreSQL serve
+# concurrent readers); 7 M work orders 6.6 s -> 3.4 s with two on two cores.
+READ_PARTITIONS = max(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -83,7 +88,8 @@ def source_arrow(
     engine: sa.Engine, table: sa.Table, columns: list[str], where: Any = None
 ) -> pa.Table:
     """The table's columns (of the rows ``where`` selects) read by ConnectorX into Arrow, the
-    way the load reads them."""
+    way the load reads them; in READ_PARTITIONS key ranges when the first column is an integer
+    (the primary key's first column)."""
     import connectorx
 
     selected = sa.select(table)
@@ -94,6 +100,15 @@ def source_arrow(
     if where is not None:
         query = query.where(where)
     sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    first = table.c[columns[0]]
+    if isinstance(first.type, sa.Integer):
+        return connectorx.read_sql(
+            connectorx_url(engine),
+            sql,
+            return_type="arrow",
+            partition_on=first.name,
+            partition_num=READ_PARTITIONS,
+        )
     return connectorx.read_sql(connectorx_url(engine), sql, return_type="arrow")
 
 
