@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from velo.orchestration.loading import raw_key
 from velo.orchestration.resources import WAREHOUSE_POOL
 from velo.orchestration.schedules import FX_JOB, PLATFORM_JOB
 from velo.orchestration.serving import KEY as SERVING_KEY
+from velo.orchestration.serving import report_metadata
 from velo.settings import Settings
 
 
@@ -154,3 +156,20 @@ def test_the_hourly_fx_refresh_builds_only_the_fx_path(settings: Settings) -> No
     assert "serving_db" not in names
     platform = defs.resolve_job_def(PLATFORM_JOB).asset_layer.executable_asset_keys
     assert serving.FX_KEY not in platform and SERVING_KEY in platform
+
+
+def test_a_publish_report_becomes_plain_asset_metadata(tmp_path: Path) -> None:
+    from velo.serving.publish import PublishReport
+
+    report = PublishReport(
+        tmp_path / "serving.duckdb",
+        datetime(2026, 12, 1, 3),
+        "simulated",
+        {"obt_sales_order_lines": 3},
+        ("obt_sales_order_lines",),
+    )
+    metadata = report_metadata(report)
+    assert metadata["updated"] == "obt_sales_order_lines"
+    assert metadata["clock_kind"] == "simulated"
+    assert metadata["serving_path"] == str(tmp_path / "serving.duckdb")
+    assert report_metadata(replace(report, updated=()))["updated"] == "none"

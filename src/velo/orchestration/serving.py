@@ -37,11 +37,15 @@ PUBLISHING: dict[str, Any] = {"group_name": GROUP, "kinds": {"duckdb"}, "pool": 
 def report_metadata(report: Any) -> dict[str, Any]:
     """The publish report's simple fields as asset metadata."""
     fields = asdict(report) if is_dataclass(report) else dict(report or {})
-    return {
-        key: value if isinstance(value, int | float | str) else str(value)
-        for key, value in fields.items()
-        if value is not None
-    }
+    return {key: metadata_value(value) for key, value in fields.items() if value is not None}
+
+
+def metadata_value(value: Any) -> int | float | str:
+    if isinstance(value, int | float | str):
+        return value
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value)) or "none"
+    return str(value)
 
 
 def build_serving_asset(deps: list[dg.AssetKey], dashboard_url: str) -> dg.AssetsDefinition:
