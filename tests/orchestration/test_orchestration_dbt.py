@@ -141,3 +141,10 @@ def test_a_missing_manifest_or_record_is_not_current(tmp_path: Path):
     _, location = prepared_copy(tmp_path / "again", "duckdb")
     location.project().manifest_path.unlink()
     assert not warehouse.manifest_is_current(location.project(), "duckdb")
+
+
+def test_a_manifest_cut_short_by_a_killed_build_is_not_current(tmp_path: Path):
+    _, location = prepared_copy(tmp_path, "duckdb")
+    project = location.project()
+    project.manifest_path.write_text('{"nodes": {"model.velo.a": {"name"')
+    assert not warehouse.manifest_is_current(project, "duckdb")

@@ -313,11 +313,13 @@ def prepared_for(project: DbtProject, adapter: str) -> dict[str, str]:
 
 
 def manifest_is_current(project: DbtProject, adapter: str) -> bool:
-    """A manifest parsed for this adapter from the project's files as they are now."""
-    if not project.manifest_path.exists():
-        return False
+    """A whole manifest parsed for this adapter from the project's files as they are now.
+
+    Every `dbt build` rewrites manifest.json in place, so a build killed mid-write leaves it cut
+    short under a record that still matches: it is read to the end before it is trusted."""
     try:
         prepared = json.loads(prepared_path(project).read_text())
+        json.loads(project.manifest_path.read_bytes())
     except (OSError, ValueError):
         return False
     return prepared == prepared_for(project, adapter)
