@@ -28,6 +28,7 @@ from velo.warehouse.run_results import last_build
 from velo.warehouse.runner import (
     DbtResult,
     TransformError,
+    dbt_log_dir,
     dbt_target_dir,
     freshness,
     invoke,
@@ -81,6 +82,16 @@ CONTRACT_COLUMNS = {
         "label",
     ],
 }
+
+
+def test_dbt_log_file_has_each_node_result_but_not_each_statement(
+    built: tuple[Settings, DbtResult],
+) -> None:
+    settings, result = built
+    log = (dbt_log_dir(settings) / "dbt.log").read_text()
+    models = [node for node in result.nodes if node.resource_type == "model"]
+    assert all(f".{node.unique_id.split('.')[-1]} " in log for node in models)
+    assert '"app": "dbt"' not in log  # dbt's comment on every statement it logs at debug
 
 
 def test_build_passes_with_more_than_111_data_tests(built: tuple[Settings, DbtResult]) -> None:

@@ -31,6 +31,11 @@ PACKAGES = ("velo_utils",)
 TARGETS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake"}
 # The platform clock for the dbt project (macros/incremental_window.sql reads it).
 PLATFORM_NOW_ENV = "DBT_VELO_PLATFORM_NOW"
+# dbt's log file at info: node results and errors. At dbt's default (debug) every statement is
+# serialised into it, ~20 % of a build's elapsed time (scale 10: 9.8 s vs 8.2 s); a developer
+# who wants the statements sets DBT_LOG_LEVEL_FILE=debug.
+FILE_LOG_LEVEL_ENV = "DBT_LOG_LEVEL_FILE"
+FILE_LOG_LEVEL = "info"
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "DBT_VELO_DUCKDB_PATH": str(settings.warehouse_path),
         "DBT_TARGET_PATH": str(dbt_target_dir(settings)),
         "DBT_LOG_PATH": str(dbt_log_dir(settings)),
+        FILE_LOG_LEVEL_ENV: os.environ.get(FILE_LOG_LEVEL_ENV, FILE_LOG_LEVEL),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         PLATFORM_NOW_ENV: now(settings).isoformat(sep=" "),
     }
@@ -242,7 +248,7 @@ def packages_installed() -> bool:
 def invoke(settings: Settings, args: Sequence[str], *, echo: bool = True) -> tuple[Any, float]:
     """One dbtRunner call with the project, its profiles and this environment's variables.
 
-    ``echo=False`` keeps dbt's console output off stdout (the log file still has everything).
+    ``echo=False`` keeps dbt's console output off stdout (the log file still has it).
     """
     from dbt.cli.main import dbtRunner
 
