@@ -21,7 +21,7 @@ from velo.errors import VeloError
 from velo.ingest import run_ingest
 from velo.runtime import platform
 from velo.sentiment.model import load_model
-from velo.serving.publish import publish
+from velo.serving.publish import SERVED_MARTS, publish
 from velo.settings import Settings
 from velo.simulator.company import tick
 from velo.warehouse.run_results import last_build
@@ -32,56 +32,10 @@ from velo.warehouse.runner import (
     dbt_target_dir,
     freshness,
     invoke,
+    mart_contract,
     source_warn_after,
     transform,
 )
-
-CONTRACT_COLUMNS = {
-    "obt_sales_order_lines": [
-        "sales_order_line_id",
-        "sales_order_id",
-        "order_date",
-        "status_code",
-        "status_name",
-        "is_revenue_status",
-        "order_quantity",
-        "unit_price",
-        "discount",
-        "revenue",
-        "cost",
-        "profit",
-        "margin",
-        "product_id",
-        "product_key",
-        "product_name",
-        "subcategory_name",
-        "category_name",
-        "customer_id",
-        "customer_type",
-        "ship_city",
-        "ship_state_name",
-        "ship_state_code",
-        "ship_country_code",
-        "ship_country_name",
-    ],
-    "fct_fx_rates_hourly": ["rate_hour", "base_currency", "quote_currency", "rate"],
-    "fct_sentiment_daily": [
-        "sentiment_date",
-        "mean_score",
-        "article_count",
-        "weight_sum",
-        "score_weighted_sum",
-        "vendor_mean_score",
-        "vendor_weight_sum",
-        "vendor_score_weighted_sum",
-        "scorer",
-        "scorer_version",
-        "top_positive_headline",
-        "top_negative_headline",
-        "top_headline",
-        "label",
-    ],
-}
 
 
 def test_dbt_log_file_has_each_node_result_but_not_each_statement(
@@ -139,17 +93,18 @@ def test_schemas_are_the_layer_names(built: tuple[Settings, DbtResult]) -> None:
 
 def test_marts_have_the_contract_columns(built: tuple[Settings, DbtResult]) -> None:
     settings, _ = built
-    for table, expected in CONTRACT_COLUMNS.items():
+    for table in SERVED_MARTS:
+        expected = [name for name, _ in mart_contract(table)]
         columns = [
             name
             for (name,) in warehouse_rows(
                 settings,
                 "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ?",
+                "where table_schema = 'marts' and table_name = ? order by ordinal_position",
                 [table],
             )
         ]
-        assert set(expected) <= set(columns), (table, set(expected) - set(columns))
+        assert columns == expected, table
         (rows,) = warehouse_rows(settings, f"select count(*) from marts.{table}")
         assert rows[0] > 0, table
 

@@ -17,12 +17,10 @@ import duckdb
 
 from velo.clock import wall_now
 from velo.serving.health import HISTORY_DAYS, SOURCE_RAW_TABLES, HealthRecord, save_history
-from velo.serving.publish import PublishReport, publish
+from velo.serving.publish import SERVED_MARTS, PublishReport, publish
 from velo.settings import Settings
 from velo.warehouse.runner import mart_contract, source_warn_after
 
-# The marts the sample generates, each shaped by its dbt contract (velo.warehouse.runner).
-CONTRACTED_MARTS = ("obt_sales_order_lines", "fct_fx_rates_hourly", "fct_sentiment_daily")
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
 
 PRODUCTS = [
@@ -96,7 +94,7 @@ def build_sample_warehouse(
         write_sales(con, as_of, days, max(int(ORDERS_PER_SCALE * scale), 10), seed)
         write_fx(con, as_of, seed)
         write_sentiment(con, as_of, seed)
-        for mart in CONTRACTED_MARTS:
+        for mart in SERVED_MARTS:  # what readers read, each shaped by its dbt contract
             conform_to_contract(con, mart)
         write_raw(con, loaded_at)
     finally:
