@@ -44,7 +44,12 @@ def failing_build(
             {"unique_id": "model.velo.obt_sales_order_lines", "status": "success"},
             {"unique_id": "model.velo.fct_fx_rates_hourly", "status": "success"},
             {"unique_id": "test.velo.not_null_x.a1b2c3", "status": "pass", "failures": 0},
-            {"unique_id": "test.velo.accepted_range_qty.9f8e7d", "status": "warn", "failures": 3},
+            {
+                "unique_id": "test.velo.accepted_range_qty.9f8e7d",
+                "status": "warn",
+                "failures": 3,
+                "message": "Got 3 results, configured to warn if != 0",
+            },
             {
                 "unique_id": "test.velo.assert_revenue_reconciles",
                 "status": "fail",
