@@ -501,11 +501,16 @@ def sentiment_evaluate(
     if as_json:
         print_json(result)
     else:
-        print_evaluation(result)
+        print_evaluation(result, f"rows of {data}" if data else TEST_ROWS)
 
 
-def print_evaluation(result: dict[str, Any]) -> None:
-    table = Table(title=f"sentiment model {result['model']['version']} vs VADER (test rows)")
+TEST_ROWS = "test rows"  # the held-out split of every source: evaluate's default, train's report
+
+
+def print_evaluation(result: dict[str, Any], evaluated: str = TEST_ROWS) -> None:
+    """The figures per source and over all rows; ``evaluated`` names the rows in the title."""
+    version = result["model"]["version"]
+    table = Table(title=f"sentiment model {version} vs VADER ({evaluated})")
     for column in ("source", "rows", "model acc", "model macro-F1", "VADER acc", "VADER macro-F1"):
         table.add_column(column, justify="left" if column == "source" else "right")
     for source, figures in [*result["sources"].items(), ("all", result)]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from velo.clock import wall_now
+from velo.serving import publish
 from velo.settings import Settings
 from velo.testing.http import serve_on_loopback
 
@@ -24,6 +27,40 @@ APP = Path(__file__).resolve().parents[2] / "src" / "velo" / "dashboard" / "app.
 def app(served: Settings) -> AppTest:
     """The app, first page rendered (VELO_DATA_DIR points at the served data)."""
     return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+@pytest.fixture
+def failing_build(
+    served: Settings, record_dbt_build: Callable[[Settings, dict[str, Any]], None]
+) -> dict[str, Any]:
+    """The served sample published after a dbt build (run_results.json as dbt writes it) with
+    one warning and one failing test; returns those run results."""
+    finished = wall_now() - timedelta(minutes=7)  # dbt stamps the wall clock (UTC)
+    results = {
+        "metadata": {"generated_at": f"{finished:%Y-%m-%dT%H:%M:%S}.000000Z"},
+        "args": {"which": "build"},
+        "elapsed_time": 11.4,
+        "results": [
+            {"unique_id": "model.velo.obt_sales_order_lines", "status": "success"},
+            {"unique_id": "model.velo.fct_fx_rates_hourly", "status": "success"},
+            {"unique_id": "test.velo.not_null_x.a1b2c3", "status": "pass", "failures": 0},
+            {
+                "unique_id": "test.velo.accepted_range_qty.9f8e7d",
+                "status": "warn",
+                "failures": 3,
+                "message": "Got 3 results, configured to warn if != 0",
+            },
+            {
+                "unique_id": "test.velo.assert_revenue_reconciles",
+                "status": "fail",
+                "failures": 1234,
+                "message": "Got 1234 results, configured to fail if != 0",
+            },
+        ],
+    }
+    record_dbt_build(served, results)
+    publish(served, require_passed_build=False)  # a sample, not a dbt build
+    return results
 
 
 def free_port() -> int:

@@ -24,7 +24,16 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def dashboard_url(served: Settings, tmp_path: Path) -> Iterator[str]:
+def dashboard_url(
+    served: Settings,
+    failing_build: dict,
+    dagster_webserver: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[str]:
+    """The sample after a dbt build with a warning and a failing test, the Dagster UI (a
+    loopback stand-in) answering: the data-health screenshot shows both."""
+    monkeypatch.setenv("VELO_DAGSTER_URL", dagster_webserver)
     with running_dashboard(served.data_dir, tmp_path / "streamlit.log") as url:
         yield url
 
@@ -45,6 +54,17 @@ def check_page(page: Page, url: str | None, charts: int, text: str) -> None:
 def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def check_build_and_dagster(page: Page) -> None:
+    """The recorded build's failing and warning tests are listed, the Dagster UI is linked."""
+    page.get_by_text("Open the Dagster UI").wait_for(timeout=10_000)
+    assert page.get_by_text("dbt tests failing or warning in the last build").count() == 1
+    # tables: sources, test issues, sentiment scorer. The grid draws on a canvas; its accessible
+    # table holds the raw values (the display formats are checked in test_pages).
+    issues = page.get_by_test_id("stDataFrame").nth(1).locator("td").all_text_contents()
+    assert issues[:3] == ["assert_revenue_reconciles", "fail", "1234"], issues
+    assert issues[4:7] == ["accepted_range_qty", "warn", "3"], issues
 
 
 def colour_bar_ticks(page: Page) -> list[str]:
@@ -68,6 +88,8 @@ def test_every_page_renders_in_chromium(dashboard_url: str) -> None:
                 if name == "overview":  # the map shape came from the app's own static file
                     assert page.locator("path.choroplethlocation").count() >= 8
                     assert "Revenue: $" in hover_text(page, ".js-plotly-plot .bars path")
+                if name == "data_health":
+                    check_build_and_dagster(page)
                 screenshot(page, name)
         finally:
             browser.close()

@@ -122,9 +122,27 @@ def test_one_day_of_sentiment_keeps_the_whole_score_scale() -> None:
 
 def test_one_hour_of_fx_is_a_marker() -> None:
     rates = pd.DataFrame({"metric_time__hour": [datetime(2014, 6, 30, 23)], "eur_usd_rate": [1.1]})
-    figure = charts.fx_line(rates)
+    figure = charts.fx_line(rates, "wall")
     assert "markers" in figure.data[0].mode
     assert "%{y:.4f}" in figure.data[0].hovertemplate
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"), [("simulated", "simulated time"), ("wall", "wall-clock time (UTC)")]
+)
+def test_fx_hours_name_the_clock_they_were_published_on(kind: str, label: str) -> None:
+    rates = pd.DataFrame(
+        {"metric_time__hour": pd.date_range("2014-06-30", periods=3, freq="h"), "eur_usd_rate": 1.1}
+    )
+    figure = charts.fx_line(rates, kind)
+    assert figure.layout.xaxis.title.text == f"Hour, {label}"
+    assert figure.data[0].hovertemplate.startswith(f"%{{x|%Y-%m-%d %H:%M}} ({label})<br>")
+
+
+def test_load_history_times_are_on_the_wall_clock() -> None:
+    for figure in (charts.rows_per_run(health_history()), charts.newest_load_age(health_history())):
+        assert figure.layout.xaxis.title.text.endswith(", wall-clock time (UTC)")
+        assert all("(wall-clock time (UTC))<br>" in trace.hovertemplate for trace in figure.data)
 
 
 def health_history() -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from velo.dashboard import formatting as fmt
@@ -54,3 +55,19 @@ def test_published_times_name_their_clock(kind, label) -> None:
     at = datetime(2014, 6, 30, 23, 0, 5)
     assert fmt.timestamp(at, kind) == f"2014-06-30 23:00 ({label})"
     assert fmt.timestamp(None, kind) == "n/a"
+
+
+def test_a_missing_time_is_not_applicable_not_nat() -> None:
+    assert fmt.timestamp(pd.NaT, "wall") == "n/a"
+    assert fmt.timestamp(pd.Timestamp("2014-06-28 10:15:30"), "wall") == (
+        "2014-06-28 10:15 (wall-clock time (UTC))"
+    )
+
+
+def test_days_and_axes_name_their_clock() -> None:
+    first, last = pd.Timestamp("2014-05-02"), pd.Timestamp("2014-06-30")
+    assert fmt.day_span(first, last, "simulated") == "2014-05-02 to 2014-06-30 (simulated time)"
+    assert fmt.day_span(pd.NaT, last, "simulated") == "n/a"
+    assert fmt.on_clock("Hour", "fixed") == "Hour, fixed clock"
+    assert fmt.on_clock("Hour", None) == "Hour, platform clock"
+    assert fmt.time_hover("x", "wall") == "%{x|%Y-%m-%d %H:%M} (wall-clock time (UTC))"

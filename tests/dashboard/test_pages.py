@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 from velo.dashboard.common import NO_DATA, NO_RATES, NO_SALES
 from velo.sentiment.model import read_artifact
-from velo.serving import publish
 from velo.serving.publish import open_serving
 from velo.settings import Settings
 
@@ -192,7 +191,7 @@ def test_profitability_page(app: AppTest, served: Settings) -> None:
     assert best.margin == pytest.approx(best.profit / best.revenue)
 
 
-def test_data_health_page(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_health_page(app: AppTest, served: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VELO_DAGSTER_URL", f"http://127.0.0.1:{free_port()}")  # nothing there
     app.switch_page("pages/data_health.py").run()
     assert_clean(app)
@@ -217,18 +216,46 @@ def test_data_health_page(app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None
     # the scorer behind the served scores, and the packaged model's held-out figures
     artifact = read_artifact()
     shown = " ".join(element.value for element in [*app.markdown, *app.caption])
-    assert "Served scores by **velo-finance 1.sample**" in shown
+    days = marts(
+        served,
+        "SELECT count(*) AS n, min(sentiment_date) AS first, max(sentiment_date) AS last "
+        "FROM marts.fct_sentiment_daily",
+    ).iloc[0]
+    assert (
+        f"Served scores by **velo-finance 1.sample**: {days.n:,} days, "
+        f"{days['first']:%Y-%m-%d} to {days['last']:%Y-%m-%d} (fixed clock)."
+    ) in shown
     assert artifact["version"] in shown
-    (evaluation,) = [
-        frame.value.set_index("source")
-        for frame in app.dataframe
-        if "model_macro_f1" in frame.value.columns
-    ]
+    (table,) = [frame for frame in app.dataframe if "model_macro_f1" in frame.value.columns]
+    evaluation = table.value.set_index("source")
     assert evaluation.loc["all", "model_macro_f1"] == artifact["evaluation"]["model"]["macro_f1"]
     assert (
         evaluation.loc["finentity", "vader_accuracy"]
         == (artifact["evaluation"]["sources"]["finentity"]["vader"]["accuracy"])
     )
+    assert column_formats(table)["test_rows"] == "%,d"
+    assert unformatted_numbers(app) == []
+
+
+def test_sources_that_are_not_fresh_say_when_they_last_loaded_on_which_clock(
+    served: Settings,
+) -> None:
+    with duckdb.connect(str(served.serving_path)) as con:
+        con.execute(
+            "UPDATE marts.data_health SET status = 'stale', "
+            "last_loaded_at = TIMESTAMP '2014-06-28 10:15:30' WHERE source = 'fx'"
+        )
+        con.execute(
+            "UPDATE marts.data_health SET status = 'never loaded', last_loaded_at = NULL "
+            "WHERE source = 'sentiment'"
+        )
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page("pages/data_health.py").run()
+    assert_clean(at)
+    assert [warning.value for warning in at.warning] == [
+        "fx: stale, last load 2014-06-28 10:15 (wall-clock time (UTC))",
+        "sentiment: never loaded",
+    ]
 
 
 def test_data_health_links_the_running_dagster_ui(
@@ -242,31 +269,21 @@ def test_data_health_links_the_running_dagster_ui(
     assert link.proto.url == dagster_webserver
 
 
-def test_data_health_lists_the_failing_and_warning_tests(served: Settings) -> None:
-    run_results = {
-        "results": [
-            {"unique_id": "test.velo.not_null_x.a1b2c3", "status": "pass", "failures": 0},
-            {"unique_id": "test.velo.accepted_range_qty.9f8e7d", "status": "warn", "failures": 3},
-            {
-                "unique_id": "test.velo.assert_revenue_reconciles",
-                "status": "fail",
-                "failures": 1234,
-            },
-        ]
-    }
-    target = served.state_dir / "dbt" / "target"
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "run_results.json").write_text(json.dumps(run_results))
-    publish(served, require_passed_build=False)  # a sample, not a dbt build
+def test_data_health_lists_the_failing_and_warning_tests(failing_build: dict) -> None:
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.switch_page("pages/data_health.py").run()
     assert_clean(at)
     assert kpis(at)["Last dbt build"] == "failed"
+    built = next(m for m in at.metric if m.label == "Last dbt build")
+    generated = failing_build["metadata"]["generated_at"]  # 2026-12-01T10:15:07.000000Z
+    assert built.proto.delta == f"{generated[:10]} {generated[11:16]} (wall-clock time (UTC))"
+    assert kpis(at)["dbt tests passed"] == "1"
     assert not at.success  # not "every test passed"
     issues = at.dataframe[1].value
     assert list(issues.test) == ["assert_revenue_reconciles", "accepted_range_qty"]
     assert list(issues.failures) == [1234, 3]
     assert column_formats(at.dataframe[1])["failures"] == "%,d"
+    assert unformatted_numbers(at) == []
 
 
 def test_no_serving_db_says_run_make_run(settings: Settings) -> None:
@@ -301,6 +318,17 @@ def column_formats(element: object) -> dict[str, str | None]:
     """The display format st.dataframe was given per column (its column_config)."""
     config = json.loads(element.proto.columns)  # type: ignore[attr-defined]
     return {name: column.get("type_config", {}).get("format") for name, column in config.items()}
+
+
+def unformatted_numbers(at: AppTest) -> list[str]:
+    """table.column of every numeric column shown without a display format (raw 2934, 0.8248):
+    every number in a table is written like the KPIs (velo.dashboard.formatting)."""
+    return [
+        f"table {index}: {name}"
+        for index, table in enumerate(at.dataframe)
+        for name, dtype in table.value.dtypes.items()
+        if pd.api.types.is_numeric_dtype(dtype) and not column_formats(table).get(str(name))
+    ]
 
 
 @pytest.mark.parametrize(("currency", "symbol"), [("USD", "$"), ("EUR", "€")])
@@ -395,11 +423,15 @@ def test_the_clock_of_the_published_time_is_named(
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert_clean(at)
     assert f"serving DB published 2014-06-30 23:00 ({label})" in sidebar_text(at)
+    fx = charts(at)["EUR/USD, hourly, last 7 days"]
+    assert fx["layout"]["xaxis"]["title"]["text"] == f"Hour, {label}"
     at.switch_page("pages/data_health.py").run()
     assert_clean(at)
     published = next(m for m in at.metric if m.label == "Serving DB published")
     assert published.value == "2014-06-30 23:00"
     assert published.proto.delta == label
+    served_days = next(m.value for m in at.markdown if m.value.startswith("Served scores"))
+    assert served_days.endswith(f" to 2014-06-30 ({label}).")
 
 
 def sidebar_text(at: AppTest) -> str:

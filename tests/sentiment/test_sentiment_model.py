@@ -130,6 +130,18 @@ def test_evaluate_json_on_a_users_file(tmp_path: Path) -> None:
         assert sum(sum(row.values()) for row in confusion.values()) == 3
 
 
+def test_evaluate_titles_the_table_by_the_users_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("mine.csv").write_text("text,label\nAcme beats estimates and raises outlook,positive\n")
+    result = runner.invoke(app, ["sentiment", "evaluate", "--data", "mine.csv"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # unwrapped
+    assert f"sentiment model {load_model().version} vs VADER (rows of mine.csv)" in text
+    assert "test rows" not in text
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

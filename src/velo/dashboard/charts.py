@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from velo.clock import WALL
 from velo.dashboard import formatting as fmt
 
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
@@ -79,17 +80,23 @@ def category_bars(categories: pd.DataFrame, symbol: str) -> go.Figure:
     return figure.update_layout(margin=MARGIN)
 
 
-def fx_line(rates: pd.DataFrame) -> go.Figure:
+def fx_line(rates: pd.DataFrame, clock_kind: str | None) -> go.Figure:
+    """The hourly rate; its hours are on the platform clock the data was published by
+    (``clock_kind``: the simulated FX API never answers past it)."""
     figure = px.line(
         rates,
         x="metric_time__hour",
         y="eur_usd_rate",
         markers=len(rates) == 1,
-        labels={"metric_time__hour": "Hour (UTC)", "eur_usd_rate": "USD per EUR"},
+        labels={
+            "metric_time__hour": fmt.on_clock("Hour", clock_kind),
+            "eur_usd_rate": "USD per EUR",
+        },
         title="EUR/USD, hourly, last 7 days",
     )
     figure.update_traces(
-        hovertemplate=f"%{{x|{fmt.HOUR_D3}}} UTC<br>1 EUR = %{{y:{fmt.RATE_D3}}} USD<extra></extra>"
+        hovertemplate=f"{fmt.time_hover('x', clock_kind)}<br>"
+        f"1 EUR = %{{y:{fmt.RATE_D3}}} USD<extra></extra>"
     )
     figure.update_yaxes(tickformat=fmt.RATE_D3)
     return figure.update_layout(margin=MARGIN)
@@ -197,11 +204,11 @@ def rows_per_run(history: pd.DataFrame) -> go.Figure:
         color="source",
         markers=True,
         log_y=True,
-        labels={"last_loaded_at": "Run (wall clock, UTC)", "rows_last_load": "Rows loaded"},
+        labels={"last_loaded_at": fmt.on_clock("Run", WALL), "rows_last_load": "Rows loaded"},
         title="Rows loaded per run, last 30 days",
     )
     figure.update_traces(
-        hovertemplate=f"%{{fullData.name}}, %{{x|{fmt.HOUR_D3}}} UTC<br>"
+        hovertemplate=f"%{{fullData.name}}, {fmt.time_hover('x', WALL)}<br>"
         f"%{{y:{fmt.COUNT_D3}}} rows<extra></extra>"
     )
     figure.update_yaxes(tickformat="~s")
@@ -218,11 +225,11 @@ def newest_load_age(history: pd.DataFrame) -> go.Figure:
         color="source",
         markers=True,
         custom_data=["status"],
-        labels={"checked_at": "Publish (wall clock, UTC)", "age_hours": "Age of newest load (h)"},
+        labels={"checked_at": fmt.on_clock("Publish", WALL), "age_hours": "Age of newest load (h)"},
         title="Age of the newest data at each publish, last 30 days",
     )
     figure.update_traces(
-        hovertemplate=f"%{{fullData.name}}, %{{x|{fmt.HOUR_D3}}} UTC<br>"
+        hovertemplate=f"%{{fullData.name}}, {fmt.time_hover('x', WALL)}<br>"
         f"newest load %{{y:{fmt.HOURS_D3}}} h old (%{{customdata[0]}})<extra></extra>"
     )
     thresholds = frame.groupby("source").warn_after_hours.first()

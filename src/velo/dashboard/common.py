@@ -29,6 +29,7 @@ class PageContext:
     as_of: date
     filters: data.FilterKey
     currency: str
+    clock_kind: str | None  # the clock the serving DB was published by (fmt.clock_name)
 
     @property
     def date_from(self) -> date:
@@ -72,7 +73,7 @@ def sidebar(version: tuple[str, float]) -> PageContext:
     st.sidebar.header("Filters")
     if lo is None or hi is None:
         st.sidebar.caption("No sales published yet.")
-        return PageContext(version, as_of, (as_of, as_of, (), (), ()), "USD")
+        return PageContext(version, as_of, (as_of, as_of, (), (), ()), "USD", clock_kind)
     window_start, _ = ranking_window(as_of)
     default_from = max(lo, min(window_start, hi))
     default_to = max(min(as_of, hi), default_from)
@@ -125,7 +126,7 @@ def sidebar(version: tuple[str, float]) -> PageContext:
         f"Data as of {as_of:%Y-%m-%d} · serving DB published {fmt.timestamp(published, clock_kind)}"
     )
     key = (start, end, tuple(countries), tuple(states), tuple(categories))
-    return PageContext(version, as_of, key, currency)
+    return PageContext(version, as_of, key, currency, clock_kind)
 
 
 def label_of(values: pd.DataFrame, code: str, name: str) -> Callable[[str], str]:

@@ -24,6 +24,7 @@ DAY_D3 = "%Y-%m-%d"
 HOUR_D3 = "%Y-%m-%d %H:%M"
 COUNT_PRINTF = "%,d"
 HOURS_PRINTF = "%,.1f"
+SCORE_PRINTF = "%.3f"  # accuracy, macro-F1: three decimals, as `velo sentiment evaluate` prints
 
 
 def missing(value: Any) -> bool:
@@ -68,6 +69,23 @@ def clock_name(kind: str | None) -> str:
 
 def timestamp(at: datetime | None, kind: str | None) -> str:
     """A published time with the clock it was read from: 2014-06-30 23:00 (simulated time)."""
-    if at is None:
+    if missing(at):
         return "n/a"
-    return f"{at:%Y-%m-%d %H:%M} ({clock_name(kind)})"
+    return f"{pd.Timestamp(at):%Y-%m-%d %H:%M} ({clock_name(kind)})"
+
+
+def day_span(first: Any, last: Any, kind: str | None) -> str:
+    """Days on the platform clock: 2014-05-02 to 2014-06-30 (simulated time)."""
+    if missing(first) or missing(last):
+        return "n/a"
+    return f"{pd.Timestamp(first):%Y-%m-%d} to {pd.Timestamp(last):%Y-%m-%d} ({clock_name(kind)})"
+
+
+def on_clock(title: str, kind: str | None) -> str:
+    """An axis title naming its clock: Hour, simulated time."""
+    return f"{title}, {clock_name(kind)}"
+
+
+def time_hover(field: str, kind: str | None) -> str:
+    """A hover-template time with its clock: %{x|%Y-%m-%d %H:%M} (simulated time)."""
+    return f"%{{{field}|{HOUR_D3}}} ({clock_name(kind)})"

@@ -4,9 +4,12 @@ sentiment scorer behind the served scores and its held-out evaluation."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
+from velo.clock import WALL
 from velo.dashboard import charts, common, data
 from velo.dashboard import formatting as fmt
 
@@ -34,7 +37,7 @@ def draw_summary() -> None:
     build_col.metric(
         "Last dbt build",
         "ok" if last.models_failed == 0 and last.tests_failed == 0 else "failed",
-        None if pd.isna(finished) else f"{finished:%Y-%m-%d %H:%M} (wall-clock time, UTC)",
+        None if pd.isna(finished) else fmt.timestamp(finished, WALL),  # dbt stamps the wall clock
         delta_color="off",
         delta_arrow="off",
     )
@@ -68,7 +71,7 @@ def draw_sources() -> None:
         column_config={
             "tables": st.column_config.NumberColumn("tables", format=fmt.COUNT_PRINTF),
             "last_loaded_at": st.column_config.DatetimeColumn(
-                "last load (wall clock, UTC)", format="YYYY-MM-DD HH:mm"
+                fmt.on_clock("last load", WALL), format="YYYY-MM-DD HH:mm"
             ),
             "rows_last_load": st.column_config.NumberColumn(
                 "rows in last load", format=fmt.COUNT_PRINTF
@@ -83,7 +86,15 @@ def draw_sources() -> None:
         },
     )
     for row in health[health.status != "fresh"].itertuples():
-        st.warning(f"{row.source}: {row.status} (last load {row.last_loaded_at or 'never'})")
+        st.warning(not_fresh(row.source, row.status, row.last_loaded_at))
+
+
+def not_fresh(source: str, status: str, last_loaded_at: datetime | None) -> str:
+    """fx: stale, last load 2014-06-28 10:15 (wall-clock time (UTC)); ingestion stamps
+    ``_loaded_at`` with the wall clock whatever clock the business runs on."""
+    if fmt.missing(last_loaded_at):
+        return f"{source}: {status}"
+    return f"{source}: {status}, last load {fmt.timestamp(last_loaded_at, WALL)}"
 
 
 def draw_history() -> None:
@@ -127,8 +138,8 @@ def draw_sentiment_scorer() -> None:
         "FROM marts.fct_sentiment_daily GROUP BY ALL ORDER BY last_day",
     )
     for row in scorers.itertuples():
-        span = f"{row.days} days, {row.first_day} to {row.last_day}"
-        st.markdown(f"Served scores by **{row.scorer}**: {span}.")
+        span = fmt.day_span(row.first_day, row.last_day, ctx.clock_kind)
+        st.markdown(f"Served scores by **{row.scorer}**: {fmt.count(row.days)} days, {span}.")
     model = data.sql_frame(ctx.version, "SELECT * FROM marts.sentiment_model ORDER BY source")
     if model.empty:
         return
@@ -136,7 +147,19 @@ def draw_sentiment_scorer() -> None:
         f"Finance model {model.model_version.iloc[0]} vs VADER on held-out rows never used "
         "for training (`velo sentiment evaluate`)."
     )
-    st.dataframe(model.drop(columns="model_version"), hide_index=True, key="sentiment_model")
+    number = st.column_config.NumberColumn
+    st.dataframe(
+        model.drop(columns="model_version"),
+        hide_index=True,
+        key="sentiment_model",
+        column_config={
+            "test_rows": number("test rows", format=fmt.COUNT_PRINTF),
+            "model_accuracy": number("ours: accuracy", format=fmt.SCORE_PRINTF),
+            "model_macro_f1": number("ours: macro-F1", format=fmt.SCORE_PRINTF),
+            "vader_accuracy": number("VADER: accuracy", format=fmt.SCORE_PRINTF),
+            "vader_macro_f1": number("VADER: macro-F1", format=fmt.SCORE_PRINTF),
+        },
+    )
 
 
 draw_summary()

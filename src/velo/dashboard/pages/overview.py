@@ -80,7 +80,8 @@ def draw_fx() -> None:
     if rates.empty:
         st.info(common.no_data_between("EUR/USD rates", start, end))
     else:
-        common.show(charts.fx_line(rates.sort_values("metric_time__hour")), "fx_line")
+        figure = charts.fx_line(rates.sort_values("metric_time__hour"), ctx.clock_kind)
+        common.show(figure, "fx_line")
 
 
 def draw_sentiment() -> None:
