@@ -214,15 +214,16 @@ def worst(verdicts: Sequence[Freshness]) -> Freshness:
 def print_freshness(console: Any, verdicts: Sequence[Freshness], clock: str) -> None:
     from rich.table import Table
 
-    table = Table(title=f"source freshness (newest data time vs the platform clock, {clock})")
-    for column in ("source", "status", "column", "newest", "age (h)", "warn after (h)"):
-        table.add_column(column)
+    table = Table(title=f"source freshness: newest data time vs {clock}")
+    table.add_column("source", no_wrap=True)
+    for column in ("status", "column", "newest", "age (h)", "warn after (h)"):
+        table.add_column(column, overflow="fold")  # wrapped, never cut to "…"
     for verdict in verdicts:
         table.add_row(
             verdict.rule.name,
             verdict.status,
             verdict.rule.column,
-            "" if verdict.newest is None else verdict.newest.isoformat(sep=" "),
+            "" if verdict.newest is None else verdict.newest.isoformat(sep=" ", timespec="minutes"),
             "" if verdict.age_hours is None else f"{verdict.age_hours:.2f}",
             f"{verdict.warn_after_hours:g}",
         )
