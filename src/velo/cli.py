@@ -365,16 +365,6 @@ def transform(
     print_build(console, result)
 
 
-@app.command()
-@reports_errors
-def freshness() -> None:
-    """Source freshness of the raw tables (`_loaded_at` against each source's warn threshold)."""
-    from velo.warehouse.runner import freshness as source_freshness
-    from velo.warehouse.runner import print_freshness
-
-    print_freshness(console, source_freshness(load_settings()))
-
-
 @app.command(
     "dbt",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
@@ -428,6 +418,26 @@ def answers(as_of: AsOf = None, output: AnswerFormat = "table") -> None:
     if output not in ("table", "json"):
         raise typer.BadParameter(f"'{output}' is not one of table, json")
     show_answers(resolve_clock(load_settings(), parse_date(as_of)), None, output, console)
+
+
+@app.command()
+@reports_errors
+def freshness(as_of: AsOf = None, output: AnswerFormat = "table") -> None:
+    """Source freshness: each dbt source's newest data time against the platform clock."""
+    from velo.clock import clock_label, now
+    from velo.runtime import resolve_clock
+    from velo.warehouse.freshness import freshness_rules, measure, print_freshness
+
+    if output not in ("table", "json"):
+        raise typer.BadParameter(f"'{output}' is not one of table, json")
+    settings = resolve_clock(load_settings(), parse_date(as_of))
+    verdicts = measure(settings, freshness_rules(settings), now(settings))
+    if output == "json":
+        rows = [verdict.as_mapping() for verdict in verdicts]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    clock = f"{clock_label(settings)} {now(settings).isoformat(sep=' ')}"
+    print_freshness(console, verdicts, clock)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from velo.orchestration import fx_rates, operations, sentiment, serving, warehou
 from velo.orchestration.definitions import build_definitions
 from velo.orchestration.loading import raw_key
 from velo.orchestration.resources import WAREHOUSE_POOL
-from velo.orchestration.schedules import FX_JOB, PLATFORM_JOB
+from velo.orchestration.schedules import FRESHNESS_JOB, FX_JOB, PLATFORM_JOB
 from velo.orchestration.serving import KEY as SERVING_KEY
 from velo.orchestration.serving import report_metadata
 from velo.settings import Settings
@@ -77,7 +77,14 @@ def test_schedules_cover_each_source_and_the_build(settings: Settings) -> None:
     sensors = {s.name: s for s in defs.sensors}
     assert {"slack_on_success", "slack_on_failure", "daily_build"} <= set(sensors)
     assert sensors["daily_build"].default_status == dg.DefaultSensorStatus.RUNNING
-    assert operations.FRESHNESS.table == "salesorderheader"
+    # The hourly freshness job checks each table whose dbt source declares freshness.
+    (freshness_job,) = [job for job in defs.jobs if job.name == FRESHNESS_JOB]
+    checks = freshness_job.selection.resolve_checks(defs.resolve_asset_graph())
+    assert {key.asset_key.to_user_string() for key in checks} == {
+        "raw/fx_rates",
+        "raw/salesorderheader",
+        "raw/sentiment",
+    }
 
 
 def test_the_serving_asset_points_at_the_dashboard(settings: Settings) -> None:

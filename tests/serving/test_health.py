@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -75,6 +75,8 @@ def test_history_keeps_thirty_days_and_survives_a_torn_line(served: Settings) ->
 def test_first_publish_starts_the_history(settings: Settings, served_as_of) -> None:
     from velo.serving.sample import build_sample_warehouse
 
+    # Freshness is the sample's data time on the platform clock: the end of its as-of day.
+    settings = settings.with_overrides(clock=datetime.combine(served_as_of, time(23)))
     build_sample_warehouse(Path(settings.warehouse_path), served_as_of)
     publish(settings, require_passed_build=False)  # a sample, not a dbt build
     rows = history(settings)

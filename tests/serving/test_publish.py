@@ -6,7 +6,7 @@ import importlib
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -136,9 +136,15 @@ def test_cli_publish(served: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     con.close()
 
 
-def test_a_source_not_loaded_within_its_window_is_stale(served: Settings) -> None:
+def test_a_source_whose_newest_data_is_older_than_its_window_is_stale(served: Settings) -> None:
     with duckdb.connect(str(served.warehouse_path)) as wh:
-        wh.execute("UPDATE raw.fx_rates SET _loaded_at = _loaded_at - INTERVAL 3 HOUR")
+        # The newest rate's hour 3 h before the served clock (fx: stale after 2 h); loads as
+        # recent as they were: freshness is the data's time on the platform clock.
+        (newest,) = wh.execute("SELECT max(rate_at) FROM raw.fx_rates").fetchone()
+        wh.execute(
+            "UPDATE raw.fx_rates SET rate_at = rate_at - (? - ?)",
+            [newest, served.clock - timedelta(hours=3)],
+        )
         wh.execute("DELETE FROM raw.sentiment")
     publish(served)
     con = open_serving(served)
@@ -149,7 +155,7 @@ def test_a_source_not_loaded_within_its_window_is_stale(served: Settings) -> Non
         ).fetchall()
     }
     con.close()
-    assert health["fx"][0] == "stale" and health["fx"][1] > 2
+    assert health["fx"][:2] == ("stale", 3.0)
     assert health["sentiment"] == ("never loaded", None, 0)
     assert health["operations"][0] == "fresh"
 

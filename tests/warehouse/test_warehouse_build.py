@@ -5,35 +5,37 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
-from warehouse_helpers import mart_tables, ops_rows, settings_in, warehouse_rows
+from warehouse_helpers import AS_OF, mart_tables, ops_rows, settings_in, warehouse_rows
 
 from velo.bench.run import execute_compiled_sql
 from velo.cli import app
+from velo.clock import FIXED, end_of_day
 from velo.duckdb_config import SPILL_DIR
 from velo.errors import VeloError
 from velo.ingest import run_ingest
+from velo.orchestration import fx_rates, operations, sentiment
+from velo.orchestration.resources import SettingsResource
 from velo.runtime import platform
 from velo.sentiment.model import load_model
 from velo.serving.publish import SERVED_MARTS, publish
 from velo.settings import Settings
 from velo.simulator.company import tick
+from velo.warehouse import runner
 from velo.warehouse.run_results import last_build
 from velo.warehouse.runner import (
     DbtResult,
     TransformError,
     dbt_log_dir,
     dbt_target_dir,
-    freshness,
     invoke,
     mart_contract,
-    source_warn_after,
     transform,
 )
 
@@ -285,25 +287,112 @@ def copy_warehouse(settings: Settings, directory: Path) -> Settings:
     return copy.with_overrides(ops_db_url=settings.ops_db_url)
 
 
-def test_freshness_reports_each_raw_table(
+# What the sources YAML declares (read back from dbt's manifest by every consumer).
+DECLARED_FRESHNESS = {
+    "fx.fx_rates": ("rate_at", 2),
+    "operations.salesorderheader": ("modifieddate", 26),
+    "sentiment.sentiment": ("time_published", 36),
+}
+
+
+def newest_data_times(settings: Settings) -> dict[str, datetime]:
+    """Each declared table's newest data time, read straight from the warehouse."""
+    newest = {}
+    for name, (column, _) in DECLARED_FRESHNESS.items():
+        table = name.split(".")[1]
+        ((value,),) = warehouse_rows(settings, f"select max({column}) from raw.{table}")
+        newest[name] = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return newest
+
+
+def expected_status(newest: datetime, clock: datetime, hours: float) -> str:
+    return "fresh" if clock - newest <= timedelta(hours=hours) else "stale"
+
+
+def verdicts_of_every_consumer(
+    settings: Settings, directory: Path, as_of: date
+) -> dict[str, dict[str, str]]:
+    """Each source's status at the end of ``as_of`` by `velo freshness`, Dagster's freshness
+    checks and the serving DB's data health."""
+    at = settings.with_overrides(clock=end_of_day(as_of), clock_kind=FIXED)
+    outcome = CliRunner().invoke(
+        app,
+        ["freshness", "--as-of", as_of.isoformat(), "--format", "json"],
+        env={"VELO_DATA_DIR": str(directory)},
+    )
+    assert outcome.exit_code == 0, outcome.output
+    cli = {f"{row['source']}.{row['table']}": row["status"] for row in json.loads(outcome.stdout)}
+    dagster = {}
+    for module in (fx_rates, operations, sentiment):
+        for check in module.definitions(at).asset_checks:
+            (key,) = check.check_keys
+            result = check(velo=SettingsResource.from_settings(at))
+            name = f"{module.SOURCE}.{key.asset_key.path[-1]}"
+            dagster[name] = "fresh" if result.passed else "stale"
+    publish(at, require_passed_build=False)  # a copied warehouse: its build was elsewhere
+    with duckdb.connect(str(at.serving_path), read_only=True) as con:
+        health = dict(con.execute("select source, status from marts.data_health").fetchall())
+    return {"velo freshness": cli, "Dagster": dagster, "data health": health}
+
+
+def by_source(statuses: dict[str, str]) -> dict[str, str]:
+    return {name.split(".")[0]: status for name, status in statuses.items()}
+
+
+def test_every_consumer_judges_freshness_alike_on_the_platform_clock(
     built: tuple[Settings, DbtResult], tmp_path: Path
 ) -> None:
-    settings = copy_warehouse(built[0], tmp_path / "fresh")
-    rows = {f"{row.source}.{row.table}": row for row in freshness(settings)}
-    assert {"operations.salesorderheader", "fx.fx_rates", "sentiment.sentiment"} <= set(rows)
-    assert all(row.status == "pass" for row in rows.values())
-    assert rows["fx.fx_rates"].warn_after_hours == 2
-    assert rows["sentiment.sentiment"].warn_after_hours == 36
-    assert rows["operations.workorder"].warn_after_hours == 26
-    # Dagster's freshness checks and the serving DB's data health read the same declaration.
-    for row in rows.values():
-        assert source_warn_after(row.source) == timedelta(hours=row.warn_after_hours)
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        con.execute("update raw.fx_rates set _loaded_at = _loaded_at - interval 3 hour")
-    stale = {f"{row.source}.{row.table}": row for row in freshness(settings)}
-    assert stale["fx.fx_rates"].status == "warn"
-    assert stale["fx.fx_rates"].age_hours >= 3
-    assert stale["sentiment.sentiment"].status == "pass"
+    directory = tmp_path / "fresh"
+    settings = copy_warehouse(built[0], directory)
+    newest = newest_data_times(settings)
+    # The company's own day, two days later, and an --as-of long before the data's end.
+    seen = {}
+    for as_of in (AS_OF, AS_OF + timedelta(days=2), date(2014, 5, 1)):
+        expected = {
+            name: expected_status(newest[name], end_of_day(as_of), hours)
+            for name, (_, hours) in DECLARED_FRESHNESS.items()
+        }
+        verdicts = verdicts_of_every_consumer(settings, directory, as_of)
+        assert verdicts["velo freshness"] == expected, as_of
+        assert verdicts["Dagster"] == expected, as_of
+        assert verdicts["data health"] == by_source(expected), as_of
+        seen[as_of] = set(expected.values())
+    # The clocks cover both verdicts: on the company's day all is fresh, two days on stale.
+    assert seen[AS_OF] == {"fresh"}
+    assert seen[AS_OF + timedelta(days=2)] == {"stale"}
+
+
+def test_a_freshness_changed_in_the_sources_yaml_changes_every_consumer(
+    built: tuple[Settings, DbtResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "changed"
+    settings = copy_warehouse(built[0], directory)
+    as_of = AS_OF + timedelta(days=2)  # every source is stale by the project's declarations
+    project = tmp_path / "dbt_project"
+    shutil.copytree(runner.DBT_PROJECT_DIR, project, symlinks=True)
+    staging = project / "models" / "staging"
+    fx_yaml = staging / "fx" / "_fx__sources.yml"
+    # fx may be 30 days old; sentiment is measured by its load time (wall clock, years after
+    # the 2014 clock, so it counts as current).
+    fx_yaml.write_text(
+        fx_yaml.read_text().replace("{count: 2, period: hour}", "{count: 30, period: day}")
+    )
+    sentiment_yaml = staging / "sentiment" / "_sentiment__sources.yml"
+    sentiment_yaml.write_text(
+        sentiment_yaml.read_text().replace(
+            "loaded_at_field: time_published", "loaded_at_field: _loaded_at"
+        )
+    )
+    monkeypatch.setattr(runner, "DBT_PROJECT_DIR", project)
+    verdicts = verdicts_of_every_consumer(settings, directory, as_of)
+    expected = {
+        "fx.fx_rates": "fresh",
+        "operations.salesorderheader": "stale",
+        "sentiment.sentiment": "fresh",
+    }
+    assert verdicts["velo freshness"] == expected
+    assert verdicts["Dagster"] == expected
+    assert verdicts["data health"] == by_source(expected)
 
 
 def test_bad_input_fails_the_build_with_its_keys_never_dropped_nor_published(

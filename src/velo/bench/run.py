@@ -134,9 +134,11 @@ def execute_compiled_sql(settings: Settings, results: dict[str, Any]) -> dict[st
     warehouse under the same file name (dbt's relation names carry the catalog); how many
     statements, and how many tests found failing rows (dbt's failed and warned ones)."""
     from velo.duckdb_config import connect_duckdb
-    from velo.warehouse.runner import dbt_target_dir
+    from velo.warehouse.runner import dbt_target_dir, read_manifest
 
-    manifest = json.loads((dbt_target_dir(settings) / "manifest.json").read_text())
+    manifest = read_manifest(dbt_target_dir(settings))
+    if manifest is None:
+        raise VeloError(f"no readable dbt manifest in {dbt_target_dir(settings)}")
     statements = list(compiled_statements(results, manifest))
     warehouse = Path(settings.warehouse_path)
     failing_tests = 0

@@ -216,7 +216,8 @@ def rows_per_run(history: pd.DataFrame) -> go.Figure:
 
 
 def newest_load_age(history: pd.DataFrame) -> go.Figure:
-    """Age of each source's newest load at every publish, with its staleness threshold."""
+    """Age of each source's newest data (its dbt freshness column, on the platform clock) at
+    every publish, with its staleness threshold."""
     frame = history.dropna(subset=["age_hours"]).sort_values("checked_at")
     figure = px.line(
         frame,
@@ -225,12 +226,12 @@ def newest_load_age(history: pd.DataFrame) -> go.Figure:
         color="source",
         markers=True,
         custom_data=["status"],
-        labels={"checked_at": fmt.on_clock("Publish", WALL), "age_hours": "Age of newest load (h)"},
+        labels={"checked_at": fmt.on_clock("Publish", WALL), "age_hours": "Age of newest data (h)"},
         title="Age of the newest data at each publish, last 30 days",
     )
     figure.update_traces(
         hovertemplate=f"%{{fullData.name}}, {fmt.time_hover('x', WALL)}<br>"
-        f"newest load %{{y:{fmt.HOURS_D3}}} h old (%{{customdata[0]}})<extra></extra>"
+        f"newest data %{{y:{fmt.HOURS_D3}}} h old (%{{customdata[0]}})<extra></extra>"
     )
     thresholds = frame.groupby("source").warn_after_hours.first()
     for trace in figure.data:

@@ -9,13 +9,12 @@ it to :meth:`DagsterDltResource.run`, which maps its resources to the same keys.
 
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import dagster as dg
 import dlt
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.extract import DltResource, DltSource
 
 from velo import clock
@@ -36,6 +35,7 @@ from velo.orchestration.resources import (
     step_errors,
 )
 from velo.settings import Settings
+from velo.warehouse.freshness import FRESH, FreshnessRule, freshness_rules, measure
 
 RAW = "raw"
 FRESHNESS_CHECK = "fresh"
@@ -194,71 +194,49 @@ def build_load_assets(
     return load
 
 
-@dataclass(frozen=True)
-class Freshness:
-    """A raw table is stale when its newest ``column`` is older than ``max_age`` before now."""
-
-    table: str
-    column: str
-    max_age: timedelta
+def freshness_key(rule: FreshnessRule) -> dg.AssetCheckKey:
+    return dg.AssetCheckKey(dg.AssetKey([rule.schema, rule.table]), FRESHNESS_CHECK)
 
 
-def latest_value(settings: Settings, source_name: str, freshness: Freshness) -> datetime | None:
-    pipeline = make_pipeline(settings, source_name)
-    with pipeline.sql_client() as client:
-        table = client.make_qualified_table_name(freshness.table)
-        try:
-            rows = client.execute_sql(f"select max({freshness.column}) from {table}")
-        except DatabaseUndefinedRelation:  # nothing was ever loaded
-            return None
-    value = rows[0][0] if rows else None
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value
-
-
-def evaluate_freshness(
-    settings: Settings, source_name: str, freshness: Freshness
-) -> dg.AssetCheckResult:
-    """Passed, or a WARN result saying how old the newest row is (relative to velo's clock)."""
-    now = clock.now(settings)
-    latest = latest_value(settings, source_name, freshness)
-    age = None if latest is None else now - latest
-    passed = age is not None and age <= freshness.max_age
-    limit = f"limit {freshness.max_age.total_seconds() / 3600:g} h"
-    where = f"{RAW}.{freshness.table}"
-    if age is None:
-        description = f"{where}: nothing loaded yet ({limit})"
-    else:
-        hours = round(age.total_seconds() / 3600, 1)
-        description = (
-            f"{where}: newest {freshness.column} {latest.isoformat(sep=' ')} is {hours} h "
-            f"before {now.isoformat(sep=' ')} ({limit})"
-        )
+def evaluate_freshness(settings: Settings, rule: FreshnessRule) -> dg.AssetCheckResult:
+    """Passed, or a WARN result saying how old the newest data is on the platform clock
+    (:mod:`velo.warehouse.freshness`, as `velo freshness` and data health judge it)."""
+    (verdict,) = measure(settings, [rule], clock.now(settings))
     return dg.AssetCheckResult(
-        asset_key=raw_key(freshness.table),
-        passed=passed,
+        asset_key=freshness_key(rule).asset_key,
+        passed=verdict.status == FRESH,
         severity=dg.AssetCheckSeverity.WARN,
-        description=description,
+        description=verdict.describe(),
         metadata={
-            "latest": str(latest),
-            "now": now.isoformat(sep=" "),
-            "age_hours": None if age is None else round(age.total_seconds() / 3600, 2),
-            "max_age_hours": freshness.max_age.total_seconds() / 3600,
+            "column": rule.column,
+            "latest": str(verdict.newest),
+            "now": verdict.now.isoformat(sep=" "),
+            "age_hours": verdict.age_hours,
+            "max_age_hours": verdict.warn_after_hours,
         },
     )
 
 
-def build_freshness_check(source_name: str, freshness: Freshness) -> dg.AssetChecksDefinition:
+def build_freshness_check(rule: FreshnessRule) -> dg.AssetChecksDefinition:
+    key = freshness_key(rule)
+
     @dg.asset_check(
-        asset=raw_key(freshness.table),
-        name=FRESHNESS_CHECK,
-        description=f"Warn when {RAW}.{freshness.table} is older than {freshness.max_age}.",
+        asset=key.asset_key,
+        name=key.name,
+        description=(
+            f"Warn when the newest {rule.column} of {rule.schema}.{rule.table} is more than "
+            f"{rule.warn_after} before the platform clock (the dbt source's freshness)."
+        ),
         blocking=False,
         pool=WAREHOUSE_POOL,
     )
     def fresh(velo: SettingsResource) -> dg.AssetCheckResult:
-        with step_errors(f"freshness of {RAW}.{freshness.table}"):
-            return evaluate_freshness(velo.settings, source_name, freshness)
+        with step_errors(f"freshness of {rule.schema}.{rule.table}"):
+            return evaluate_freshness(velo.settings, rule)
 
     return fresh
+
+
+def build_freshness_checks(settings: Settings, source_name: str) -> list[dg.AssetChecksDefinition]:
+    """One check per table of this source that declares freshness in dbt's manifest."""
+    return [build_freshness_check(rule) for rule in freshness_rules(settings, source_name)]

@@ -10,16 +10,16 @@ company also advances one day each night, before the loads.
 
 import dagster as dg
 
-from velo.orchestration import fx_rates, operations, sentiment, serving, warehouse
-from velo.orchestration.loading import FRESHNESS_CHECK, raw_key
+from velo.orchestration import operations, sentiment, serving, warehouse
+from velo.orchestration.loading import freshness_key
 from velo.orchestration.resources import DAILY_BUILD_CRON, SettingsResource, step_errors
 from velo.settings import Settings
+from velo.warehouse.freshness import freshness_rules
 
 PLATFORM_JOB = "platform"
 BUILD_JOB = "warehouse_build"
 FRESHNESS_JOB = "freshness_checks"
 FX_JOB = "fx_refresh"
-FRESHNESS_SOURCES = (operations, fx_rates, sentiment)
 LOAD_CRONS = {FX_JOB: "5 * * * *", "operations_load": "15 2 * * *", "sentiment_load": "30 2 * * *"}
 DEMO_TICK_CRON = "0 2 * * *"
 
@@ -78,12 +78,7 @@ def definitions(settings: Settings) -> dg.Definitions:
     )
     freshness_job = asset_job(
         FRESHNESS_JOB,
-        dg.AssetSelection.checks(
-            *(
-                dg.AssetCheckKey(raw_key(m.FRESHNESS.table), FRESHNESS_CHECK)
-                for m in FRESHNESS_SOURCES
-            )
-        ),
+        dg.AssetSelection.checks(*(freshness_key(rule) for rule in freshness_rules(settings))),
         "Freshness of every source (relative to the platform clock); stale ones raise a warning.",
     )
     schedules = [

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from velo import clock
-from velo.orchestration.loading import Freshness, build_freshness_check, build_load_assets
+from velo.orchestration.loading import build_freshness_checks, build_load_assets
 from velo.orchestration.resources import (
     API_MAX_RETRIES,
     SettingsResource,
@@ -20,13 +20,10 @@ from velo.orchestration.resources import (
     step_errors,
 )
 from velo.settings import Settings
-from velo.warehouse.runner import source_warn_after
 
 SOURCE = "sentiment"
 TABLE = "sentiment"
 LANDING_KEY = dg.AssetKey(["landing", "sentiment"])
-# Scored daily; stale after the dbt source's warn_after.
-FRESHNESS = Freshness(TABLE, "time_published", source_warn_after(SOURCE))
 # Before the first sentiment load the function scores this many days, so the dashboard's
 # 30-day sentiment line has a history from the first run on.
 BACKFILL_DAYS = 30
@@ -93,5 +90,5 @@ def definitions(settings: Settings) -> dg.Definitions:
             build_function_asset(),
             build_load_assets(settings, SOURCE, [TABLE], upstream=[LANDING_KEY]),
         ],
-        asset_checks=[build_freshness_check(SOURCE, FRESHNESS)],
+        asset_checks=build_freshness_checks(settings, SOURCE),
     )

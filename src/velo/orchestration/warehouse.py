@@ -11,7 +11,6 @@ the op materialises no asset, so publishing and its checks are skipped too, and 
 nothing new costs its loads.
 """
 
-import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -50,7 +49,6 @@ from velo.warehouse.build_inputs import (
     build_inputs,
     forget_built,
     is_published,
-    project_digest,
     record_built,
 )
 from velo.warehouse.run_results import RUN_RESULTS, with_status
@@ -261,8 +259,12 @@ def build_dbt_assets(
 
 def mart_keys(location: DbtLocation) -> list[dg.AssetKey]:
     """The keys of the dbt models under models/marts/ — what the serving DB publishes."""
+    from velo.warehouse.runner import read_manifest
+
     project = location.project()
-    manifest = json.loads(project.manifest_path.read_text())
+    manifest = read_manifest(project.target_path)
+    if manifest is None:
+        raise VeloError(f"no readable dbt manifest in {project.target_path}: run `dbt parse`")
     return [
         TRANSLATOR.get_asset_spec(manifest, unique_id, project).key
         for unique_id, node in manifest["nodes"].items()
@@ -296,33 +298,28 @@ class VeloProjectPreparer(DbtProjectPreparer):
         from velo.warehouse import runner
 
         runner.prepare_dbt(self.settings)  # `dbt parse` (~3 s)
-        prepared_path(project).write_text(
-            json.dumps(prepared_for(project, self.settings.warehouse))
-        )
-
-
-PREPARED = "velo_prepared.json"  # next to manifest.json: what it was parsed from
+        runner.record_parsed(project.target_path, project.project_dir, self.settings.warehouse)
 
 
 def prepared_path(project: DbtProject) -> Path:
+    from velo.warehouse.runner import PREPARED
+
     return project.target_path / PREPARED
 
 
 def prepared_for(project: DbtProject, adapter: str) -> dict[str, str]:
-    return {"project": project_digest(project.project_dir), "adapter": adapter}
+    from velo.warehouse.runner import parsed_for
+
+    return parsed_for(project.project_dir, adapter)
 
 
 def manifest_is_current(project: DbtProject, adapter: str) -> bool:
-    """A whole manifest parsed for this adapter from the project's files as they are now.
+    """A whole manifest parsed for this adapter from the project's files as they are now
+    (:func:`velo.warehouse.runner.manifest_is_current`: a manifest cut short by a killed build
+    is not)."""
+    from velo.warehouse import runner
 
-    Every `dbt build` rewrites manifest.json in place, so a build killed mid-write leaves it cut
-    short under a record that still matches: it is read to the end before it is trusted."""
-    try:
-        prepared = json.loads(prepared_path(project).read_text())
-        json.loads(project.manifest_path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return prepared == prepared_for(project, adapter)
+    return runner.manifest_is_current(project.target_path, project.project_dir, adapter)
 
 
 def velo_location(settings: Settings) -> DbtLocation:

@@ -1,10 +1,13 @@
 """Data health, written by publish into the serving DB next to the marts.
 
-- ``marts.data_health``: per source, its newest load, that load's rows, all rows and whether it
-  is fresh (the dbt source's ``warn_after``) — measured on the warehouse's raw tables.
+- ``marts.data_health``: per source, its newest load, that load's rows, all rows (from
+  ``_loaded_at``) and whether it is fresh — its newest data time against the platform clock, as
+  dbt's sources declare it (:mod:`velo.warehouse.freshness`, shared with `velo freshness` and
+  Dagster's checks) — measured on the warehouse's raw tables.
 - ``marts.dbt_build``: the last dbt build's outcome (models and tests passed, warned, failed).
 - ``marts.data_health_history``: one row per source per publish over the last 30 days — when it
-  was checked (wall clock, like ``_loaded_at``), the newest load, that load's rows and its age.
+  was checked (wall clock, like ``_loaded_at``), the newest load, that load's rows, and the age
+  of the newest data with its status at that publish.
   The history lives in ``state_dir/health/history.jsonl`` and every publish copies it into the
   serving DB. A file of our own, because the warehouse does not remember it: raw tables keep
   only the rows that survived later merges, dlt's ``_dlt_loads`` has no row counts, and a full
@@ -27,11 +30,11 @@ import duckdb
 
 from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, columns, relations
 from velo.settings import Settings
+from velo.warehouse.freshness import NEVER_LOADED, Freshness, FreshnessRule, judge, worst
 from velo.warehouse.run_results import failing_tests, last_build, summary
-from velo.warehouse.runner import source_warn_after
 
 HISTORY_DAYS = 30
-# Source -> its raw tables (stale after the dbt source's warn_after).
+# Source -> its raw tables, whose ``_loaded_at`` count the loads.
 SOURCE_RAW_TABLES: dict[str, tuple[str, ...] | None] = {
     "operations": None,  # every raw table except the two below
     "fx": ("fx_rates",),
@@ -54,7 +57,7 @@ class HealthRecord:
     last_loaded_at: datetime | None
     rows_last_load: int
     total_rows: int
-    warn_after_hours: float
+    warn_after_hours: float | None  # None: the source declares no freshness
     age_hours: float | None
     status: str
 
@@ -145,21 +148,25 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any
         con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
 
 
-def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
+def write_data_health(
+    reader: WarehouseReader, rules: tuple[FreshnessRule, ...], now: datetime
+) -> None:
     """Per source: last load time, rows of the last load, total rows, freshness status.
 
-    ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
-    against the wall clock too, even when the business runs on a simulated clock."""
+    Loads are counted by ``_loaded_at`` (ingestion stamps it, wall clock); freshness is each
+    rule's newest data time against ``now``, the platform clock publish runs on."""
     raw_tables = relations(reader, "raw")
     dedicated = {t for tables in SOURCE_RAW_TABLES.values() if tables for t in tables}
     rows = []
     for source, tables in SOURCE_RAW_TABLES.items():
-        warn_hours = source_warn_after(source) / timedelta(hours=1)
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )
         names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(reader, n)]
-        rows.append(source_health(reader, source, names, warn_hours, checked_at))
+        verdicts = [
+            freshness_of(reader, rule, raw_tables, now) for rule in rules if rule.source == source
+        ]
+        rows.append(source_health(reader, source, names, verdicts))
     con = reader.serving
     con.execute(
         f"CREATE TABLE {MARTS_SCHEMA}.data_health (source VARCHAR, tables INTEGER, "
@@ -173,15 +180,25 @@ def has_loaded_at(reader: WarehouseReader, table: str) -> bool:
     return "_loaded_at" in columns(reader, "raw", table)
 
 
+def freshness_of(
+    reader: WarehouseReader, rule: FreshnessRule, raw_tables: set[str], now: datetime
+) -> Freshness:
+    if rule.table not in raw_tables:
+        return judge(rule, None, now)
+    ((newest,),) = reader.rows(rule.newest_sql(reader.table_ref(rule.schema, rule.table)))
+    return judge(rule, newest, now)
+
+
 def source_health(
-    reader: WarehouseReader,
-    source: str,
-    tables: list[str],
-    warn_hours: float,
-    checked_at: datetime,
+    reader: WarehouseReader, source: str, tables: list[str], verdicts: list[Freshness]
 ) -> tuple[Any, ...]:
+    """One data_health row; a source whose dbt sources declare no freshness has no status."""
+    shown = worst(verdicts) if verdicts else None
+    warn_hours = None if shown is None else shown.warn_after_hours
+    age = None if shown is None else shown.age_hours
+    status = "no freshness declared" if shown is None else shown.status
     if not tables:
-        return (source, 0, None, 0, 0, warn_hours, None, "never loaded")
+        return (source, 0, None, 0, 0, warn_hours, age, NEVER_LOADED)
     union = " UNION ALL ".join(
         f"SELECT _loaded_at FROM {reader.table_ref('raw', t)}" for t in tables
     )
@@ -193,21 +210,10 @@ def source_health(
         "FROM newest"
     )
     if last is None:
-        return (source, len(tables), None, 0, int(total), warn_hours, None, "never loaded")
+        return (source, len(tables), None, 0, int(total), warn_hours, age, NEVER_LOADED)
     if last.tzinfo is not None:  # dlt stores timestamptz; the platform speaks naive UTC
         last = last.astimezone(UTC).replace(tzinfo=None)
-    age = (checked_at - last).total_seconds() / 3600
-    status = "fresh" if age <= warn_hours else "stale"
-    return (
-        source,
-        len(tables),
-        last,
-        int(last_rows),
-        int(total),
-        warn_hours,
-        round(age, 2),
-        status,
-    )
+    return (source, len(tables), last, int(last_rows), int(total), warn_hours, age, status)
 
 
 def write_dbt_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

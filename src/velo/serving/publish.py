@@ -28,6 +28,7 @@ from velo.errors import VeloError
 from velo.serving.health import BUILD_TABLES, write_data_health, write_dbt_build, write_health
 from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, open_reader, relations
 from velo.settings import Settings
+from velo.warehouse.freshness import FreshnessRule, freshness_rules
 from velo.warehouse.run_results import (
     FAILED_STATUSES,
     read_run_results,
@@ -98,6 +99,9 @@ def publish(
     if keep_published and not refresh:
         marts = None  # nothing published yet to keep
     keys = {} if refresh else keys_to_update(settings, target)
+    # Data health's freshness rules, from dbt's manifest (parsed first when it does not describe
+    # the project): before the warehouse is opened, which a parse must not meet.
+    rules = freshness_rules(settings)
     try:
         if refresh or keys:
             shutil.copyfile(target, temp)
@@ -105,7 +109,7 @@ def publish(
             if require_passed_build:
                 check_build_passed(settings)
             tables, updated = build_serving_file(
-                settings, reader, marts, published_at, refresh=refresh, keys=keys
+                settings, reader, marts, published_at, rules, refresh=refresh, keys=keys
             )
         os.replace(temp, target)
     finally:
@@ -173,14 +177,16 @@ def build_serving_file(
     reader: WarehouseReader,
     marts: Sequence[str] | None,
     published_at: datetime,
+    rules: tuple[FreshnessRule, ...],
     *,
     refresh: bool = False,
     keys: dict[str, str] | None = None,
 ) -> tuple[dict[str, int], list[str]]:
     """Write ``marts`` and the health tables into the new serving file; ``refresh``: the file
     is a copy of the published one, whose other marts and build results stay; ``keys``: the file
-    is a copy of the published one in which these marts are updated by key. Returns the rows
-    per table and the marts updated by key."""
+    is a copy of the published one in which these marts are updated by key; ``rules``: the
+    sources' freshness, judged at ``published_at``. Returns the rows per table and the marts
+    updated by key."""
     available = relations(reader, MARTS_SCHEMA)
     wanted = list(marts) if marts is not None else list(SERVED_MARTS)
     missing = [name for name in wanted if name not in available]
@@ -203,7 +209,7 @@ def build_serving_file(
             reader.copy(MARTS_SCHEMA, name)
         tables[name] = row_count(con, f"{MARTS_SCHEMA}.{name}")
     checked_at = wall_now()
-    write_data_health(reader, checked_at)
+    write_data_health(reader, rules, published_at)
     write_health(con, settings, checked_at, published_at)
     if not refresh:
         write_dbt_build(con, settings)

@@ -19,7 +19,8 @@ from velo.clock import wall_now
 from velo.serving.health import HISTORY_DAYS, SOURCE_RAW_TABLES, HealthRecord, save_history
 from velo.serving.publish import SERVED_MARTS, PublishReport, publish
 from velo.settings import Settings
-from velo.warehouse.runner import mart_contract, source_warn_after
+from velo.warehouse.freshness import freshness_rules
+from velo.warehouse.runner import mart_contract
 
 ORDERS_PER_SCALE = 30_000  # scale 1 ≈ AdventureWorks: ~30k orders, ~120k lines a year
 
@@ -272,10 +273,11 @@ def write_raw(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
     con.execute(
         f"""
         CREATE TABLE raw.salesorderheader AS
-        SELECT DISTINCT sales_order_id AS salesorderid,
+        SELECT sales_order_id AS salesorderid, max(order_date)::TIMESTAMP AS modifieddate,
                CASE WHEN sales_order_id % 10 = 0 THEN TIMESTAMP '{loaded_at}'
                     ELSE TIMESTAMP '{earlier}' END AS _loaded_at
-        FROM marts.obt_sales_order_lines;
+        FROM marts.obt_sales_order_lines
+        GROUP BY sales_order_id;
         CREATE TABLE raw.product AS
         SELECT DISTINCT product_id AS productid, TIMESTAMP '{loaded_at}' AS _loaded_at
         FROM marts.obt_sales_order_lines;
@@ -296,14 +298,16 @@ def write_raw(con: duckdb.DuckDBPyConnection, loaded_at: datetime) -> None:
 SKIPPED_RUNS = {"fx": (20,), "operations": (12, 11), "sentiment": ()}
 
 
-def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord]:
+def sample_history(
+    as_of: datetime, published_at: datetime, warn_hours: dict[str, float]
+) -> list[HealthRecord]:
     """Daily publishes over the days before ``as_of`` (wall clock), each a few minutes after
-    its loads, with a few skipped runs; row counts vary by a fixed rule."""
+    its loads, with a few skipped runs; row counts vary by a fixed rule; each source stale
+    after ``warn_hours[source]`` (its dbt freshness)."""
     records, last, totals = [], {}, dict.fromkeys(SOURCE_RAW_TABLES, 0)
     for days_ago in range(HISTORY_DAYS - 1, 0, -1):
         checked_at = as_of - timedelta(days=days_ago)
         for source in sorted(SOURCE_RAW_TABLES):
-            warn_hours = source_warn_after(source) / timedelta(hours=1)
             if source not in last or days_ago not in SKIPPED_RUNS[source]:
                 rows = {"fx": 24, "operations": 120 + days_ago * 37 % 80}.get(
                     source, 3 + days_ago % 6
@@ -313,7 +317,7 @@ def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord
             loaded_at, rows = last[source]
             age = round((checked_at - loaded_at).total_seconds() / 3600, 2)
             published = published_at - timedelta(days=days_ago)
-            status = "fresh" if age <= warn_hours else "stale"
+            status = "fresh" if age <= warn_hours[source] else "stale"
             records.append(
                 HealthRecord(
                     checked_at,
@@ -322,7 +326,7 @@ def sample_history(as_of: datetime, published_at: datetime) -> list[HealthRecord
                     loaded_at,
                     rows,
                     totals[source],
-                    warn_hours,
+                    warn_hours[source],
                     age,
                     status,
                 )
@@ -336,5 +340,8 @@ def publish_sample(settings: Settings, as_of: date, scale: float = 0.05) -> Publ
     build_sample_warehouse(Path(settings.warehouse_path), as_of, scale=scale)
     checked_at = wall_now()
     published_at = settings.clock or datetime.combine(as_of, datetime.min.time())
-    save_history(settings, sample_history(checked_at, published_at), checked_at)
+    warn_hours = {
+        rule.source: rule.warn_after / timedelta(hours=1) for rule in freshness_rules(settings)
+    }
+    save_history(settings, sample_history(checked_at, published_at, warn_hours), checked_at)
     return publish(settings, require_passed_build=False)  # no dbt build: a sample

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -91,29 +90,6 @@ class DbtResult:
         return dict(sorted(counts.items()))
 
 
-@dataclass(frozen=True)
-class SourceFreshness:
-    """Freshness of one raw table: its newest ``_loaded_at`` and its age."""
-
-    source: str
-    table: str
-    status: str  # pass | warn | error | runtime error
-    max_loaded_at: datetime | None
-    age_hours: float | None
-    warn_after_hours: float | None
-
-    def as_row(self) -> dict[str, Any]:
-        return {
-            "source": f"{self.source}.{self.table}",
-            "status": self.status,
-            "newest _loaded_at": self.max_loaded_at.isoformat(sep=" ", timespec="seconds")
-            if self.max_loaded_at
-            else "",
-            "age (h)": "" if self.age_hours is None else f"{self.age_hours:.2f}",
-            "warn after (h)": "" if self.warn_after_hours is None else f"{self.warn_after_hours:g}",
-        }
-
-
 class TransformError(VeloError):
     """dbt failed; ``result`` holds every node's outcome."""
 
@@ -136,16 +112,63 @@ def dbt_target_dir(settings: Settings) -> Path:
 def model_unique_keys(settings: Settings) -> dict[str, str]:
     """Each model's ``unique_key`` (a single column) as the last parsed manifest declares it;
     empty when there is no readable manifest."""
-    try:
-        manifest = json.loads((dbt_target_dir(settings) / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
+    manifest = read_manifest(dbt_target_dir(settings)) or {}
     return {
         node["name"]: node["config"]["unique_key"]
         for node in manifest.get("nodes", {}).values()
         if node.get("resource_type") == "model"
         and isinstance(node.get("config", {}).get("unique_key"), str)
     }
+
+
+# --- dbt's manifest: the one reader -------------------------------------------------------------
+
+MANIFEST = "manifest.json"
+PREPARED = "velo_prepared.json"  # next to manifest.json: what it was parsed from
+
+
+def read_manifest(target_dir: Path) -> dict[str, Any] | None:
+    """The manifest dbt wrote into ``target_dir``, read to the end; None when there is none or
+    it is cut short (every `dbt build` rewrites it in place, so a build killed mid-write leaves
+    a torn file behind)."""
+    try:
+        return json.loads((target_dir / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def parsed_for(project_dir: Path, adapter: str) -> dict[str, str]:
+    """What a manifest describes: the digest of the project's files and the adapter."""
+    from velo.warehouse.build_inputs import project_digest
+
+    return {"project": project_digest(project_dir), "adapter": adapter}
+
+
+def manifest_is_current(target_dir: Path, project_dir: Path, adapter: str) -> bool:
+    """A whole manifest in ``target_dir``, parsed for this adapter from the project's files as
+    they are now (recorded in PREPARED when it was parsed)."""
+    try:
+        recorded = json.loads((target_dir / PREPARED).read_text())
+    except (OSError, ValueError):
+        return False
+    return read_manifest(target_dir) is not None and recorded == parsed_for(project_dir, adapter)
+
+
+def record_parsed(target_dir: Path, project_dir: Path, adapter: str) -> None:
+    (target_dir / PREPARED).write_text(json.dumps(parsed_for(project_dir, adapter)))
+
+
+def current_manifest(settings: Settings) -> dict[str, Any]:
+    """dbt's manifest of the project as its files are now, for the configured warehouse: the
+    data directory's when it describes them, else `dbt parse` first."""
+    target = dbt_target_dir(settings)
+    if not manifest_is_current(target, DBT_PROJECT_DIR, settings.warehouse):
+        checked(run_dbt(settings, ["parse"], echo=False))
+        record_parsed(target, DBT_PROJECT_DIR, settings.warehouse)
+    manifest = read_manifest(target)
+    if manifest is None:
+        raise VeloError(f"dbt parse wrote no readable manifest in {target}")
+    return manifest
 
 
 def dbt_log_dir(settings: Settings) -> Path:
@@ -411,53 +434,6 @@ def transform(
     return checked(run_dbt(settings, args, echo=echo))
 
 
-def freshness(settings: Settings) -> list[SourceFreshness]:
-    """`dbt source freshness`: each raw table's newest `_loaded_at` against its warn threshold."""
-    result = run_dbt(settings, ["source", "freshness"], echo=False)
-    path = dbt_target_dir(settings) / "sources.json"
-    if result.error or not path.exists():
-        raise TransformError(describe_failures(result), result)
-    return read_freshness(json.loads(path.read_text()))
-
-
-def read_freshness(sources_json: dict[str, Any]) -> list[SourceFreshness]:
-    rows = []
-    for item in sources_json.get("results", []):
-        _, _, source, table = item["unique_id"].split(".", 3)
-        criteria = item.get("criteria") or {}
-        warn = criteria.get("warn_after") or {}
-        warn_hours = hours(warn.get("count"), warn.get("period"))
-        loaded = item.get("max_loaded_at")
-        age = item.get("max_loaded_at_time_ago_in_s")
-        rows.append(
-            SourceFreshness(
-                source=source,
-                table=table,
-                status=item.get("status", "runtime error"),
-                max_loaded_at=parse_timestamp(loaded) if loaded else None,
-                age_hours=None if age is None else round(float(age) / 3600, 3),
-                warn_after_hours=warn_hours,
-            )
-        )
-    return sorted(rows, key=lambda row: (row.source, row.table))
-
-
-@cache
-def source_warn_after(source: str) -> timedelta:
-    """How old a source's data may get before it is stale: the `warn_after` of its dbt sources
-    YAML, the one place it is declared (`dbt source freshness`, Dagster's freshness checks and
-    the serving DB's data health all read it)."""
-    import yaml
-
-    path = DBT_PROJECT_DIR / "models" / "staging" / source / f"_{source}__sources.yml"
-    (declared,) = [s for s in yaml.safe_load(path.read_text())["sources"] if s["name"] == source]
-    warn = declared["config"]["freshness"]["warn_after"]
-    warn_hours = hours(warn["count"], warn["period"])
-    if warn_hours is None:
-        raise VeloError(f"{path}: warn_after must count minutes, hours or days")
-    return timedelta(hours=warn_hours)
-
-
 @cache
 def mart_contract(mart: str) -> tuple[tuple[str, str], ...]:
     """A mart's enforced contract, (column, data type) in order, from its YAML: the one place
@@ -467,21 +443,6 @@ def mart_contract(mart: str) -> tuple[tuple[str, str], ...]:
     path = DBT_PROJECT_DIR / "models" / "marts" / f"{mart}.yml"
     (model,) = [m for m in yaml.safe_load(path.read_text())["models"] if m["name"] == mart]
     return tuple((column["name"], column["data_type"]) for column in model["columns"])
-
-
-def hours(count: int | None, period: str | None) -> float | None:
-    per_hour = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
-    if count is None or period not in per_hour:
-        return None
-    return count * per_hour[period]
-
-
-def parse_timestamp(text: str) -> datetime:
-    """dbt's ISO timestamps (UTC, maybe with offset) -> naive UTC."""
-    from datetime import UTC
-
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 # --- display ------------------------------------------------------------------------------------
@@ -504,14 +465,3 @@ def print_build(console: Any, result: DbtResult) -> None:
             highlight=False,
             soft_wrap=True,
         )
-
-
-def print_freshness(console: Any, rows: Sequence[SourceFreshness]) -> None:
-    from rich.table import Table
-
-    table = Table(title="source freshness (newest _loaded_at vs now)")
-    for column in ("source", "status", "newest _loaded_at", "age (h)", "warn after (h)"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*row.as_row().values())
-    console.print(table)

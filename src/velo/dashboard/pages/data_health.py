@@ -81,7 +81,7 @@ def draw_sources() -> None:
                 "stale after (h)", format=fmt.HOURS_PRINTF
             ),
             "age_hours": st.column_config.NumberColumn(
-                "age at publish (h)", format=fmt.HOURS_PRINTF
+                "age of newest data at publish (h)", format=fmt.HOURS_PRINTF
             ),
         },
     )
