@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, columns, relations
+from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, relations, tables_with_column
 from velo.settings import Settings
 from velo.warehouse.run_results import failing_tests, last_build, summary
 from velo.warehouse.runner import source_warn_after
@@ -151,6 +151,7 @@ def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
     ``_loaded_at`` is stamped by ingestion with the wall clock (UTC), so ages are measured
     against the wall clock too, even when the business runs on a simulated clock."""
     raw_tables = relations(reader, "raw")
+    stamped = tables_with_column(reader, "raw", "_loaded_at")
     dedicated = {t for tables in SOURCE_RAW_TABLES.values() if tables for t in tables}
     rows = []
     for source, tables in SOURCE_RAW_TABLES.items():
@@ -158,7 +159,7 @@ def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )
-        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(reader, n)]
+        names = [n for n in names if not n.startswith("_dlt") and n in stamped]
         rows.append(source_health(reader, source, names, warn_hours, checked_at))
     con = reader.serving
     con.execute(
@@ -167,10 +168,6 @@ def write_data_health(reader: WarehouseReader, checked_at: datetime) -> None:
         "warn_after_hours DOUBLE, age_hours DOUBLE, status VARCHAR)"
     )
     con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def has_loaded_at(reader: WarehouseReader, table: str) -> bool:
-    return "_loaded_at" in columns(reader, "raw", table)
 
 
 def source_health(
