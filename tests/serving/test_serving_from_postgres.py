@@ -3,17 +3,20 @@
 `velo run` loads, builds and publishes from a PostgreSQL warehouse reached by a URL without a
 password (trust authentication, the case dlt used to reject); the same company run on the
 embedded DuckDB warehouse gives the reference. `velo answers` and the dashboard then read what was
-published from PostgreSQL and agree with DuckDB's to the cent.
+published from PostgreSQL and agree with DuckDB's to the cent, and what was published from
+PostgreSQL reconciles with the operations DB: the run's Dagster check and `velo reconcile` say so.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import sqlalchemy as sa
@@ -23,6 +26,7 @@ from typer.testing import CliRunner
 
 import velo.dashboard
 from velo.cli import app as cli
+from velo.orchestration.instance import open_instance
 from velo.orchestration.run import run_platform
 from velo.serving.report import show_answers
 from velo.settings import Settings, load_settings
@@ -121,6 +125,30 @@ def test_data_health_counts_the_postgres_raw_tables(runs) -> None:
     health = served_rows(runs["postgres"][0], query)
     assert health == served_rows(runs["duckdb"][0], query)
     assert {status for *_, status in health} == {"fresh"}
+
+
+def test_velo_reconcile_finds_no_difference(runs) -> None:
+    settings, overrides = runs["postgres"]
+    result = CliRunner().invoke(cli, ["reconcile"], env=environment(settings.data_dir, overrides))
+    assert result.exit_code == 0, result.output
+    compared = re.search(r"reconciled (\d+) headline figures as of (\S+):", result.output)
+    assert compared, result.output
+    assert int(compared[1]) > 0 and compared[2] == str(AS_OF)
+
+
+def test_the_runs_reconciliation_check_passed(runs) -> None:
+    """The Dagster asset check on the serving DB, as recorded where `velo dagster` reads it."""
+    settings, _ = runs["postgres"]
+    with open_instance(settings) as instance:
+        evaluations = [
+            entry.dagster_event.asset_check_evaluation_data
+            for run in instance.get_runs()
+            for entry in instance.all_logs(run.run_id)
+            if entry.dagster_event is not None
+            and entry.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ]
+    reconciled = [e for e in evaluations if e.check_name == "reconciles_with_source"]
+    assert reconciled and all(e.passed for e in reconciled), [e.description for e in reconciled]
 
 
 def dashboard_numbers(settings: Settings, overrides: dict[str, str], patch) -> dict[str, str]:

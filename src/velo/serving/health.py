@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, columns, relations
+from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, relations, tables_with_column
 from velo.settings import Settings
 from velo.warehouse.freshness import NEVER_LOADED, Freshness, FreshnessRule, judge, worst
 from velo.warehouse.run_results import failing_tests, last_build, summary
@@ -156,13 +156,14 @@ def write_data_health(
     Loads are counted by ``_loaded_at`` (ingestion stamps it, wall clock); freshness is each
     rule's newest data time against ``now``, the platform clock publish runs on."""
     raw_tables = relations(reader, "raw")
+    stamped = tables_with_column(reader, "raw", "_loaded_at")
     dedicated = {t for tables in SOURCE_RAW_TABLES.values() if tables for t in tables}
     rows = []
     for source, tables in SOURCE_RAW_TABLES.items():
         names = sorted(
             (set(tables) if tables else raw_tables - dedicated - {"_dlt_loads"}) & raw_tables
         )
-        names = [n for n in names if not n.startswith("_dlt") and has_loaded_at(reader, n)]
+        names = [n for n in names if not n.startswith("_dlt") and n in stamped]
         verdicts = [
             freshness_of(reader, rule, raw_tables, now) for rule in rules if rule.source == source
         ]
@@ -174,10 +175,6 @@ def write_data_health(
         "warn_after_hours DOUBLE, age_hours DOUBLE, status VARCHAR)"
     )
     con.executemany(f"INSERT INTO {MARTS_SCHEMA}.data_health VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def has_loaded_at(reader: WarehouseReader, table: str) -> bool:
-    return "_loaded_at" in columns(reader, "raw", table)
 
 
 def freshness_of(

@@ -63,11 +63,13 @@ def relations(reader: WarehouseReader, schema: str) -> set[str]:
     return {str(name).lower() for (name,) in found}
 
 
-def columns(reader: WarehouseReader, schema: str, table: str) -> set[str]:
+def tables_with_column(reader: WarehouseReader, schema: str, column: str) -> set[str]:
+    """Tables in ``schema`` that have ``column`` (lower case): one query for the whole schema,
+    not one per table — a remote reader opens a connection per query (about 45 ms each)."""
     in_catalog = f"table_catalog = '{reader.catalog}' AND " if reader.catalog else ""
     found = reader.rows(
-        "SELECT column_name FROM information_schema.columns "
-        f"WHERE {in_catalog}lower(table_schema) = '{schema}' AND lower(table_name) = '{table}'"
+        "SELECT DISTINCT table_name FROM information_schema.columns "
+        f"WHERE {in_catalog}lower(table_schema) = '{schema}' AND lower(column_name) = '{column}'"
     )
     return {str(name).lower() for (name,) in found}
 
