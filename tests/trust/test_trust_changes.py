@@ -11,7 +11,8 @@ reconciliation with the source, dbt build, publish). After every step:
 - every served mart equals the warehouse's (from DuckDB, publish updates the sales
   one-big-table by key after the first, whole publish; from PostgreSQL it copies it whole).
 
-Bounded: two steps of six changes each; DuckDB and PostgreSQL warehouses.
+Bounded: two steps of seven changes each (twelve kinds and two ticks); DuckDB and PostgreSQL
+warehouses.
 """
 
 from __future__ import annotations
