@@ -128,20 +128,23 @@ def record_run(
 @contextmanager
 def locked_record(settings: Settings) -> Iterator[dict[str, dict[str, str]]]:
     """The record to change, under a lock (two processes may finish dbt runs at once); written
-    to a temporary file renamed over it, so a reader never sees half of it. An unreadable
-    record is started again (written whole only ever, it cannot be cut short by a crash)."""
+    only when changed (publishing merges the last results again), to a temporary file renamed
+    over it, so a reader never sees half of it. An unreadable record is started again (it is
+    only ever replaced whole, so only a hand edit makes it unreadable)."""
     path = node_status_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.with_name(f"{NODE_STATUS}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            record = read_node_status(settings) or {}
+            before = read_node_status(settings)
         except ValueError:
-            record = {}
+            before = None
+        record = json.loads(json.dumps(before or {}))  # a deep copy to compare with
         yield record
-        temp = path.with_name(f".{NODE_STATUS}.{os.getpid()}.tmp")
-        temp.write_text(json.dumps(record, indent=0, sort_keys=True) + "\n")
-        os.replace(temp, path)
+        if record != before:
+            temp = path.with_name(f".{NODE_STATUS}.{os.getpid()}.tmp")
+            temp.write_text(json.dumps(record, sort_keys=True) + "\n")
+            os.replace(temp, path)
 
 
 def project_nodes(target_dir: Path) -> set[str] | None:
