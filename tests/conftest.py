@@ -95,12 +95,16 @@ def served(settings: Settings) -> Settings:
 
 @pytest.fixture
 def record_dbt_build() -> Callable[[Settings, dict[str, Any]], None]:
-    """Write a dbt build's run_results.json where publish() reads it (its gate)."""
+    """Write a dbt build's run_results.json and merge it into the node-status record publish()
+    is gated on, as the platform does after each dbt invocation."""
+    from velo.warehouse.run_results import record_run
     from velo.warehouse.runner import dbt_target_dir
 
     def record(settings: Settings, results: dict[str, Any]) -> None:
+        results = {"args": {"which": "build"}, **results}
         target = dbt_target_dir(settings)
         target.mkdir(parents=True, exist_ok=True)
         (target / "run_results.json").write_text(json.dumps(results))
+        record_run(settings, results)
 
     return record

@@ -3,6 +3,7 @@ writer at a time, and a full refresh that keeps what cannot be fetched again."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,7 +26,14 @@ from velo.runtime import platform
 from velo.serving import publish
 from velo.serving.sample import build_sample_warehouse
 from velo.settings import Settings
-from velo.warehouse.run_results import run_results_path
+from velo.warehouse.run_results import (
+    blocking_nodes,
+    node_status_path,
+    read_node_status,
+    record_run,
+    run_results_path,
+)
+from velo.warehouse.runner import dbt_target_dir
 
 AS_OF = datetime(2014, 6, 30)
 FAILED_BUILD = {
@@ -38,7 +46,13 @@ FAILED_BUILD = {
         {"unique_id": "test.velo.accepted_values_status.3c4d", "status": "warn"},
     ]
 }
-PASSED_BUILD = {"results": [FAILED_BUILD["results"][0], FAILED_BUILD["results"][2]]}
+PASSED_BUILD = {
+    "results": [
+        FAILED_BUILD["results"][0],
+        {**FAILED_BUILD["results"][1], "status": "pass"},
+        FAILED_BUILD["results"][2],
+    ]
+}
 
 
 @pytest.fixture
@@ -66,6 +80,7 @@ def test_publish_refuses_after_a_failed_test_and_keeps_the_served_file(
 
 def test_publish_refuses_without_any_recorded_build(warehouse: Settings) -> None:
     run_results_path(warehouse).unlink()
+    node_status_path(warehouse).unlink()
     with pytest.raises(VeloError, match="no dbt build recorded"):
         publish(warehouse)
 
@@ -89,6 +104,44 @@ def test_materialising_serving_db_alone_in_dagster_is_gated(warehouse: Settings)
     )
     assert not result.success
     assert Path(warehouse.serving_path).read_bytes() == before
+
+
+FAILED_TEST = FAILED_BUILD["results"][1]["unique_id"]
+
+
+def merged(settings: Settings, command: str, statuses: dict[str, str], at: datetime) -> list:
+    """Merge one invocation's statuses into the record; the nodes that now block publishing."""
+    results = [{"unique_id": node, "status": status} for node, status in statuses.items()]
+    record_run(settings, {"args": {"which": command}, "results": results}, moment=at)
+    return blocking_nodes(read_node_status(settings) or {})
+
+
+def test_a_failure_blocks_until_a_later_run_of_that_node_passes(settings: Settings) -> None:
+    day = datetime(2026, 12, 1, 2)
+    fx_model = "model.velo.fct_fx_rates_hourly"
+    failed = [("not_null_fct_sales_order_lines_product_key", "fail")]
+    assert merged(settings, "build", {FAILED_TEST: "fail", fx_model: "success"}, day) == failed
+    hour = timedelta(hours=1)
+    assert merged(settings, "build", {fx_model: "success"}, day + hour) == failed  # a subset
+    assert merged(settings, "compile", {FAILED_TEST: "success"}, day + 2 * hour) == failed
+    assert merged(settings, "test", {FAILED_TEST: "pass"}, day - hour) == failed  # older
+    assert merged(settings, "build", {fx_model: "skipped"}, day + 3 * hour) == [
+        *failed,
+        ("fct_fx_rates_hourly", "skipped"),
+    ]
+    assert (
+        merged(settings, "retry", {FAILED_TEST: "pass", fx_model: "success"}, day + 4 * hour) == []
+    )
+
+
+def test_a_node_gone_from_the_project_no_longer_blocks(settings: Settings) -> None:
+    at = datetime(2026, 12, 1, 2)
+    assert merged(settings, "build", {FAILED_TEST: "fail"}, at)
+    manifest = dbt_target_dir(settings) / "manifest.json"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"nodes": {"model.velo.fct_sales_order_lines": {}}}))
+    later = {"model.velo.fct_sales_order_lines": "success"}
+    assert merged(settings, "build", later, at + timedelta(hours=1)) == []
 
 
 HOLD_LOCK = """

@@ -3,7 +3,8 @@
 It runs in the warehouse pool: it reads the warehouse file, which must not be mid-write. A failed
 build or a failing data test fails its upstream step, so this asset does not run and the serving
 file that readers (dashboard, answers) use stays as it was; materialised alone (from the UI),
-publish itself refuses when the last dbt build failed a test. After each publish, the check
+publish itself refuses while any dbt node's latest run failed (however many green subset builds,
+such as the hourly FX refresh's, ran since). After each publish, the check
 ``reconciles_with_source`` recomputes the headline figures from the operations DB (`velo
 reconcile`); a difference fails it, and failed checks are alerted. A run in which dbt had
 nothing to build (nothing changed since the last publish) skips both.

@@ -51,7 +51,7 @@ from velo.warehouse.build_inputs import (
     is_published,
     record_built,
 )
-from velo.warehouse.run_results import RUN_RESULTS, with_status
+from velo.warehouse.run_results import RUN_RESULTS, record_run, with_status
 from velo.warehouse.runner import dbt_env, environment
 
 GROUP = "warehouse"
@@ -141,9 +141,8 @@ def as_result(event: Any) -> Any:
     return event
 
 
-def outcome_error(invocation: DbtCliInvocation) -> Exception | None:
+def outcome_error(invocation: DbtCliInvocation, results: dict[str, Any]) -> Exception | None:
     """Errored nodes -> a retryable error; only failing tests -> a Failure that is not retried."""
-    results = invocation.get_artifact(RUN_RESULTS)
     errored = with_status(results, {"error"})
     failed = with_status(results, {"fail"})
     if errored:
@@ -227,7 +226,10 @@ def run_dbt_build(
         with environment(env):
             run = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
         yield from run.stream()
-    error = outcome_error(run)
+    results = run.get_artifact(RUN_RESULTS)
+    # Before anything is raised: publishing, this run's or a later one, is gated on the record.
+    record_run(settings, results, target_dir=target)
+    error = outcome_error(run, results)
     if error is not None:
         raise error
     if inputs is not None:

@@ -30,10 +30,10 @@ from velo.serving.warehouse_read import MARTS_SCHEMA, WarehouseReader, open_read
 from velo.settings import Settings
 from velo.warehouse.freshness import FreshnessRule, freshness_rules
 from velo.warehouse.run_results import (
-    FAILED_STATUSES,
-    read_run_results,
-    run_results_path,
-    with_status,
+    blocking_nodes,
+    node_status_path,
+    read_node_status,
+    record_results_file,
 )
 
 # What the dashboard, the answers and the reconciliation read — and all publish copies: it
@@ -80,8 +80,9 @@ def publish(
 ) -> PublishReport:
     """Copy ``marts`` (default: :data:`SERVED_MARTS`) and the data-health tables.
 
-    Only after a dbt build whose every error-severity test passed (``require_passed_build``;
-    off only for warehouses dbt did not build, such as the sample): every way of publishing
+    Only while every dbt node passed on its latest run, every error-severity test included
+    (``require_passed_build``, :func:`check_build_passed`; off only for warehouses dbt did not
+    build, such as the sample): every way of publishing
     (`velo publish`, `velo run`, a Dagster job, materialising serving_db alone) comes here.
     ``keep_published`` (the hourly FX refresh): start from a copy of the serving file, whose
     other marts and build results stay as published, and replace only ``marts`` and the data
@@ -237,23 +238,44 @@ def row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def check_build_passed(settings: Settings) -> None:
-    """VeloError unless the last dbt build (its run_results.json) has no error and no failed
-    error-severity test (warn-severity tests report ``warn``, which passes)."""
-    path = run_results_path(settings)
-    if not path.exists():
+    """VeloError unless every node of the project passed on its latest dbt run: no model
+    errored or skipped after a failure, no error-severity test failed (warn-severity tests
+    report ``warn``, which passes). Any node, not only those the published marts depend on:
+    what is served comes with data health and build results read from the same warehouse.
+
+    Read from the node-status record every platform dbt invocation merges into, not the last
+    run_results.json alone: a green subset build after a failing one would hide the failure."""
+    record_results_file(settings)  # a dbt run the platform did not make, if it was the last
+    try:
+        record = read_node_status(settings)
+    except ValueError:
+        raise VeloError(
+            f"the dbt results record ({node_status_path(settings)}) cannot be read: run "
+            "`velo transform` (the serving DB was left as it was)"
+        ) from None
+    if record is None:
         raise VeloError(
             "no dbt build recorded: run `velo transform` before publishing "
             "(the serving DB was left as it was)"
         )
-    results = read_run_results(path)
-    if results is None:
-        raise VeloError(f"the last dbt build's results ({path}) cannot be read")
-    failed = with_status(results, FAILED_STATUSES)
-    if failed:
+    blocking = blocking_nodes(record)
+    if blocking:
         raise VeloError(
-            f"the last dbt build failed {len(failed)} node(s)/test(s) ({', '.join(failed[:5])}): "
-            "the serving DB was left as it was — fix the data or model, then `velo transform`"
+            f"dbt's latest run of {describe_blocking(blocking)}: the serving DB was left as it "
+            "was — fix the data or model, then `velo transform`"
         )
+
+
+def describe_blocking(blocking: list[tuple[str, str]], limit: int = 5) -> str:
+    """'2 node(s)/test(s) failed (a (fail), b (error)) and 7 were skipped after it' — the failed
+    ones named first: what is skipped follows from them."""
+    failed = [f"{name} ({status})" for name, status in blocking if status != "skipped"]
+    skipped = [name for name, status in blocking if status == "skipped"]
+    if not failed:
+        return f"{len(skipped)} node(s) was skipped ({', '.join(skipped[:limit])})"
+    more = f" and {len(failed) - limit} more" if len(failed) > limit else ""
+    after = f", and {len(skipped)} skipped after a failure" if skipped else ""
+    return f"{len(failed)} node(s)/test(s) failed ({', '.join(failed[:limit])}{more}){after}"
 
 
 def write_sentiment_model(con: duckdb.DuckDBPyConnection) -> None:

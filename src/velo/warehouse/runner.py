@@ -358,13 +358,34 @@ def run_dbt(settings: Settings, args: Sequence[str], *, echo: bool = True) -> Db
     if args[0] not in ("deps", "clean", "debug", "--version"):
         ensure_packages(settings)
     result, seconds = invoke(settings, args, echo=echo)
+    nodes = node_results(result)
+    record_invocation(settings, args, result, nodes)
     return DbtResult(
         args=list(args),
         success=bool(result.success),
         seconds=round(seconds, 3),
         log_path=dbt_log_dir(settings) / "dbt.log",
-        nodes=node_results(result),
+        nodes=nodes,
         error=None if result.exception is None else first_line(str(result.exception)),
+    )
+
+
+def record_invocation(
+    settings: Settings, args: Sequence[str], result: Any, nodes: Sequence[NodeResult]
+) -> None:
+    """Merge this invocation's node statuses into the record publishing is gated on (every one,
+    a subset build's too: the last run_results.json alone would forget an earlier failure)."""
+    from velo.warehouse.run_results import as_naive_utc, record_run
+
+    command = next((arg for arg in args if not arg.startswith("-")), "")
+    moment = getattr(result.result, "generated_at", None)
+    record_run(
+        settings,
+        {
+            "args": {"which": command},
+            "results": [{"unique_id": node.unique_id, "status": node.status} for node in nodes],
+        },
+        moment=as_naive_utc(moment) if isinstance(moment, datetime) else None,
     )
 
 
