@@ -116,7 +116,18 @@ class LiveRun:
         if alive:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=60)
+        self.read_to_end()
         return alive
+
+    def read_to_end(self, timeout: float = 30) -> None:
+        """Collect every line up to the end of the output, so `printed` misses none: the pipe
+        still holds what the process printed just before it ended."""
+        deadline = time.monotonic() + timeout
+        while not self.seen or self.seen[-1][1] is not None:
+            try:
+                self.seen.append(self.lines.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                return
 
     def finish(self, timeout: float = 900) -> int:
         return self.process.wait(timeout=timeout)
