@@ -4,12 +4,13 @@ its marts equal a build of the new company alone, and nothing of the old company
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rich.console import Console
 from warehouse_helpers import (
     AS_OF,
     DAYS,
@@ -22,12 +23,15 @@ from warehouse_helpers import (
 
 from velo.bench.transform import land_news
 from velo.ingest import run_ingest
+from velo.orchestration.run import run_platform
 from velo.runtime import platform
 from velo.settings import Settings
 from velo.simulator.bulk import open_engine
 from velo.simulator.company import init_company
 from velo.warehouse.rebuild import rebuild_path
 from velo.warehouse.runner import transform
+
+pytestmark = pytest.mark.slow  # two companies, three builds and a Dagster build job: ~100 s CPU
 
 # Stamped by each build's load (the wall clock): equal only when loaded in the same instant.
 LOAD_STAMPS = frozenset({"source_loaded_at"})
@@ -91,62 +95,105 @@ OLD_NAMES = "Old company's "
 ORDER_DATES = "select sales_order_id, order_date from marts.fct_sales_order_lines"
 
 
+def built(settings: Settings) -> dict[str, object]:
+    """What a warehouse holds: the operations marts (without load stamps), the snapshot's
+    product versions, every mart's name, the orders' dates."""
+    return {
+        **{mart: mart_rows(settings, mart) for mart in OPERATIONS_MARTS},
+        "snapshot": snapshot_products(settings),
+        "marts": mart_tables(settings),
+        "orders": dict(warehouse_rows(settings, ORDER_DATES)),
+    }
+
+
 @dataclass(frozen=True)
 class Switch:
-    moved: Settings  # the first company's warehouse, switched to the second company
-    second: Settings  # the second company's own warehouse, built from scratch
-    first_orders: dict[int, date]  # the first company's orders and products, before the switch
-    first_products: set[tuple]
+    first: dict[str, object]  # the first company built from scratch
+    second: dict[str, object]  # the second company built from scratch, in its own data dir
+    switched: dict[str, object]  # the first's warehouse after its source became the second
+    announced: str | None  # what that build (velo transform) said
+    switched_back: dict[str, object]  # ... and after it became the first again (Dagster build)
+    run_output: str  # what that `velo run --only build` printed
+    pending: tuple[bool, ...]  # a rebuild requested: after each switch's ingest, build
 
 
 @pytest.fixture(scope="module")
-def switched(tmp_path_factory: pytest.TempPathFactory) -> Switch:
+def switch(tmp_path_factory: pytest.TempPathFactory) -> Switch:
     root = tmp_path_factory.mktemp("switch")
     second = company(root / "second", seed=8)
     first = company(root / "first", seed=7, product_prefix=OLD_NAMES)
-    first_orders = dict(warehouse_rows(first, ORDER_DATES))
-    first_products = snapshot_products(first)
+    first_built = built(first)
+
     moved = first.with_overrides(ops_db_url=second.ops_db_url)
-    with platform(moved) as live:
-        run_ingest(live, ["operations"])
-    assert rebuild_path(moved).is_file()  # the reload asked for a rebuild from scratch
+    pending = [load_operations(moved)]
     result = transform(moved, echo=False)
-    assert result.from_scratch is not None
-    assert result.from_scratch.startswith("operations source changed (sqlite:")
-    assert result.from_scratch.endswith("rebuilding the warehouse from scratch")
-    return Switch(moved, second, first_orders, first_products)
+    pending.append(rebuild_path(moved).is_file())
+    switched = built(moved)
+
+    back = moved.with_overrides(ops_db_url=first.ops_db_url)
+    pending.append(load_operations(back))
+    console = Console(file=io.StringIO(), width=200)
+    run_platform(back, only="build", console=console, answers=False)
+    pending.append(rebuild_path(back).is_file())
+    return Switch(
+        first=first_built,
+        second=built(second),
+        switched=switched,
+        announced=result.from_scratch,
+        switched_back=built(back),
+        run_output=console.file.getvalue(),
+        pending=tuple(pending),
+    )
 
 
-def test_the_two_companies_share_order_keys_but_not_their_rows(switched: Switch) -> None:
+def load_operations(settings: Settings) -> bool:
+    """Ingest the operations source; whether the warehouse is then asked to rebuild."""
+    with platform(settings) as live:
+        run_ingest(live, ["operations"])
+    return rebuild_path(settings).is_file()
+
+
+def test_the_two_companies_share_order_keys_but_not_their_rows(switch: Switch) -> None:
     """The premise: an incremental build keyed on order ids would mix them."""
-    second_orders = dict(warehouse_rows(switched.second, ORDER_DATES))
-    shared = switched.first_orders.keys() & second_orders.keys()
-    assert shared
-    assert any(switched.first_orders[key] != second_orders[key] for key in shared)
+    first, second = switch.first["orders"], switch.second["orders"]
+    shared = first.keys() & second.keys()
+    assert shared and any(first[key] != second[key] for key in shared)
+    # and the first company's products have names of its own
+    assert any(name.startswith(OLD_NAMES) for _id, name, _from in switch.first["snapshot"])
 
 
-@pytest.mark.parametrize("mart", OPERATIONS_MARTS)
+def test_each_switch_asks_for_a_rebuild_which_a_green_build_clears(switch: Switch) -> None:
+    assert switch.pending == (True, False, True, False)
+
+
+@pytest.mark.parametrize("part", [*OPERATIONS_MARTS, "snapshot", "marts"])
 def test_switched_warehouse_equals_a_build_of_the_new_company_alone(
-    switched: Switch, mart: str
+    switch: Switch, part: str
 ) -> None:
-    assert mart_rows(switched.moved, mart) == mart_rows(switched.second, mart)
+    assert switch.switched[part] == switch.second[part]
 
 
-def test_every_mart_of_the_new_company_is_there(switched: Switch) -> None:
-    assert mart_tables(switched.moved) == mart_tables(switched.second)
-
-
-def test_no_product_version_of_the_old_company_survives(switched: Switch) -> None:
-    # The premise: the first company's versions (its own names) differ from the second's.
-    assert any(name.startswith(OLD_NAMES) for _id, name, _from in switched.first_products)
-    assert snapshot_products(switched.moved) == snapshot_products(switched.second)
-
-
-def test_no_product_name_of_the_old_company_survives(switched: Switch) -> None:
+def test_no_product_name_of_the_old_company_survives(switch: Switch) -> None:
     for mart in ("dim_product", "obt_sales_order_lines"):
-        query = f"select count(*) from marts.{mart} where product_name like ?"
-        assert warehouse_rows(switched.moved, query, [OLD_NAMES + "%"]) == [(0,)]
+        names = {row for rows in switch.switched[mart] for row in rows if isinstance(row, str)}
+        assert not [name for name in names if name.startswith(OLD_NAMES)]
 
 
-def test_a_rebuilt_warehouse_clears_the_request(switched: Switch) -> None:
-    assert not rebuild_path(switched.moved).exists()
+def test_velo_transform_says_it_rebuilds_from_scratch(switch: Switch) -> None:
+    assert switch.announced is not None
+    assert switch.announced.startswith("operations source changed (sqlite:")
+    assert switch.announced.endswith("rebuilding the warehouse from scratch")
+
+
+@pytest.mark.parametrize("part", [*OPERATIONS_MARTS, "snapshot", "marts"])
+def test_the_dagster_build_after_switching_back_equals_the_first_build(
+    switch: Switch, part: str
+) -> None:
+    assert switch.switched_back[part] == switch.first[part]
+
+
+def test_the_dagster_build_says_so_and_publishes(switch: Switch) -> None:
+    shown = " ".join(switch.run_output.split())
+    assert "! operations source changed (sqlite:" in shown
+    assert "rebuilding the warehouse from scratch" in shown
+    assert "✓ dbt build" in shown and "✓ publish serving DB" in shown, shown
