@@ -20,6 +20,7 @@ from velo.settings import ConfigError, Settings
 from velo.simulator.adventureworks import default_source_dir, load_adventureworks
 from velo.simulator.bulk import open_engine
 from velo.simulator.company import init_company
+from velo.warehouse.rebuild import requested_rebuild
 
 AW_ORDERS = 31_465  # SalesOrderHeader rows of the shipped AdventureWorks 2014 copy
 
@@ -181,6 +182,8 @@ def test_simulated_then_adventureworks_reloads_raw_in_full(
     assert report.rows_read["salesorderheader"] == AW_ORDERS
     assert raw_order_range(real) == (AW_ORDERS, datetime(2011, 5, 31), datetime(2014, 6, 30))
     assert raw_counts(real) == source_counts(real)  # nothing of the simulated company is left
+    # ... nor will be in the warehouse: its next build starts from scratch.
+    assert "-> sqlite:" in (requested_rebuild(real) or "")
 
 
 def test_adventureworks_then_recreated_simulated_company_reloads_raw_in_full(
@@ -198,6 +201,7 @@ def test_adventureworks_then_recreated_simulated_company_reloads_raw_in_full(
     count, first, _ = raw_order_range(settings)
     assert first.year == 2024 and count == source_counts(settings)["salesorderheader"]
     assert raw_counts(settings) == source_counts(settings)
+    assert (requested_rebuild(settings) or "").endswith("holds a re-created company")
 
 
 def test_same_source_after_a_restart_stays_incremental(settings: Settings) -> None:
@@ -207,3 +211,4 @@ def test_same_source_after_a_restart_stays_incremental(settings: Settings) -> No
     report = ingest_operations(company.with_overrides())
     assert report.rows_read["salesorderheader"] == 0
     assert (company.state_dir / "operations_source.json").is_file()
+    assert requested_rebuild(company) is None  # a first load, then the same source: no rebuild

@@ -25,6 +25,7 @@ from velo.ingest.contract import (
     SourceTable,
 )
 from velo.settings import Settings
+from velo.warehouse.rebuild import request_rebuild
 
 IDENTITY_FILE = "operations_source.json"
 
@@ -36,8 +37,21 @@ class SourceIdentity:
     first_order: str | None
 
     def differs_from_last_load(self, settings: Settings) -> bool:
-        """True unless raw was last loaded from this very database (unknown counts as other)."""
-        return last_loaded(settings) != self
+        """True unless raw was last loaded from this very database (unknown counts as other).
+
+        When raw was loaded from another known database, the warehouse built from it is asked
+        to rebuild from scratch (:mod:`velo.warehouse.rebuild`) before raw is replaced: asked
+        first, a build after a failed reload still starts over. With no record there was
+        nothing built from another company (a first load), so no rebuild is asked for."""
+        last = last_loaded(settings)
+        if last is not None and last != self:
+            request_rebuild(settings, self.change_from(last))
+        return last != self
+
+    def change_from(self, last: SourceIdentity) -> str:
+        if last.database != self.database:
+            return f"{last.database} -> {self.database}"
+        return f"{self.database} holds a re-created company"
 
     def remember(self, settings: Settings) -> None:
         """Record this database as raw's source (written atomically, after a successful load)."""

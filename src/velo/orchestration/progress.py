@@ -5,6 +5,7 @@ a load read, or the failure's one line); :class:`RunOutcome` keeps what the run 
 caller (steps, rows read, alerts, run digests).
 """
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,11 @@ class StepProgress:
     def __call__(self, entry: EventLogEntry) -> None:
         event = entry.dagster_event
         if event is None:
+            # A step's own warning (the dbt step rebuilding from scratch) belongs on the console.
+            if entry.level >= logging.WARNING and entry.user_message:
+                self.console.print(
+                    f"  [yellow]![/yellow] {self.prefix}{entry.user_message}", highlight=False
+                )
             return
         step = event.step_key or ""
         kind = event.event_type

@@ -51,6 +51,12 @@ from velo.warehouse.build_inputs import (
     is_published,
     record_built,
 )
+from velo.warehouse.rebuild import (
+    DROP_SNAPSHOTS,
+    announcement,
+    clear_rebuild,
+    requested_rebuild,
+)
 from velo.warehouse.run_results import RUN_RESULTS, record_run, with_status
 from velo.warehouse.runner import dbt_env, environment
 
@@ -188,9 +194,16 @@ def run_dbt_build(
     env: DbtEnv,
 ) -> Iterator[Any]:
     """`dbt build` on the first attempt; `dbt retry` (failed and skipped nodes) on later ones;
-    nothing when the serving DB was published from these very inputs."""
+    nothing when the serving DB was published from these very inputs. After raw was reloaded
+    from another operations source, a build of the whole project starts from scratch."""
     inputs = inputs_to_record(context, settings, location.project_dir)
-    if inputs is not None and not is_full_refresh(context) and is_published(settings, inputs):
+    from_scratch = None if context.is_subset else requested_rebuild(settings)
+    if (
+        inputs is not None
+        and not is_full_refresh(context)
+        and from_scratch is None
+        and is_published(settings, inputs)
+    ):
         context.log.info(
             "raw, the dbt project and the warehouse are as the serving DB was published from: "
             "nothing to build"
@@ -215,13 +228,16 @@ def run_dbt_build(
             )
         yield from (as_result(event) for event in run.stream())
     else:
+        if from_scratch is not None:
+            context.log.warning(announcement(from_scratch))
+            drop_snapshots(context, dbt, location, env)
         args = [
             "build",
             # dbt's advice: unit tests' inputs are fixed, so they run in development and CI
             # (`velo transform`, the suite), not again in every scheduled build.
             "--exclude-resource-type",
             "unit_test",
-            *(["--full-refresh"] if is_full_refresh(context) else []),
+            *(["--full-refresh"] if is_full_refresh(context) or from_scratch else []),
         ]
         with environment(env):
             run = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
@@ -232,8 +248,28 @@ def run_dbt_build(
     error = outcome_error(run, results)
     if error is not None:
         raise error
+    if from_scratch is not None:
+        clear_rebuild(settings)
     if inputs is not None:
         record_built(settings, inputs)
+
+
+def drop_snapshots(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, location: DbtLocation, env: DbtEnv
+) -> None:
+    """The snapshots dropped, so the build creates them from the new source (a retryable error
+    if dbt could not)."""
+    with environment(env):
+        run = dbt.cli(
+            list(DROP_SNAPSHOTS),
+            manifest=manifest_of(context),
+            target_path=location.target_dir,
+            raise_on_error=False,
+        ).wait()
+    # The operation's run results would otherwise be what a retry after a failed build resumes.
+    (location.target_dir / RUN_RESULTS).unlink(missing_ok=True)
+    if not run.is_successful():
+        raise VeloError("dbt run-operation drop_snapshots failed (see the dbt log)")
 
 
 def build_dbt_assets(

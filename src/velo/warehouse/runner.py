@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -69,6 +69,7 @@ class DbtResult:
     log_path: Path
     nodes: list[NodeResult] = field(default_factory=list)
     error: str | None = None  # dbt's own exception (bad project, no connection), if any
+    from_scratch: str | None = None  # why a build started from scratch (velo.warehouse.rebuild)
 
     def with_status(self, *statuses: str) -> list[NodeResult]:
         return [node for node in self.nodes if node.status in statuses]
@@ -446,14 +447,26 @@ def transform(
     """`dbt build` (seeds, snapshots, models, tests); raise TransformError when anything failed.
 
     Warnings (e.g. order lines naming unknown products) do not fail the build: they are in
-    ``result.warned`` with their failing-row counts.
+    ``result.warned`` with their failing-row counts. A build of the whole project after raw was
+    reloaded from another operations source starts from scratch (:mod:`velo.warehouse.rebuild`).
     """
+    from velo.warehouse import rebuild
+
+    reason = None if select else rebuild.requested_rebuild(settings)
+    if reason is not None:
+        if echo:
+            print(rebuild.announcement(reason), flush=True)
+        checked(run_dbt(settings, rebuild.DROP_SNAPSHOTS, echo=echo))
     args = ["build"]
-    if full_refresh:
+    if full_refresh or reason is not None:
         args.append("--full-refresh")
     if select:
         args += ["--select", *select]
-    return checked(run_dbt(settings, args, echo=echo))
+    result = checked(run_dbt(settings, args, echo=echo))
+    if reason is None:
+        return result
+    rebuild.clear_rebuild(settings)
+    return replace(result, from_scratch=rebuild.announcement(reason))
 
 
 @cache
@@ -480,6 +493,8 @@ def print_build(console: Any, result: DbtResult) -> None:
     for key, count in result.counts().items():
         table.add_row(key, str(count))
     console.print(table)
+    if result.from_scratch:
+        console.print(f"[yellow]{result.from_scratch}[/yellow]", highlight=False)
     for node in result.warned:
         where = f" — rows in {node.relation_name}" if node.relation_name else ""
         console.print(
