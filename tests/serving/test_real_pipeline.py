@@ -131,7 +131,8 @@ def test_sample_serving_db_has_the_real_marts_shape(
     """The sample that dashboard, publish and metrics tests run on is shaped by the marts' dbt
     contracts: its marts have exactly a real build's columns, in order, with the same types, and
     its other tables exist in a real build's serving DB with only columns the real ones have."""
-    from velo.serving.sample import CONTRACTED_MARTS, publish_sample
+    from velo.serving.publish import SERVED_MARTS
+    from velo.serving.sample import publish_sample
     from velo.settings import load_settings
 
     root = tmp_path_factory.mktemp("sample")
@@ -141,9 +142,9 @@ def test_sample_serving_db_has_the_real_marts_shape(
         sample_tables = served_columns(sample_con)
 
     real_tables = served_columns(con)
-    assert {*CONTRACTED_MARTS, "data_health"} <= set(sample_tables)
+    assert {*SERVED_MARTS, "data_health"} <= set(sample_tables)
     assert set(sample_tables) <= set(real_tables)
-    for mart in CONTRACTED_MARTS:
+    for mart in SERVED_MARTS:
         assert sample_tables[mart] == real_tables[mart], f"marts.{mart} differs from a real build"
     for table, columns in sample_tables.items():
         invented = {name for name, _ in columns} - {name for name, _ in real_tables[table]}
