@@ -18,6 +18,7 @@ from warehouse_helpers import (
     SCALE,
     mart_tables,
     settings_in,
+    table_columns,
     warehouse_rows,
 )
 
@@ -68,16 +69,7 @@ def rename_products(settings: Settings, prefix: str) -> None:
 
 
 def mart_rows(settings: Settings, mart: str) -> list[tuple]:
-    columns = [
-        name
-        for (name,) in warehouse_rows(
-            settings,
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-            [mart],
-        )
-        if name not in LOAD_STAMPS
-    ]
+    columns = [name for name in table_columns(settings, mart) if name not in LOAD_STAMPS]
     listed = ", ".join(columns)
     return warehouse_rows(settings, f"select {listed} from marts.{mart} order by all")
 

@@ -12,7 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 from typer.testing import CliRunner
-from warehouse_helpers import AS_OF, mart_tables, ops_rows, settings_in, warehouse_rows
+from warehouse_helpers import (
+    AS_OF,
+    mart_tables,
+    ops_rows,
+    settings_in,
+    table_columns,
+    warehouse_rows,
+)
 
 from velo.bench.run import execute_compiled_sql
 from velo.cli import app
@@ -97,16 +104,7 @@ def test_marts_have_the_contract_columns(built: tuple[Settings, DbtResult]) -> N
     settings, _ = built
     for table in SERVED_MARTS:
         expected = [name for name, _ in mart_contract(table)]
-        columns = [
-            name
-            for (name,) in warehouse_rows(
-                settings,
-                "select column_name from information_schema.columns "
-                "where table_schema = 'marts' and table_name = ? order by ordinal_position",
-                [table],
-            )
-        ]
-        assert columns == expected, table
+        assert table_columns(settings, table) == expected, table
         (rows,) = warehouse_rows(settings, f"select count(*) from marts.{table}")
         assert rows[0] > 0, table
 
@@ -127,13 +125,7 @@ def test_no_full_card_number_in_any_model(built: tuple[Settings, DbtResult]) -> 
     assert len(numbers) > 10
     for schema in ("staging", "intermediate", "snapshots", "marts"):
         for table in mart_tables(settings, schema):
-            columns = warehouse_rows(
-                settings,
-                "select column_name from information_schema.columns "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            )
-            for (column,) in columns:
+            for column in table_columns(settings, table, schema):
                 values = warehouse_rows(
                     settings,
                     f'select distinct cast("{column}" as varchar) from {schema}."{table}" '
@@ -270,13 +262,7 @@ def test_every_mart_and_column_is_described_under_contract(
         columns = node["columns"]
         assert columns and all(column["description"].strip() for column in columns.values())
         assert all(column["data_type"] for column in columns.values()), node["name"]
-        (table_columns,) = warehouse_rows(
-            settings,
-            "select count(*) from information_schema.columns "
-            "where table_schema = 'marts' and table_name = ?",
-            [node["name"]],
-        )
-        assert table_columns[0] == len(columns), node["name"]
+        assert len(table_columns(settings, node["name"])) == len(columns), node["name"]
 
 
 def copy_warehouse(settings: Settings, directory: Path) -> Settings:

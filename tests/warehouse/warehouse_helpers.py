@@ -54,3 +54,14 @@ def mart_tables(settings: Settings, schema: str = "marts") -> list[str]:
         [schema],
     )
     return [name for (name,) in rows]
+
+
+def table_columns(settings: Settings, table: str, schema: str = "marts") -> list[str]:
+    """A warehouse table's column names, in their order."""
+    rows = warehouse_rows(
+        settings,
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    )
+    return [name for (name,) in rows]
