@@ -12,7 +12,6 @@ status changes), or an incremental load would turn into a full reload.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from velo.ingest.contract import (
     SourceTable,
 )
 from velo.settings import Settings
+from velo.state_files import write_json_atomically
 from velo.warehouse.rebuild import request_rebuild
 
 IDENTITY_FILE = "operations_source.json"
@@ -55,11 +55,7 @@ class SourceIdentity:
 
     def remember(self, settings: Settings) -> None:
         """Record this database as raw's source (written atomically, after a successful load)."""
-        path = identity_path(settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.replace(partial, path)
+        write_json_atomically(identity_path(settings), asdict(self))
 
 
 def identity_path(settings: Settings) -> Path:

@@ -9,8 +9,8 @@ raw: rows whose key is gone are deleted; rows missing or different are read agai
 same dlt pipeline, merged by key, with a new ``_loaded_at`` so the incremental models
 re-process them). dbt's facts drop keys that left raw (``delete_keys_gone_from``).
 
-It reads every changing table in full on both sides: its cost (``velo bench reconcile``) is why
-it runs once a day, after the operations load, rather than with every load.
+It reads every changing table in full on both sides (``velo bench reconcile``), unless neither
+side has changed since a reconciliation that left them equal (:mod:`velo.ingest.reconciled`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,13 @@ from velo.ingest.operations import (
     primary_key,
     reflect_contract_tables,
 )
+from velo.ingest.reconciled import (
+    ReconciledState,
+    forget_reconciled,
+    remember_reconciled,
+    source_version,
+    unchanged_since,
+)
 from velo.settings import Settings
 
 ARROW_CHUNK_ROWS = 500_000
@@ -61,12 +68,19 @@ class RepairReport:
     tables: dict[str, TableRepair] = field(default_factory=dict)
     rows_compared: int = 0
     seconds: float = 0.0
+    # when raw was last proved equal to the source, if neither changed since (nothing read)
+    unchanged_since: str | None = None
 
     @property
     def repaired(self) -> bool:
         return any(t.deleted or t.reread for t in self.tables.values())
 
     def summary(self) -> str:
+        if self.unchanged_since:
+            return (
+                "raw matches the operations DB: neither has changed since they were compared"
+                f" at {self.unchanged_since}"
+            )
         parts = [
             f"{name}: {t.deleted} deleted, {t.reread} re-read"
             + (f" ({t.future_dated} dated after the platform clock)" if t.future_dated else "")
@@ -209,7 +223,8 @@ def changing_tables(
 
 
 def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> RepairReport:
-    """Compare every changing table of the operations DB with raw by key and checksum; repair."""
+    """Compare every changing table of the operations DB with raw by key and checksum; repair.
+    Skipped when neither side has changed since they were last found equal."""
     from velo.ingest.runner import make_pipeline
 
     started = time.perf_counter()
@@ -224,15 +239,30 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
         contract = contract_for(settings, engine)
         metadata = reflect_contract_tables(engine, settings.ops_db_url, contract)
         keys = {t.name: primary_key(t, metadata[t.schema], settings.ops_db_url) for t in contract}
+        tables = {
+            entry.name: metadata[entry.schema].tables[entry.qualified_name]
+            for entry in changing_tables(contract, raw_tables)
+        }
+        compared = {
+            name: compared_columns(
+                table, keys[name], set(raw_tables[name]["columns"]) - {LOADED_AT}
+            )
+            for name, table in tables.items()
+        }
+        source_before = source_version(engine)
+        if source_before is not None:
+            before = ReconciledState.current(settings, source_before, compared)
+            report.unchanged_since = unchanged_since(settings, before)
+            if report.unchanged_since:
+                report.seconds = round(time.perf_counter() - started, 3)
+                return report
+        forget_reconciled(settings)
         clock = now(settings)
+        cursors = {entry.name: str(entry.cursor) for entry in contract}
         reread: dict[str, list[tuple[Any, ...]]] = {}
         with engine.connect() as conn, pipeline.sql_client() as client:
-            for entry in changing_tables(contract, raw_tables):
-                name, key = entry.name, keys[entry.name]
-                table = metadata[entry.schema].tables[entry.qualified_name]
-                columns = compared_columns(
-                    table, key, set(raw_tables[name]["columns"]) - {LOADED_AT}
-                )
+            for name, table in tables.items():
+                key, columns = keys[name], compared[name]
                 try:
                     loaded = raw_arrow(client, name, columns)
                 except DatabaseUndefinedRelation:
@@ -243,7 +273,7 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
                 report.tables[name] = TableRepair(
                     deleted=len(gone),
                     reread=len(stale),
-                    future_dated=future_dated(conn, table, str(entry.cursor), clock),
+                    future_dated=future_dated(conn, table, cursors[name], clock),
                 )
                 delete_from_raw(client, name, key, gone)
                 if stale:
@@ -252,6 +282,10 @@ def reconcile_raw(settings: Settings, loaded_at: datetime | None = None) -> Repa
             pipeline.run(
                 operations(engine, metadata, contract, keys, loaded_at, set(), repair_keys=reread)
             ).raise_on_failed_jobs()
+        if source_before is not None and source_version(engine) == source_before:
+            remember_reconciled(
+                settings, ReconciledState.current(settings, source_before, compared)
+            )
     finally:
         engine.dispose()
     report.seconds = round(time.perf_counter() - started, 3)

@@ -19,10 +19,10 @@ from the same source does not contradict them.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from velo.settings import Settings
+from velo.state_files import write_json_atomically
 
 REBUILD_FILE = "warehouse_rebuild.json"
 # The dbt operation (macros/drop_snapshots.sql) run before such a build.
@@ -35,11 +35,7 @@ def rebuild_path(settings: Settings) -> Path:
 
 def request_rebuild(settings: Settings, reason: str) -> None:
     """Ask the next whole-project build to start from scratch (written atomically)."""
-    path = rebuild_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps({"reason": reason}) + "\n")
-    os.replace(partial, path)
+    write_json_atomically(rebuild_path(settings), {"reason": reason})
 
 
 def requested_rebuild(settings: Settings) -> str | None:
