@@ -33,26 +33,34 @@ from velo.warehouse.run_results import (
     record_run,
     run_results_path,
 )
-from velo.warehouse.runner import dbt_target_dir
+from velo.warehouse.runner import current_manifest, dbt_target_dir
 
 AS_OF = datetime(2014, 6, 30)
-FAILED_BUILD = {
-    "results": [
-        {"unique_id": "model.velo.fct_sales_order_lines", "status": "success"},
-        {
-            "unique_id": "test.velo.not_null_fct_sales_order_lines_product_key.1a2b",
-            "status": "fail",
-        },
-        {"unique_id": "test.velo.accepted_values_status.3c4d", "status": "warn"},
-    ]
-}
-PASSED_BUILD = {
-    "results": [
-        FAILED_BUILD["results"][0],
-        {**FAILED_BUILD["results"][1], "status": "pass"},
-        FAILED_BUILD["results"][2],
-    ]
-}
+FAILED_TEST = "test.velo.not_null_fct_sales_order_lines_product_key.1a2b"
+
+
+def build_results(settings: Settings, error_test_status: str) -> dict:
+    """A build in which an error-severity test has this status and a warn-severity one warned,
+    with the project's own node ids: publishing parses the project, and the record forgets ids
+    the manifest does not hold."""
+    ids = {
+        node["name"]: unique_id for unique_id, node in current_manifest(settings)["nodes"].items()
+    }
+    return {
+        "results": [
+            {"unique_id": "model.velo.fct_sales_order_lines", "status": "success"},
+            {
+                "unique_id": ids["not_null_fct_sales_order_lines_product_key"],
+                "status": error_test_status,
+            },
+            {
+                "unique_id": ids[
+                    "accepted_values_fct_sales_order_lines_status_code__False__1__2__3__4__5__6"
+                ],
+                "status": "warn",
+            },
+        ]
+    }
 
 
 @pytest.fixture
@@ -61,9 +69,9 @@ def warehouse(settings: Settings, record_dbt_build: Callable[[Settings, dict], N
     build; then a build that failed an error-severity test."""
     settings = settings.with_overrides(clock=AS_OF)
     build_sample_warehouse(Path(settings.warehouse_path), AS_OF.date(), scale=0.01)
-    record_dbt_build(settings, PASSED_BUILD)
+    record_dbt_build(settings, build_results(settings, "pass"))
     publish(settings)
-    record_dbt_build(settings, FAILED_BUILD)
+    record_dbt_build(settings, build_results(settings, "fail"))
     return settings
 
 
@@ -74,7 +82,7 @@ def test_publish_refuses_after_a_failed_test_and_keeps_the_served_file(
     with pytest.raises(VeloError, match="not_null_fct_sales_order_lines_product_key"):
         publish(warehouse)
     assert Path(warehouse.serving_path).read_bytes() == before
-    record_dbt_build(warehouse, PASSED_BUILD)  # a warn-severity test does not block
+    record_dbt_build(warehouse, build_results(warehouse, "pass"))  # a warning does not block
     publish(warehouse)
 
 
@@ -104,9 +112,6 @@ def test_materialising_serving_db_alone_in_dagster_is_gated(warehouse: Settings)
     )
     assert not result.success
     assert Path(warehouse.serving_path).read_bytes() == before
-
-
-FAILED_TEST = FAILED_BUILD["results"][1]["unique_id"]
 
 
 def merged(settings: Settings, command: str, statuses: dict[str, str], at: datetime) -> list:
