@@ -17,6 +17,7 @@ from velo.orchestration.schedules import FRESHNESS_JOB, FX_JOB, PLATFORM_JOB
 from velo.orchestration.serving import KEY as SERVING_KEY
 from velo.orchestration.serving import report_metadata
 from velo.settings import Settings
+from velo.warehouse.runner import current_manifest
 
 
 def test_code_location_validates_as_dagster_loads_it(settings: Settings) -> None:
@@ -52,6 +53,18 @@ def test_definitions_load_validate_and_form_one_lineage(settings: Settings) -> N
     assert any(
         key.path[-1] == "obt_sales_order_lines" for key in graph.get(SERVING_KEY).parent_keys
     )
+
+
+def test_every_dbt_data_test_is_a_check_in_dagster(settings: Settings) -> None:
+    """Singular tests that read several models included: Dagster would otherwise log them as
+    bare observations, with a warning on every `velo run`."""
+    manifest = current_manifest(settings)
+    tests = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"}
+    checks = {
+        key.name for key in build_definitions(settings).resolve_asset_graph().asset_check_keys
+    }
+    assert any(name.startswith("assert_") for name in tests)
+    assert tests <= checks, sorted(tests - checks)
 
 
 def test_warehouse_writers_share_one_pool_and_api_steps_retry(settings: Settings) -> None:
