@@ -3,7 +3,7 @@ a stand-in of the dispatched macro that renders the SQL shape the models embed, 
 still checks the model around it; dbt runs the real macros."""
 
 
-def differs_from_built(relation, key, columns):
+def differs_from_built(relation, key, columns, window=False):
     return (
         f"left join built on {relation}.{key} = built.{key}\n"
         f"    where built.{key} is null or {relation}.{columns[0]} is distinct from built.{columns[0]}"

@@ -85,20 +85,23 @@ watermarks as (
     )
 {%- endmacro %}
 
-{#- The filter on an incremental one-big-table's rows (aliased `relation`, key column `key`),
-    after their `from`: rows that are new or differ from the built row in any contracted column.
-    A one-big-table copies its dimensions' attributes, which change in place (a product renamed,
+{#- The filter on an incremental model's rows (aliased `relation`, key column `key`), after their
+    `from`: rows that are new or differ from the built row in any contracted column. A
+    one-big-table copies its dimensions' attributes, which change in place (a product renamed,
     an address corrected) without touching the fact, so no watermark tells which rows to redo:
-    the rows are compared by key instead, which reads the built table once but rewrites only
-    what changed (rewriting the whole table sorted was the dbt build's largest node). -#}
-{% macro changed_rows(relation, key) -%}
+    every row is compared by key, which reads the built table once but rewrites only what
+    changed (rewriting the whole table sorted was the dbt build's largest node). The facts pass
+    a window (incremental_filter) and `window=true`: only the built rows whose key is in it are
+    compared; on a one-big-table, whose rows are all candidates, that restriction is pure cost
+    (scale 100: 12 s -> 28 s). -#}
+{% macro changed_rows(relation, key, window=false) -%}
 {%- if is_incremental() %}
 {{- assert_built_with_contract_columns() }}
-{{- adapter.dispatch('differs_from_built')(relation, key, model.columns.keys() | reject('equalto', key) | list) }}
+{{- adapter.dispatch('differs_from_built')(relation, key, model.columns.keys() | reject('equalto', key) | list, window) }}
 {%- endif %}
 {%- endmacro %}
 
-{% macro default__differs_from_built(relation, key, columns) %}
+{% macro default__differs_from_built(relation, key, columns, window) %}
     left join {{ this }} as built
         on {{ relation }}.{{ key }} = built.{{ key }}
     where
@@ -111,13 +114,18 @@ watermarks as (
 {#- DuckDB compares one 64-bit hash of each row's columns (NULLs hash alike, as `is distinct
     from` treats them) instead of joining two wide rows and comparing them column by column:
     2.7x faster on 11.4 M order lines (8 s vs 21.7 s). A changed row would be missed only if its
-    hash collided with the built row's, with probability 2^-64 per row. -#}
-{% macro duckdb__differs_from_built(relation, key, columns) %}
+    hash collided with the built row's, with probability 2^-64 per row. With a window, only the
+    built rows of its keys are hashed: the order-line fact's select at scale 100 with a day's
+    window of 1 M of 11.4 M lines, 17.0 s -> 8.5 s. -#}
+{% macro duckdb__differs_from_built(relation, key, columns, window) %}
     left join (
         select
             {{ key }},
             hash({{ columns | join(', ') }}) as row_hash
         from {{ this }}
+        {%- if window %}
+        where {{ key }} in (select {{ key }} from {{ relation }})
+        {%- endif %}
     ) as built
         on {{ relation }}.{{ key }} = built.{{ key }}
     where

@@ -66,7 +66,7 @@ final as (
 
     select keyed.*
     from keyed
-    {{ changed_rows('keyed', 'sales_order_line_id') }}
+    {{ changed_rows('keyed', 'sales_order_line_id', window=true) }}
 
 )
 

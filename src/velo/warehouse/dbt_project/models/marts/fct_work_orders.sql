@@ -49,7 +49,7 @@ final as (
 
     select selected.*
     from selected
-    {{ changed_rows('selected', 'work_order_id') }}
+    {{ changed_rows('selected', 'work_order_id', window=true) }}
 
 )
 
