@@ -20,7 +20,7 @@ from velo.serving import open_serving, publish
 from velo.serving.publish import FX_MARTS, REWRITE_GROWTH, SERVED_MARTS, whole_size_path
 from velo.settings import Settings
 from velo.warehouse.run_results import summary
-from velo.warehouse.runner import dbt_target_dir
+from velo.warehouse.runner import DBT_PROJECT_DIR, dbt_target_dir, mart_contract
 
 
 @pytest.fixture
@@ -214,26 +214,52 @@ def test_the_fx_refresh_replaces_only_the_fx_mart(
     assert set(json.loads(logged[-1])) == set(FX_MARTS)
 
 
-def test_publish_copies_the_marts_the_readers_read_and_no_other() -> None:
-    """Every dbt mart named by the dashboard, the answers, the reconciliation or the compiled
-    metrics is published, and nothing else (each publish copies every row it publishes)."""
+def readers_text() -> str:
+    """The dashboard's, the answers', the reconciliation's and the compiled metrics' code."""
     package = Path(velo.__file__).parent
-    dbt_marts = {
-        path.stem for path in (package / "warehouse/dbt_project/models/marts").glob("*.sql")
-    }
     readers = [
         package / "serving/compiled_metrics.json",
         *(package / "serving").glob("[!_]*.py"),
         *(package / "dashboard").rglob("*.py"),
     ]
     writers = {"publish.py", "sample.py", "semantic.py"}  # they write marts, or compile the SQL
-    read = {
-        name
-        for path in readers
-        if path.name not in writers
-        for name in re.findall(r"marts\.(\w+)", path.read_text())
-    }
+    return "\n".join(path.read_text() for path in readers if path.name not in writers)
+
+
+def test_publish_copies_the_marts_the_readers_read_and_no_other() -> None:
+    """Every dbt mart named by the dashboard, the answers, the reconciliation or the compiled
+    metrics is published, and nothing else (each publish copies every row it publishes)."""
+    dbt_marts = {path.stem for path in (DBT_PROJECT_DIR / "models/marts").glob("*.sql")}
+    read = set(re.findall(r"marts\.(\w+)", readers_text()))
     assert read & dbt_marts == set(SERVED_MARTS)
+
+
+def test_publish_copies_the_columns_the_readers_read_and_the_key() -> None:
+    """A mart served in part has every column of its contract that a reader names, the key it
+    is updated by, and no other, in the contract's order."""
+    text = readers_text()
+    for mart, columns in SERVED_MARTS.items():
+        if columns is None:
+            continue
+        contract = [name for name, _ in mart_contract(mart)]
+        named = {name for name in contract if re.search(rf"\b{name}\b", text)}
+        sql = (DBT_PROJECT_DIR / "models/marts" / f"{mart}.sql").read_text()
+        (key,) = re.findall(r"unique_key\s*=\s*['\"](\w+)['\"]", sql)
+        assert set(columns) == {*named, key}, mart
+        assert list(columns) == [name for name in contract if name in columns], mart
+
+
+def test_publish_serves_the_declared_columns_and_the_warehouse_keeps_all(
+    served: Settings,
+) -> None:
+    for mart, columns in SERVED_MARTS.items():
+        contract = [name for name, _ in mart_contract(mart)]
+        with open_serving(served) as con:
+            described = [row[0] for row in con.execute(f"DESCRIBE marts.{mart}").fetchall()]
+        with duckdb.connect(str(served.warehouse_path), read_only=True) as wh:
+            built = [row[0] for row in wh.execute(f"DESCRIBE marts.{mart}").fetchall()]
+        assert described == list(columns or contract), mart
+        assert built == contract, mart
 
 
 def record_unique_keys(settings: Settings, keys: dict[str, str]) -> None:
@@ -270,8 +296,10 @@ def change_sales_in_warehouse(settings: Settings) -> None:
 
 
 def warehouse_rows(settings: Settings, table: str) -> list[tuple]:
+    """The warehouse's rows of ``table`` as publish serves them (its served columns)."""
+    columns = ", ".join(SERVED_MARTS.get(table) or ["*"])
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as wh:
-        return wh.execute(f"SELECT * FROM marts.{table} ORDER BY ALL").fetchall()
+        return wh.execute(f"SELECT {columns} FROM marts.{table} ORDER BY ALL").fetchall()
 
 
 def test_the_daily_publish_updates_the_sales_table_by_key(served: Settings) -> None:
@@ -302,8 +330,15 @@ def test_publish_copies_whole_when_keys_are_unknown_columns_changed_or_the_file_
     record_unique_keys(served, {"obt_sales_order_lines": "sales_order_line_id"})
     with duckdb.connect(str(served.warehouse_path)) as wh:
         wh.execute("ALTER TABLE marts.obt_sales_order_lines ADD COLUMN note VARCHAR DEFAULT 'x'")
-    assert publish(served).updated == ()  # the served table lacks the new column
-    assert all(row[-1] == "x" for row in served_rows(served, "obt_sales_order_lines"))
+    assert publish(served).updated == ("obt_sales_order_lines",)  # a column nobody reads
+    with duckdb.connect(str(served.warehouse_path)) as wh:
+        wh.execute("ALTER TABLE marts.obt_sales_order_lines ALTER order_quantity TYPE BIGINT")
+    assert publish(served).updated == ()  # a served column's type changed
+    with open_serving(served) as con:
+        assert con.execute(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'obt_sales_order_lines' AND column_name = 'order_quantity'"
+        ).fetchall() == [("BIGINT",)]
     assert publish(served).updated == ("obt_sales_order_lines",)
     # the sample is small (`velo.serving.publish` names the function: the module by import)
     monkeypatch.setattr(importlib.import_module("velo.serving.publish"), "REWRITE_SLACK_BYTES", 0)

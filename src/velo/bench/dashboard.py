@@ -64,27 +64,28 @@ HEALTH_QUERIES = (
 STAR_DDL = """
 CREATE SCHEMA star;
 CREATE TABLE star.dim_product AS
-    SELECT row_number() OVER (ORDER BY product_id) AS product_sk, product_id, product_name,
-           subcategory_name, category_name
-    FROM (SELECT DISTINCT product_id, product_name, subcategory_name, category_name
+    SELECT row_number() OVER (ORDER BY product_name) AS product_sk, *
+    FROM (SELECT DISTINCT product_name, subcategory_name, category_name
           FROM marts.obt_sales_order_lines);
 CREATE TABLE star.dim_address AS
-    SELECT row_number() OVER (ORDER BY ship_state_code, ship_city) AS address_sk, *
-    FROM (SELECT DISTINCT ship_city, ship_state_name, ship_state_code, ship_country_code,
-                 ship_country_name FROM marts.obt_sales_order_lines);
+    SELECT row_number() OVER (ORDER BY ship_state_code, ship_country_code) AS address_sk, *
+    FROM (SELECT DISTINCT ship_state_name, ship_state_code, ship_country_code, ship_country_name
+          FROM marts.obt_sales_order_lines);
 CREATE TABLE star.dim_order_status AS
-    SELECT DISTINCT status_code, status_name, is_revenue_status FROM marts.obt_sales_order_lines;
+    SELECT DISTINCT status_code, is_revenue_status FROM marts.obt_sales_order_lines;
 CREATE TABLE star.dim_date AS
     SELECT DISTINCT CAST(strftime(order_date, '%Y%m%d') AS INTEGER) AS date_sk,
            order_date AS date_day FROM marts.obt_sales_order_lines;
 CREATE TABLE star.fct_sales_order_lines AS
     SELECT o.sales_order_line_id, o.sales_order_id,
            CAST(strftime(o.order_date, '%Y%m%d') AS INTEGER) AS order_date_sk,
-           o.status_code, p.product_sk, a.address_sk, o.customer_id, o.order_quantity, o.unit_price,
-           o.discount, o.revenue, o.cost, o.profit, o.margin
+           o.status_code, p.product_sk, a.address_sk, o.order_quantity, o.discount, o.revenue,
+           o.cost, o.profit, o.margin
     FROM marts.obt_sales_order_lines o
-    JOIN star.dim_product p USING (product_id)
-    JOIN star.dim_address a USING (ship_city, ship_state_code, ship_country_code)
+    JOIN star.dim_product p USING (product_name, subcategory_name, category_name)
+    JOIN star.dim_address a
+        ON a.ship_state_code IS NOT DISTINCT FROM o.ship_state_code
+        AND a.ship_country_code = o.ship_country_code
     ORDER BY o.order_date;
 """
 STAR_JOIN = """(

@@ -17,7 +17,7 @@ DuckDB, PostgreSQL and Snowflake all accept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,12 +45,14 @@ class WarehouseReader(Protocol):
     def table_ref(self, schema: str, table: str) -> str:
         """How the warehouse's SQL names ``schema.table``."""
 
-    def copy(self, schema: str, table: str) -> None:
-        """Create ``schema.table`` in the serving file from the warehouse's table."""
+    def copy(self, schema: str, table: str, columns: Sequence[str] | None) -> None:
+        """Create ``schema.table`` in the serving file from the warehouse's table: ``columns``
+        (None: all of them)."""
 
-    def update(self, schema: str, table: str, key: str) -> bool:
-        """Bring the serving file's ``schema.table`` (kept from the last publish) up to the
-        warehouse's by ``key``; False, changing nothing, where it cannot (then it is copied)."""
+    def update(self, schema: str, table: str, key: str, columns: Sequence[str] | None) -> bool:
+        """Bring the serving file's ``schema.table`` (kept from the last publish, ``columns``
+        of the warehouse's) up to the warehouse's by ``key``; False, changing nothing, where it
+        cannot (then it is copied)."""
 
 
 def relations(reader: WarehouseReader, schema: str) -> set[str]:
@@ -114,24 +116,26 @@ class DuckDBReader:
     def table_ref(self, schema: str, table: str) -> str:
         return f'"{self.catalog}".{schema}.{table}'
 
-    def copy(self, schema: str, table: str) -> None:
+    def copy(self, schema: str, table: str, columns: Sequence[str] | None) -> None:
         self.serving.execute(
-            f"CREATE TABLE {schema}.{table} AS SELECT * FROM {self.table_ref(schema, table)}"
+            f"CREATE TABLE {schema}.{table} AS "
+            f"SELECT {select_list(columns)} FROM {self.table_ref(schema, table)}"
         )
 
-    def update(self, schema: str, table: str, key: str) -> bool:
+    def update(self, schema: str, table: str, key: str, columns: Sequence[str] | None) -> bool:
         """Delete the served rows whose key is gone or whose values differ, insert the new and
         changed ones: rows are compared by one hash of their columns, as the incremental
         one-big-tables do (a change is missed only if its hash collides, 2^-64 per row). Not
         done when the served table is missing or its columns differ from the warehouse's."""
-        columns = self.column_types(self.catalog, schema, table)
-        if not columns or columns != self.column_types("serving", schema, table):
+        types = dict(self.column_types(self.catalog, schema, table))
+        served = [(name, types.get(name)) for name in columns or types]
+        if not served or served != self.column_types("serving", schema, table):
             return False
         source = self.table_ref(schema, table)
-        names = [f'"{name}"' for name, _ in columns]
+        names = [f'"{name}"' for name, _ in served]
         self.serving.execute(
             f"""CREATE TEMP TABLE changed_rows AS
-            SELECT source.* FROM {source} AS source
+            SELECT {", ".join(f"source.{name}" for name in names)} FROM {source} AS source
             LEFT JOIN (SELECT {key}, hash({", ".join(names)}) AS row_hash
                        FROM {schema}.{table}) AS served
                 ON source.{key} = served.{key}
@@ -184,15 +188,15 @@ class ArrowReader:
     def table_ref(self, schema: str, table: str) -> str:
         return f"{schema}.{table}"
 
-    def copy(self, schema: str, table: str) -> None:
-        batches = self.arrow(f"SELECT * FROM {self.table_ref(schema, table)}")
+    def copy(self, schema: str, table: str, columns: Sequence[str] | None) -> None:
+        batches = self.arrow(f"SELECT {select_list(columns)} FROM {self.table_ref(schema, table)}")
         # A cursor of its own: DuckDB refuses to register a view on a connection whose last
         # result (the caller's row count) was not fetched to the end.
         with self.serving.cursor() as cursor:
             cursor.register("incoming_batches", batches)
             cursor.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM incoming_batches")
 
-    def update(self, schema: str, table: str, key: str) -> bool:
+    def update(self, schema: str, table: str, key: str, columns: Sequence[str] | None) -> bool:
         return False  # comparing would stream the whole table anyway: it is copied instead
 
     def failed(self, exc: BaseException) -> VeloError:
@@ -282,6 +286,10 @@ def snowflake_connect_args(url: str) -> dict[str, Any]:
     for key, values in parse_qs(parts.query).items():
         args[key] = values[-1]
     return {key: value for key, value in args.items() if value not in (None, "")}
+
+
+def select_list(columns: Sequence[str] | None) -> str:
+    return ", ".join(columns) if columns else "*"
 
 
 def sql_text(text: str) -> str:
