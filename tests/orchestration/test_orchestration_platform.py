@@ -91,23 +91,28 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
 
     first = run_platform(settings, scale=SCALE, history_days=DAYS, console=console)
 
-    # Every asset of the platform job materialized, every check ran, and publish happened.
+    # Every asset of the platform job materialized, every check ran, and publish happened: in
+    # two Dagster runs, the loads then the build.
     job_keys = build_definitions(settings).resolve_job_def(PLATFORM_JOB).asset_layer
     expected = {key.to_user_string() for key in job_keys.executable_asset_keys}
-    (run,) = first.runs
-    assert run.succeeded and expected <= set(run.materialized)
-    assert not run.checks_failed and not run.stale
+    loads, build = first.runs
+    assert loads.succeeded and build.succeeded
+    assert expected == set(loads.materialized) | set(build.materialized)
+    assert "raw/fx_rates" in loads.materialized and "serving_db" in build.materialized
+    assert not [key for key in loads.materialized if not key.startswith(("raw/", "landing/"))]
+    assert not any(run.checks_failed or run.stale for run in first.runs)
     assert settings.serving_path.exists()
     assert "answers as of" in console.file.getvalue()
-    assert run_alerts(slack)[0].startswith(":white_check_mark:")
-    full = first.rows_read[0]
+    assert [text.split(" Velo run")[0] for text in run_alerts(slack)] == [":white_check_mark:"] * 2
+    (full,) = first.rows_read
 
-    # The run is recorded where `velo dagster` looks: its UI shows it, its logs and checks.
-    recorded = recorded_in_instance(settings, run.run_id)
-    assert recorded["status"] == dg.DagsterRunStatus.SUCCESS
-    assert recorded["materialized"] == set(run.materialized)
-    assert {"marts/obt_sales_order_lines", "raw/fx_rates"} <= recorded["materialized"]
-    assert recorded["checks_passed"] > 0 and recorded["log_lines"] > 0
+    # The runs are recorded where `velo dagster` looks: its UI shows them, their logs and checks.
+    for run, materialized in ((loads, "raw/fx_rates"), (build, "marts/obt_sales_order_lines")):
+        recorded = recorded_in_instance(settings, run.run_id)
+        assert recorded["status"] == dg.DagsterRunStatus.SUCCESS
+        assert recorded["materialized"] == set(run.materialized)
+        assert materialized in recorded["materialized"]
+        assert recorded["checks_passed"] > 0 and recorded["log_lines"] > 0
     assert full["salesorderheader"] > 0 and full["fx_rates"] > 0 and full["sentiment"] > 0
     built = last_build(settings)
     assert built is not None
@@ -133,7 +138,8 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         (published,) = con.execute("select count(*) from marts.publish_log").fetchone()
     assert published == 1  # each publish swaps in a fresh file with its own log row
-    assert len(run_alerts(slack)) == 3 and "succeeded" in run_alerts(slack)[2]  # +nothing new
+    # +the nothing-new run's loads, +the day's loads and build
+    assert len(run_alerts(slack)) == 5 and all("succeeded" in text for text in run_alerts(slack))
 
     # A second simulated day: the answers say the clock is simulated time, two days ahead.
     third = quiet_console()
@@ -154,8 +160,8 @@ def test_velo_run_from_nothing_then_one_incremental_day(settings: Settings, slac
 
 
 def check_a_run_with_nothing_new_builds_nothing(settings: Settings) -> None:
-    """The same clock again: the loads read nothing and rewrite nothing in raw, so dbt builds
-    nothing, publishing and its check are skipped, and the serving DB is the file it was."""
+    """The same clock again: the loads read nothing and rewrite nothing in raw, so the build (dbt,
+    publishing and its check) is not even started, and the serving DB is the file it was."""
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         raw_before = con.execute(
             "select table_name, estimated_size from duckdb_tables()"
@@ -166,15 +172,14 @@ def check_a_run_with_nothing_new_builds_nothing(settings: Settings) -> None:
 
     outcome = run_platform(settings, console=console, answers=False)
 
-    (run,) = outcome.runs
+    (run,) = outcome.runs  # the loads' run; no build run
     assert run.succeeded and not run.failures
     assert not any(outcome.rows_read[0].values()), outcome.rows_read
     assert not [key for key in run.materialized if key.startswith("marts/")]
     assert "serving_db" not in run.materialized
     assert digest(settings.serving_path) == served
     shown = " ".join(console.file.getvalue().split())
-    assert "nothing changed since the last publish" in shown
-    assert "publish serving DB skipped: nothing upstream changed" in shown
+    assert "dbt build, publish serving DB skipped: nothing changed since the last publish" in shown
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         raw_after = con.execute(
             "select table_name, estimated_size from duckdb_tables()"

@@ -33,7 +33,7 @@ class RunOutcome:
     """What one `velo run` did: its steps, the rows each load read, the alerts it raised."""
 
     steps: list[StepTiming] = field(default_factory=list)
-    rows_read: list[dict[str, int]] = field(default_factory=list)  # one mapping per platform run
+    rows_read: list[dict[str, int]] = field(default_factory=list)  # one per platform run's loads
     alerts: list[str] = field(default_factory=list)
     runs: list[RunDigest] = field(default_factory=list)
     seconds: float = 0.0
@@ -48,6 +48,10 @@ STEP_LABELS = {
     "serving_fx_rates": "publish FX rates into the serving DB",
     "simulate_day": "simulate one day",
 }
+
+
+# What `velo run` shows when, after the loads, it does not start the build (dbt and publishing).
+BUILD_STAGE = "dbt build, publish serving DB"
 
 
 def step_label(step_key: str) -> str:
@@ -95,11 +99,7 @@ class StepProgress:
                 self.rows_read[event.asset_key.path[-1]] = int(rows.value)
                 self.step_rows[step] = self.step_rows.get(step, 0) + int(rows.value)
         elif kind == DagsterEventType.STEP_SKIPPED:
-            self.console.print(
-                f"  [dim]·[/dim] {self.prefix}{step_label(step):<44} {'':>9}  "
-                "skipped: nothing upstream changed",
-                highlight=False,
-            )
+            show_skipped(self.console, self.prefix, step_label(step), "nothing upstream changed")
         elif kind == DagsterEventType.STEP_UP_FOR_RETRY:
             self.console.print(f"  [yellow]↻[/yellow] {self.prefix}{step_label(step)}: retrying")
         elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
@@ -121,6 +121,10 @@ class StepProgress:
         if step.startswith("dbt") and not self.materialized.get(step):
             return "nothing changed since the last publish"
         return ""
+
+
+def show_skipped(console: Console, prefix: str, label: str, why: str) -> None:
+    console.print(f"  [dim]·[/dim] {prefix}{label:<44} {'':>9}  skipped: {why}", highlight=False)
 
 
 def failure_line(event: dg.DagsterEvent) -> str:

@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, redirect_stderr, redirect_stdout
 from datetime import date, timedelta
 from typing import TextIO
@@ -26,7 +26,14 @@ from velo.clock import FIXED
 from velo.errors import UsageError, VeloError
 from velo.orchestration.alerts import digest_run, send_alerts
 from velo.orchestration.instance import LAUNCHED_BY_TAG, VELO_RUN, close_dead_runs, open_instance
-from velo.orchestration.progress import RunOutcome, StepProgress, spinner, timed_step
+from velo.orchestration.progress import (
+    BUILD_STAGE,
+    RunOutcome,
+    StepProgress,
+    show_skipped,
+    spinner,
+    timed_step,
+)
 from velo.orchestration.resources import FULL_REFRESH_TAG
 from velo.runtime import platform, resolve_clock
 from velo.secrets import ScrubbingWriter
@@ -56,18 +63,17 @@ def day_clock(settings: Settings, start: Settings, day: int) -> Settings:
 
 
 def execute_job(
-    settings: Settings,
-    job_name: str,
+    job: dg.JobDefinition,
     instance: dg.DagsterInstance,
     progress: StepProgress,
     tags: dict[str, str],
+    assets: Sequence[dg.AssetKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    from velo.orchestration.definitions import build_definitions
-
-    job = build_definitions(settings).resolve_job_def(job_name)
+    """Run ``job`` in-process (only ``assets`` and their checks, if given), shown by progress."""
     run_id = str(uuid.uuid4())  # a Dagster run id; known before the run, for the listener
     instance.add_event_listener(run_id, progress)
-    with spinner(progress.console, f"{progress.prefix}{job_name} …") as status:
+    label = job.name if assets is None else f"{job.name} ({len(assets)} assets)"
+    with spinner(progress.console, f"{progress.prefix}{label} …") as status:
         progress.status = status
         return job.execute_in_process(
             run_config=QUIET_RUN_CONFIG,
@@ -75,7 +81,21 @@ def execute_job(
             run_id=run_id,
             tags={LAUNCHED_BY_TAG: VELO_RUN, **tags},
             raise_on_error=False,
+            asset_selection=assets,
         )
+
+
+def platform_stages(job: dg.JobDefinition) -> tuple[list[dg.AssetKey], list[dg.AssetKey]]:
+    """The platform job's assets as two stages: the loads (every source into raw, with its
+    freshness check), then the build (the dbt project and publishing)."""
+    from velo.orchestration import serving, warehouse
+
+    build_groups = {warehouse.GROUP, serving.GROUP}
+    loads, build = [], []
+    for key in sorted(job.asset_layer.executable_asset_keys):
+        group = job.asset_layer.get(key).group_name
+        (build if group in build_groups else loads).append(key)
+    return loads, build
 
 
 def run_platform_job(
@@ -88,13 +108,47 @@ def run_platform_job(
     full_refresh: bool = False,
     job: str | None = None,
 ) -> None:
-    """Execute ``job`` (default: the whole platform), then alert on it as the sensors would."""
+    """Execute ``job``, then alert on it as the sensors would. The whole platform (None) runs as
+    two Dagster runs: its loads, then its build only if the loads changed what the build reads
+    (:func:`velo.orchestration.warehouse.nothing_to_build`): with nothing new, no build run is
+    created at all (its ~250 planned asset and check events were most of such a run's cost)."""
     from velo.orchestration.schedules import PLATFORM_JOB
+    from velo.orchestration.warehouse import nothing_to_build
 
-    progress = StepProgress(console, outcome, prefix)
+    definition = resolve_job(settings, job or PLATFORM_JOB)
+    if job is not None:
+        outcome.rows_read.append(
+            execute_and_alert(settings, definition, instance, console, outcome, prefix)
+        )
+        return
+    loads, build = platform_stages(definition)
+    outcome.rows_read.append(
+        execute_and_alert(settings, definition, instance, console, outcome, prefix, assets=loads)
+    )
+    if not full_refresh and nothing_to_build(settings):
+        show_skipped(console, prefix, BUILD_STAGE, "nothing changed since the last publish")
+        return
     tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
-    result = execute_job(settings, job or PLATFORM_JOB, instance, progress, tags)
-    outcome.rows_read.append(dict(progress.rows_read))
+    execute_and_alert(
+        settings, definition, instance, console, outcome, prefix, tags=tags, assets=build
+    )
+
+
+def execute_and_alert(
+    settings: Settings,
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    console: Console,
+    outcome: RunOutcome,
+    prefix: str,
+    *,
+    tags: dict[str, str] | None = None,
+    assets: Sequence[dg.AssetKey] | None = None,
+) -> dict[str, int]:
+    """One Dagster run of ``job`` (``assets`` of it), then its alerts; raise if it failed. The
+    rows each of its loads read."""
+    progress = StepProgress(console, outcome, prefix)
+    result = execute_job(job, instance, progress, tags or {}, assets)
     digest = digest_run(instance, result.dagster_run)
     outcome.runs.append(digest)
     alerts = send_alerts(settings, digest)
@@ -104,6 +158,13 @@ def run_platform_job(
     if not result.success:
         failures = "; ".join(digest.failures)
         raise VeloError(f"{prefix}{failures} — the serving DB was left as it was")
+    return dict(progress.rows_read)
+
+
+def resolve_job(settings: Settings, name: str) -> dg.JobDefinition:
+    from velo.orchestration.definitions import build_definitions
+
+    return build_definitions(settings).resolve_job_def(name)
 
 
 def simulate_day(
@@ -116,7 +177,7 @@ def simulate_day(
     from velo.orchestration.schedules import demo_tick
 
     progress = StepProgress(console, outcome, prefix)
-    result = execute_job(settings, demo_tick.name, instance, progress, {})
+    result = execute_job(resolve_job(settings, demo_tick.name), instance, progress, {})
     if not result.success:
         failure = next((s.detail for s in outcome.steps[::-1] if not s.ok), "failed")
         raise VeloError(f"{prefix}simulating the day failed: {failure}")

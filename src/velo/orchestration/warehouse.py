@@ -7,8 +7,9 @@ not retried — the data will not change by waiting — and stop the run before 
 
 A build of the whole project whose inputs (raw's rows, the project, the warehouse:
 :mod:`velo.warehouse.build_inputs`) are those the serving DB was published from builds nothing:
-the op materialises no asset, so publishing and its checks are skipped too, and a run with
-nothing new costs its loads.
+the op materialises no asset, so publishing and its checks are skipped too. `velo run` asks the
+same question (:func:`is_served`) after its loads and then does not start the build at all, so a
+run with nothing new costs its loads.
 """
 
 import sys
@@ -173,6 +174,14 @@ def source_tables(manifest: Mapping[str, Any]) -> list[str]:
     return sorted({source["identifier"] for source in manifest["sources"].values()})
 
 
+def current_inputs(settings: Settings, project_dir: Path, manifest: Mapping[str, Any]) -> Inputs:
+    """The inputs a build of the whole project would have now."""
+    from velo.ingest.runner import raw_versions
+
+    raw = raw_versions(settings, source_tables(manifest))
+    return build_inputs(settings, project_dir, raw)
+
+
 def inputs_to_record(
     context: dg.AssetExecutionContext, settings: Settings, project_dir: Path
 ) -> Inputs | None:
@@ -180,10 +189,25 @@ def inputs_to_record(
     describes every mart; a retry resumes an earlier attempt)."""
     if context.retry_number > 0 or context.is_subset:
         return None
-    from velo.ingest.runner import raw_versions
+    return current_inputs(settings, project_dir, manifest_of(context))
 
-    raw = raw_versions(settings, source_tables(manifest_of(context)))
-    return build_inputs(settings, project_dir, raw)
+
+def is_served(settings: Settings, inputs: Inputs) -> bool:
+    """A build of the whole project from ``inputs`` would change nothing that is served: no
+    rebuild was requested, and the serving DB was published from a build of these inputs."""
+    return requested_rebuild(settings) is None and is_published(settings, inputs)
+
+
+def nothing_to_build(settings: Settings) -> bool:
+    """:func:`is_served` for the project as it is prepared now (False without a readable
+    manifest: the build will say why)."""
+    from velo.warehouse.runner import read_manifest
+
+    location = velo_location(settings)
+    manifest = read_manifest(location.target_dir)
+    if manifest is None:
+        return False
+    return is_served(settings, current_inputs(settings, location.project_dir, manifest))
 
 
 def run_dbt_build(
@@ -198,12 +222,7 @@ def run_dbt_build(
     from another operations source, a build of the whole project starts from scratch."""
     inputs = inputs_to_record(context, settings, location.project_dir)
     from_scratch = None if context.is_subset else requested_rebuild(settings)
-    if (
-        inputs is not None
-        and not is_full_refresh(context)
-        and from_scratch is None
-        and is_published(settings, inputs)
-    ):
+    if inputs is not None and not is_full_refresh(context) and is_served(settings, inputs):
         context.log.info(
             "raw, the dbt project and the warehouse are as the serving DB was published from: "
             "nothing to build"
