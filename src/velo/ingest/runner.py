@@ -65,7 +65,8 @@ class QuietArrowHintMerges(logging.Filter):
 
 
 def configure_dlt() -> None:
-    """Process-wide dlt settings: no telemetry (no internet), load ids on Arrow rows too.
+    """Process-wide dlt settings: load ids on Arrow rows too (telemetry is off from the start:
+    see ``velo/__init__.py``).
 
     Arrow rows (the operations tables) get `_dlt_load_id` but no `_dlt_id`: they have primary
     keys, and random row ids cost a quarter of the load time.
@@ -77,7 +78,6 @@ def configure_dlt() -> None:
     dlt_logger = logging.getLogger("dlt")
     if not any(isinstance(f, QuietArrowHintMerges) for f in dlt_logger.filters):
         dlt_logger.addFilter(QuietArrowHintMerges())
-    dlt.config["runtime.dlthub_telemetry"] = False
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
 
 
