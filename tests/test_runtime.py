@@ -82,7 +82,14 @@ def test_a_new_company_ends_now_and_its_apis_never_answer_past_it(settings: Sett
         assert now - timedelta(hours=1) < newest_hour <= now
         feed = httpx.get(
             f"{live.news_api_url}/query",
-            params={"function": "NEWS_SENTIMENT", "apikey": SIMULATED_API_KEY, "limit": 1000},
+            # Three days back: the API's default 24 hours can hold no item at all (a day has
+            # 3-8, at random times), which failed this test at 10:45 on 2026-12-03.
+            params={
+                "function": "NEWS_SENTIMENT",
+                "apikey": SIMULATED_API_KEY,
+                "limit": 1000,
+                "time_from": (now - timedelta(days=3)).strftime("%Y%m%dT%H%M"),
+            },
             timeout=10,
         ).json()["feed"]
         assert feed and max(item["time_published"] for item in feed) <= now.strftime(
