@@ -8,7 +8,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import fsspec
@@ -21,7 +20,7 @@ from velo.functions import sentiment
 from velo.sentiment.model import load_model
 from velo.sentiment.scorers import vader
 from velo.settings import Settings
-from velo.testing.http import serve_on_loopback
+from velo.testing.http import serve_fixed_answer
 from velo.testing.postgres import free_port
 
 RUN_FILE = "sentiment/dt=2024-03-31/sentiment_20240331T235959Z.jsonl"
@@ -151,18 +150,7 @@ def test_news_api_down_is_one_clear_error_after_bounded_retries(live: Settings) 
 @pytest.fixture
 def failing_news() -> Iterator[tuple[str, list[str]]]:
     """A news API that always answers HTTP 503; yields its base URL and the requests it got."""
-    requests: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            self.send_response(503)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serve_on_loopback(Handler) as url:
+    with serve_fixed_answer(503) as (url, requests):
         yield f"{url}/news", requests
 
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from velo.testing.http import serve_on_loopback
+from velo.testing.http import serve_fixed_answer
 
 # A one-row dlt load in a fresh process that imports velo first, as every velo entry point does.
 LOAD = """
@@ -27,17 +26,6 @@ pipeline.run([{{"id": 1}}], table_name="probe")
 def posts_to_tracker(tmp_path: Path, telemetry: str | None) -> list[str]:
     """The paths a one-row load posted to a tracker on loopback; ``telemetry``: the user's own
     RUNTIME__DLTHUB_TELEMETRY, None when unset."""
-    posts: list[str] = []
-
-    class Tracker(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posts.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
     env = {name: value for name, value in os.environ.items() if not name.startswith("RUNTIME__")}
     if telemetry is not None:
         env["RUNTIME__DLTHUB_TELEMETRY"] = telemetry
@@ -45,7 +33,7 @@ def posts_to_tracker(tmp_path: Path, telemetry: str | None) -> list[str]:
         database=str(tmp_path / f"probe_{telemetry}.duckdb"),
         pipelines=str(tmp_path / f"pipelines_{telemetry}"),
     )
-    with serve_on_loopback(Tracker) as url:
+    with serve_fixed_answer(200, b"{}") as (url, posts):
         env["RUNTIME__DLTHUB_TELEMETRY_ENDPOINT"] = f"{url}/track"
         subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=180)
     return posts

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from velo.orchestration import resources
-from velo.testing.http import serve_on_loopback
+from velo.testing.http import serve_fixed_answer, serve_on_loopback
 
 
 @dataclass
@@ -51,20 +51,8 @@ def slack() -> Iterator[RecordingServer]:
 @pytest.fixture
 def failing_api() -> Iterator[FailingServer]:
     """An HTTP API that answers every request with 500 and counts the requests."""
-    hits: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(500)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"error": true, "status": 500, "message": "boom"}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    with serve_on_loopback(Handler) as url:
+    boom = b'{"error": true, "status": 500, "message": "boom"}'
+    with serve_fixed_answer(500, boom) as (url, hits):
         yield FailingServer(url=f"{url}/fx", hits=hits)
 
 
