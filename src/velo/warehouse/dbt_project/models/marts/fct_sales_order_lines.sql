@@ -19,7 +19,7 @@ order_lines as (
 
     select order_lines.*
     from {{ ref('int_sales_order_lines') }} as order_lines
-    {{ incremental_filter('order_lines', 'sales_order_line_id') }}
+    {{ incremental_filter(ref('int_sales_order_lines'), 'order_lines', 'sales_order_line_id') }}
 
 ),
 

@@ -18,7 +18,7 @@ work_orders as (
 
     select work_orders.*
     from {{ ref('int_work_orders') }} as work_orders
-    {{ incremental_filter('work_orders', 'work_order_id') }}
+    {{ incremental_filter(ref('int_work_orders'), 'work_orders', 'work_order_id') }}
 
 ),
 

@@ -57,6 +57,28 @@ usd_per_eur as (
 
 ),
 
+days as (
+
+    select * from {{ ref('dim_date') }}
+
+),
+
+-- The rate valid on each calendar day, so that order lines find theirs by equality (a hash
+-- join): joining millions of lines to the rates' validity ranges directly runs as a nested-loop
+-- join (scale 100: 3.6 s -> 0.15 s). Every order date is a dim_date day (tested on the fact).
+usd_per_eur_by_day as (
+
+    select
+        days.date_day,
+        usd_per_eur.usd_per_eur
+    from days
+    inner join usd_per_eur
+        on
+            (usd_per_eur.valid_from is null or days.date_day >= usd_per_eur.valid_from)
+            and (usd_per_eur.valid_to is null or days.date_day < usd_per_eur.valid_to)
+
+),
+
 joined as (
 
     select
@@ -77,7 +99,7 @@ joined as (
         lines.profit,
         lines.margin,
         cast(
-            {{ velo_utils.safe_divide('lines.revenue', 'usd_per_eur.usd_per_eur') }}
+            {{ velo_utils.safe_divide('lines.revenue', 'usd_per_eur_by_day.usd_per_eur') }}
             as numeric(19, 4)
         ) as revenue_eur,
         lines.product_id,
@@ -106,10 +128,8 @@ joined as (
         on lines.ship_to_address_key = addresses.address_key
     left join cards
         on lines.credit_card_key = cards.credit_card_key
-    left join usd_per_eur
-        on
-            (usd_per_eur.valid_from is null or lines.order_date >= usd_per_eur.valid_from)
-            and (usd_per_eur.valid_to is null or lines.order_date < usd_per_eur.valid_to)
+    left join usd_per_eur_by_day
+        on lines.order_date = usd_per_eur_by_day.date_day
 
 ),
 
