@@ -234,6 +234,26 @@ work_order = _company_table(
     Column("duedate", DateTime, nullable=False),
 )
 
+# The lookups a simulated day makes, indexed as the application behind an operations database
+# indexes its own queries: the next order line id (salesorderdetailid is the primary key's second
+# column), the work orders still running and the orders still open. Without them a day at
+# scale 100 scans 11 M order lines and 7 M work orders.
+RUNNING_WORK_ORDER = work_order.c.enddate.is_(None)
+OPEN_ORDER = sales_order_header.c.status.in_((1, 2, 3))
+sa.Index("ix_sales_salesorderdetail_salesorderdetailid", sales_order_detail.c.salesorderdetailid)
+sa.Index(
+    "ix_production_workorder_running",
+    work_order.c.workorderid,
+    sqlite_where=RUNNING_WORK_ORDER,
+    postgresql_where=RUNNING_WORK_ORDER,
+)
+sa.Index(
+    "ix_sales_salesorderheader_open",
+    sales_order_header.c.orderdate,
+    sqlite_where=OPEN_ORDER,
+    postgresql_where=OPEN_ORDER,
+)
+
 # The simulator's own bookkeeping (its clock, seed and the company's creation marker); not part
 # of the company's data, so ingestion never reads it as a table. Unqualified on every database.
 sim_state = Table(

@@ -191,7 +191,7 @@ def _progress_orders(
     header = schema.sales_order_header
     open_orders = conn.execute(
         sa.select(header.c.salesorderid, header.c.orderdate, header.c.status)
-        .where(header.c.status.in_((1, 2, 3)), header.c.orderdate < _moment(first))
+        .where(schema.OPEN_ORDER, header.c.orderdate < _moment(first))
         .order_by(header.c.salesorderid)
     ).all()
     if not open_orders:
@@ -223,7 +223,7 @@ def _finish_work_orders(conn: sa.Connection, seed: int, at: int, counts: Counter
     work = schema.work_order
     running = conn.execute(
         sa.select(work.c.workorderid, work.c.startdate)
-        .where(work.c.enddate.is_(None))
+        .where(schema.RUNNING_WORK_ORDER)
         .order_by(work.c.workorderid)
     ).all()
     if not running:
