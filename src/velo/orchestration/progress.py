@@ -46,6 +46,7 @@ STEP_LABELS = {
     "landing__sentiment": "sentiment function (news API -> landing)",
     "serving_db": "publish serving DB",
     "serving_fx_rates": "publish FX rates into the serving DB",
+    "serving_db_reconciles_with_source": "serving db reconciles with source",
     "simulate_day": "simulate one day",
 }
 
