@@ -127,6 +127,8 @@ def model_unique_keys(settings: Settings) -> dict[str, str]:
 
 MANIFEST = "manifest.json"
 PREPARED = "velo_prepared.json"  # next to manifest.json: what it was parsed from
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in the target directory
+PARSED_FROM = "velo_parsed_from"  # next to it: the project directory it was parsed from
 
 
 def read_manifest(target_dir: Path) -> dict[str, Any] | None:
@@ -288,6 +290,7 @@ def invoke(settings: Settings, args: Sequence[str], *, echo: bool = True) -> tup
         str(dbt_profiles_dir(settings)),
         *([] if echo else ["--log-level", "none"]),
     ]
+    forget_parse_of_another_project_dir(dbt_target_dir(settings), DBT_PROJECT_DIR)
     started = time.perf_counter()
     with environment(dbt_env(settings)):
         try:
@@ -295,6 +298,25 @@ def invoke(settings: Settings, args: Sequence[str], *, echo: bool = True) -> tup
         finally:
             release_duckdb()
     return result, time.perf_counter() - started
+
+
+def forget_parse_of_another_project_dir(target_dir: Path, project_dir: Path) -> None:
+    """Drop dbt's saved parse when it was written for the project at another path.
+
+    dbt's partial parse keeps every file's absolute path and does not notice that the project
+    moved (the same data directory used from another clone, virtualenv or image): its seeds
+    would load from the old path, and fail with "No files found" once that path is gone.
+    """
+    marker = target_dir / PARSED_FROM
+    try:
+        same_dir = marker.read_text() == str(project_dir)
+    except OSError:
+        same_dir = False
+    if same_dir:
+        return
+    (target_dir / PARTIAL_PARSE).unlink(missing_ok=True)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(project_dir))
 
 
 def release_duckdb() -> None:
