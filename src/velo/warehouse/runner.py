@@ -128,7 +128,7 @@ def model_unique_keys(settings: Settings) -> dict[str, str]:
 MANIFEST = "manifest.json"
 PREPARED = "velo_prepared.json"  # next to manifest.json: what it was parsed from
 PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's saved parse, in the target directory
-PARSED_FROM = "velo_parsed_from"  # next to it: the project directory it was parsed from
+PARTIAL_PARSE_KEY = "velo_partial_parse.json"  # next to it: what it was parsed from
 
 
 def read_manifest(target_dir: Path) -> dict[str, Any] | None:
@@ -290,7 +290,7 @@ def invoke(settings: Settings, args: Sequence[str], *, echo: bool = True) -> tup
         str(dbt_profiles_dir(settings)),
         *([] if echo else ["--log-level", "none"]),
     ]
-    forget_parse_of_another_project_dir(dbt_target_dir(settings), DBT_PROJECT_DIR)
+    forget_stale_partial_parse(dbt_target_dir(settings), DBT_PROJECT_DIR)
     started = time.perf_counter()
     with environment(dbt_env(settings)):
         try:
@@ -300,23 +300,39 @@ def invoke(settings: Settings, args: Sequence[str], *, echo: bool = True) -> tup
     return result, time.perf_counter() - started
 
 
-def forget_parse_of_another_project_dir(target_dir: Path, project_dir: Path) -> None:
-    """Drop dbt's saved parse when it was written for the project at another path.
+def partial_parse_key(project_dir: Path) -> dict[str, str]:
+    """What dbt's saved parse holds that dbt itself does not check before reusing it.
 
-    dbt's partial parse keeps every file's absolute path and does not notice that the project
-    moved (the same data directory used from another clone, virtualenv or image): its seeds
-    would load from the old path, and fail with "No files found" once that path is gone.
+    - The project's path: the parse keeps every file's absolute path, so after a move (the same
+      data directory used from another clone, virtualenv or image) seeds loaded from the old
+      path, and failed with "No files found" once it was gone.
+    - The singular tests' files: when a singular test's SQL changes, dbt parses it again without
+      the properties its YAML gives it (meta, description; it re-applies them only when the YAML
+      changes), and Dagster then logs that test as a bare observation instead of the check of
+      the model its ``meta.dagster.ref`` names.
     """
-    marker = target_dir / PARSED_FROM
+    from velo.warehouse.build_inputs import project_digest
+
+    return {
+        "project_dir": str(project_dir),
+        "singular_tests": project_digest(project_dir / "tests"),
+    }
+
+
+def forget_stale_partial_parse(target_dir: Path, project_dir: Path) -> None:
+    """Drop dbt's saved parse unless it was written for :func:`partial_parse_key` as it is now
+    (recorded beside it): dbt then parses the whole project once."""
+    key = partial_parse_key(project_dir)
+    record = target_dir / PARTIAL_PARSE_KEY
     try:
-        same_dir = marker.read_text() == str(project_dir)
-    except OSError:
-        same_dir = False
-    if same_dir:
+        same = json.loads(record.read_text()) == key
+    except (OSError, ValueError):
+        same = False
+    if same:
         return
     (target_dir / PARTIAL_PARSE).unlink(missing_ok=True)
     target_dir.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(project_dir))
+    record.write_text(json.dumps(key))
 
 
 def release_duckdb() -> None:
