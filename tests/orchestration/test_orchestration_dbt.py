@@ -1,4 +1,5 @@
-"""The dbt asset on a two-model project: an errored node is retried with `dbt retry`."""
+"""The dbt asset on a two-model project: an errored node is retried with `dbt retry`; a moved
+project builds."""
 
 import json
 import uuid
@@ -17,18 +18,15 @@ from velo.settings import Settings
 TINY_PROJECT = Path(__file__).parent / "tiny_dbt"
 
 
-@pytest.fixture
-def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> warehouse.DbtLocation:
-    """The tiny project parsed into a target dir of its own, its DuckDB file in tmp_path."""
-    monkeypatch.setenv("TINY_DUCKDB_PATH", str(tmp_path / "tiny.duckdb"))
-    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")  # no .user.yml in the project
-    location = warehouse.DbtLocation(TINY_PROJECT, TINY_PROJECT, tmp_path / "target")
+def parsed(project_dir: Path, tmp_path: Path) -> warehouse.DbtLocation:
+    """The project parsed into tmp_path's target dir."""
+    location = warehouse.DbtLocation(project_dir, project_dir, tmp_path / "target")
     args = [
         "parse",
         "--project-dir",
-        str(TINY_PROJECT),
+        str(project_dir),
         "--profiles-dir",
-        str(TINY_PROJECT),
+        str(project_dir),
         "--target-path",
         str(location.target_dir),
         "--log-path",
@@ -36,6 +34,19 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> warehouse.DbtLocati
     ]
     assert dbtRunner().invoke(args).success
     return location
+
+
+@pytest.fixture
+def tiny_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tiny project's DuckDB file in tmp_path."""
+    monkeypatch.setenv("TINY_DUCKDB_PATH", str(tmp_path / "tiny.duckdb"))
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")  # no .user.yml in the project
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, tiny_env: None) -> warehouse.DbtLocation:
+    """The tiny project parsed into a target dir of its own."""
+    return parsed(TINY_PROJECT, tmp_path)
 
 
 def create_raw_rates(database: Path) -> None:
@@ -109,6 +120,40 @@ def test_failing_data_test_is_not_retried(
     )
 
 
+def test_a_moved_project_builds_its_seeds_from_where_it_is_now(
+    tiny_env: None, settings: Settings, tmp_path: Path
+) -> None:
+    """dbt's saved parse keeps each file's absolute path: reused after the project moved (the
+    same data directory used from another clone, virtualenv or image), seeds load from the old
+    path."""
+    import shutil
+
+    create_raw_rates(tmp_path / "tiny.duckdb")
+    first = tmp_path / "first"
+    shutil.copytree(TINY_PROJECT, first)
+    (first / "seeds").mkdir()
+    (first / "seeds" / "quotes.csv").write_text("quote\nUSD\nEUR\n")
+    velo = SettingsResource.from_settings(settings)
+
+    def build(project_dir: Path) -> dg.ExecuteInProcessResult:
+        location = parsed(project_dir, tmp_path)
+        assets = warehouse.build_dbt_assets(location, lambda _settings: {})
+        return dg.materialize(
+            [assets], resources={"dbt": location.resource(), "velo": velo}, raise_on_error=False
+        )
+
+    assert build(first).success
+    moved = tmp_path / "moved"
+    first.rename(moved)  # nothing is left at the first path
+    result = build(moved)
+
+    assert result.success
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert "quotes" in materialized
+    with duckdb.connect(str(tmp_path / "tiny.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from quotes").fetchone() == (2,)
+
+
 def prepared_copy(tmp_path: Path, adapter: str) -> tuple[Path, warehouse.DbtLocation]:
     """A copy of the tiny project with a manifest and its preparation record."""
     import shutil
@@ -130,6 +175,14 @@ def test_a_manifest_is_current_until_a_project_file_or_the_adapter_changes(tmp_p
     assert not warehouse.manifest_is_current(location.project(), "postgres")
     model = next(project_dir.rglob("*.sql"))
     model.write_text(model.read_text() + "\n-- edited\n")
+    assert not warehouse.manifest_is_current(location.project(), "duckdb")
+
+
+def test_a_manifest_of_the_project_at_another_path_is_not_current(tmp_path: Path):
+    project_dir, _ = prepared_copy(tmp_path, "duckdb")
+    moved = tmp_path / "moved"
+    project_dir.rename(moved)
+    location = warehouse.DbtLocation(moved, moved, tmp_path / "target")
     assert not warehouse.manifest_is_current(location.project(), "duckdb")
 
 

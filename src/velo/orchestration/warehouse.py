@@ -59,7 +59,7 @@ from velo.warehouse.rebuild import (
     requested_rebuild,
 )
 from velo.warehouse.run_results import RUN_RESULTS, record_run, with_status
-from velo.warehouse.runner import dbt_env, environment
+from velo.warehouse.runner import dbt_env, environment, forget_stale_partial_parse
 
 GROUP = "warehouse"
 OP_NAME = "dbt_build"
@@ -230,6 +230,7 @@ def run_dbt_build(
         return
     forget_built(settings)
     target = location.target_dir
+    forget_stale_partial_parse(target, location.project_dir)
     results = target / RUN_RESULTS
     if context.retry_number == 0:
         results.unlink(missing_ok=True)  # so a retry never resumes some older run

@@ -142,10 +142,15 @@ def read_manifest(target_dir: Path) -> dict[str, Any] | None:
 
 
 def parsed_for(project_dir: Path, adapter: str) -> dict[str, str]:
-    """What a manifest describes: the digest of the project's files and the adapter."""
+    """What a manifest describes: the digest of the project's files, where they are (its nodes
+    hold absolute paths) and the adapter."""
     from velo.warehouse.build_inputs import project_digest
 
-    return {"project": project_digest(project_dir), "adapter": adapter}
+    return {
+        "project": project_digest(project_dir),
+        "project_dir": str(project_dir),
+        "adapter": adapter,
+    }
 
 
 def manifest_is_current(target_dir: Path, project_dir: Path, adapter: str) -> bool:
