@@ -10,14 +10,16 @@ import pyarrow as pa
 import pytest
 
 from velo.serving.reconcile import (
-    SOURCE_LINES,
+    SOURCE_LINES_SQL,
     Difference,
     as_arrow,
     differences,
     figures,
     obt_sales_figures,
+    registered,
     revenue_statuses,
-    source_lines,
+    source_figures_of,
+    source_lines_of,
 )
 
 AS_OF = date(2024, 6, 15)  # ranking window: 2023-06-01 .. 2024-05-31
@@ -69,9 +71,8 @@ def test_source_lines_price_each_line_as_the_fact_does() -> None:
     second = as_arrow(
         [(datetime(2024, 5, 31, 23, 59), 5, "US", "Texas", "Bikes", 1, 10.0, 0.0, 4.0)], names
     )
-    codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
 
-    found = figures([first, second], SOURCE_LINES.format(revenue_codes=codes), AS_OF)
+    found = figures([first, second], source_lines_of("batch"), AS_OF)
 
     revenue = round(33.33333 * 3 * (1 - 0.1), 4) + 10.0  # 89.9999910 -> 90.0 per line, + 10
     assert found[("revenue per month", "2024-05")] == pytest.approx(revenue)
@@ -136,6 +137,14 @@ def source_tables(costs: list[tuple]) -> dict[str, pa.Table]:
     }  # fmt: skip
 
 
+def source_lines(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], until: datetime
+) -> pa.Table:
+    """SOURCE_LINES_SQL's lines of orders before ``until``, given the source tables as read."""
+    with registered(con, tables):
+        return con.sql(SOURCE_LINES_SQL, params={"until": until}).to_arrow_table()
+
+
 def test_source_lines_take_the_cost_valid_at_the_order_and_its_ship_to_state() -> None:
     costs = [(1, datetime(2024, 2, 1), 4.0), (1, datetime(2024, 6, 30, 23), 5.0)]
     with duckdb.connect() as con:
@@ -166,3 +175,23 @@ def test_source_lines_without_any_cost_history_use_the_products_cost() -> None:
 
     assert {line["orderqty"]: line["unit_cost"] for line in lines} == {1: 9.0, 2: 9.0, 3: 9.0,
                                                                         4: 6.0}  # fmt: skip
+
+
+def test_source_figures_are_summed_where_the_lines_are_joined() -> None:
+    """Order 10 (January, Texas) and 11 (March, Alsace) at the history's first cost 4.0; order
+    12 is rejected, order 13 after the as-of date."""
+    costs = [(1, datetime(2024, 2, 1), 4.0), (1, datetime(2024, 6, 30, 23), 5.0)]
+    with duckdb.connect() as con:
+        found = source_figures_of(con, source_tables(costs), date(2024, 6, 30))
+
+    assert found == pytest.approx(
+        {
+            ("revenue per month", "2024-01"): 10.0,
+            ("revenue per month", "2024-03"): 20.0,
+            ("profit per month", "2024-01"): 10.0 - 4.0,
+            ("profit per month", "2024-03"): 20.0 - 2 * 4.0,
+            ("revenue per US state", "Texas"): 10.0,
+            ("revenue per category", "Bikes"): 30.0,
+            ("units per category", "Bikes"): 3.0,
+        }
+    )

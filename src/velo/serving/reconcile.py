@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     import duckdb
 
 TOLERANCE = 0.01  # a cent
-ROWS_PER_BATCH = 50_000  # served lines per batch
 STATUSES_SEED = DBT_PROJECT_DIR / "seeds" / "order_statuses.csv"
 
 # The operations DB's tables and the columns the figures read (AdventureWorks' own names): each
@@ -57,8 +57,10 @@ ORDER_TABLES = ("salesorderheader", "salesorderdetail")
 ORDERS_PER_BATCH = 250_000
 # One query over those tables (registered under their names): each order line with its order's
 # date and status, its ship-to state, its product's category and the standard cost valid at the
-# order's instant — the cost history row started last at or before it (an ASOF join); before the
-# first row, the first row; without history, the product's cost.
+# order's instant — the cost history row started last at or before it; before the first row, the
+# first row; without history, the product's cost. The history becomes validity ranges (the first
+# one open to the past) joined by product: a hash join, where an ASOF join sorted every range's
+# lines (scale 100, one range of 950 k lines: 0.60 s -> 0.43 s).
 SOURCE_LINES_SQL = """
 with lines as (
     select
@@ -74,12 +76,14 @@ with lines as (
     where h.orderdate < $until
 ),
 
-first_costs as (
+cost_ranges as (
     select
         productid,
-        arg_min(standardcost, startdate) as standardcost
+        standardcost,
+        case when row_number() over history > 1 then startdate end as valid_from,
+        lead(startdate) over history as valid_to
     from productcosthistory
-    group by productid
+    window history as (partition by productid order by startdate)
 )
 
 select
@@ -91,12 +95,14 @@ select
     lines.orderqty,
     lines.unitprice,
     lines.unitpricediscount,
-    coalesce(valid.standardcost, first_costs.standardcost, p.standardcost) as unit_cost
+    coalesce(valid.standardcost, p.standardcost) as unit_cost
 from lines
 inner join product as p on lines.productid = p.productid
-asof left join productcosthistory as valid
-    on lines.productid = valid.productid and lines.orderdate >= valid.startdate
-left join first_costs on lines.productid = first_costs.productid
+left join cost_ranges as valid
+    on
+        lines.productid = valid.productid
+        and (valid.valid_from is null or lines.orderdate >= valid.valid_from)
+        and (valid.valid_to is null or lines.orderdate < valid.valid_to)
 left join productsubcategory as ps on p.productsubcategoryid = ps.productsubcategoryid
 left join productcategory as pc on ps.productcategoryid = pc.productcategoryid
 left join address as a on lines.shiptoaddressid = a.addressid
@@ -106,11 +112,11 @@ SERVING_LINES_SQL = """
 select order_date, is_revenue_status, ship_country_code, ship_state_name, category_name,
        order_quantity, revenue, profit
 from marts.obt_sales_order_lines
-where order_date < ?
+where order_date < $until
 """
 # Both sides become the same lines — (day, is_revenue, country, state, category, units, revenue,
-# profit) — and the same DuckDB query sums them into the figures. A batch of source rows
-# (SOURCE_LINES_SQL's columns): revenue and profit computed per line as the fact defines them.
+# profit) — and the same DuckDB query sums them into the figures. Source rows (SOURCE_LINES_SQL's
+# columns, ``{rows}``): revenue and profit computed per line as the fact defines them.
 SOURCE_LINES = """
 select
     cast(cast(orderdate as timestamp) as date) as day,
@@ -122,9 +128,9 @@ select
     round(cast(unitprice as double) * orderqty * (1 - cast(unitpricediscount as double)), 4)
         as revenue,
     revenue - orderqty * cast(unit_cost as double) as profit
-from batch
+from {rows}
 """
-# A batch of served rows (SERVING_LINES_SQL's columns, from any warehouse).
+# Served rows (SERVING_LINES_SQL's columns, from any warehouse; ``{rows}``).
 SERVED_LINES = """
 select
     cast(order_date as date) as day,
@@ -135,7 +141,7 @@ select
     order_quantity as units,
     cast(revenue as double) as revenue,
     coalesce(cast(profit as double), 0) as profit
-from batch
+from {rows}
 """
 # (figure, key, value) of revenue lines: every month, and the ranking window's state and
 # category figures; a missing state or category is the key 'None'. Amounts are summed with
@@ -181,21 +187,41 @@ def revenue_statuses() -> frozenset[int]:
         )
 
 
+def source_lines_of(rows: str) -> str:
+    """SOURCE_LINES over ``rows`` (a relation with SOURCE_LINES_SQL's columns)."""
+    codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
+    return SOURCE_LINES.format(revenue_codes=codes, rows=rows)
+
+
+def figures_of(con: duckdb.DuckDBPyConnection, lines: str, as_of: date, **params: Any) -> Figures:
+    """(figure, key) -> value of ``lines`` (a query, with its ``params``), summed by one DuckDB
+    query on ``con``."""
+    start, end = ranking_window(as_of)
+    query = FIGURES_SQL.format(lines=lines)
+    rows = con.execute(query, {"start": start, "end": end, **params}).fetchall()
+    return {(figure, key): float(value) for figure, key, value in rows}
+
+
+def summed(parts: Iterable[Figures]) -> Figures:
+    totals: Figures = defaultdict(float)
+    for part in parts:
+        for key, value in part.items():
+            totals[key] += value
+    return dict(totals)
+
+
 def figures(batches: Iterable[pa.Table], lines: str, as_of: date) -> Figures:
     """(figure, key) -> value: each batch's lines (``lines``, a query over ``batch``) summed in
     DuckDB, batch by batch, so memory holds one batch."""
     import duckdb
 
-    start, end = ranking_window(as_of)
-    totals: Figures = defaultdict(float)
-    query = FIGURES_SQL.format(lines=lines)
     with duckdb.connect() as con:
-        for batch in batches:
-            con.register("batch", batch)
-            for figure, key, value in con.execute(query, {"start": start, "end": end}).fetchall():
-                totals[(figure, key)] += float(value)
-            con.unregister("batch")
-    return dict(totals)
+
+        def of(batch: pa.Table) -> Figures:
+            with registered(con, {"batch": batch}):
+                return figures_of(con, lines, as_of)
+
+        return summed(of(batch) for batch in batches)
 
 
 def as_arrow(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pa.Table:
@@ -206,14 +232,13 @@ def as_arrow(rows: Sequence[Sequence[Any]], names: Sequence[str]) -> pa.Table:
     )
 
 
-def source_lines(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], until: datetime
-) -> pa.Table:
-    """SOURCE_LINES_SQL's lines of orders before ``until``, given the source tables as read."""
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> Iterator[None]:
+    """Arrow tables queryable on ``con`` under their names, for the duration."""
     for name, table in tables.items():
         con.register(name, table)
     try:
-        return con.sql(SOURCE_LINES_SQL, params={"until": until}).to_arrow_table()
+        yield
     finally:
         for name in tables:
             con.unregister(name)
@@ -230,9 +255,19 @@ def order_id_ranges(conn: sa.Connection, header: sa.Table, size: int) -> Iterato
         yield start, start + size
 
 
-def source_batches(settings: Settings, until: datetime) -> Iterator[pa.Table]:
-    """The source's order lines before ``until`` (SOURCE_LINES_SQL's columns), one range of
-    orders at a time, so memory holds the reference tables and one range."""
+def source_figures_of(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], as_of: date
+) -> Figures:
+    """The figures of the orders up to ``as_of`` in these source tables (SOURCE_COLUMNS): their
+    SOURCE_LINES_SQL lines summed by the query that joins them, never materialised."""
+    until = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    with registered(con, tables):
+        return figures_of(con, source_lines_of(f"({SOURCE_LINES_SQL})"), as_of, until=until)
+
+
+def source_range_figures(settings: Settings, as_of: date) -> Iterator[Figures]:
+    """The figures of the source's order lines up to ``as_of``, one range of orders at a time
+    (memory holds the reference tables and one range)."""
     from velo.duckdb_config import connect_duckdb
     from velo.ingest.operations import connect_ops_db, contract_for, reflect_contract_tables
     from velo.ingest.reconcile import source_arrow
@@ -257,23 +292,21 @@ def source_batches(settings: Settings, until: datetime) -> Iterator[pa.Table]:
                     )
                     for name in ORDER_TABLES
                 }
-                yield source_lines(con, {**reference, **orders}, until)
+                yield source_figures_of(con, {**reference, **orders}, as_of)
     finally:
         engine.dispose()
 
 
 def source_figures(settings: Settings, as_of: date) -> Figures:
-    until = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
-    codes = ", ".join(str(code) for code in sorted(revenue_statuses()))
-    return figures(source_batches(settings, until), SOURCE_LINES.format(revenue_codes=codes), as_of)
+    return summed(source_range_figures(settings, as_of))
 
 
 def served_figures(settings: Settings, as_of: date) -> Figures:
+    """The serving DB's figures in one query over the sales one-big-table: DuckDB streams it
+    (at scale 100, 11.4 M lines: 1.0 s; 5.6 s in batches of 50 k lines summed one by one)."""
+    lines = SERVED_LINES.format(rows=f"({SERVING_LINES_SQL})")
     with open_serving(settings) as con:
-        served = con.sql(SERVING_LINES_SQL, params=[as_of + timedelta(days=1)])
-        reader = served.to_arrow_reader(ROWS_PER_BATCH)
-        batches = (pa.Table.from_batches([batch]) for batch in reader)
-        return figures(batches, SERVED_LINES, as_of)
+        return figures_of(con, lines, as_of, until=as_of + timedelta(days=1))
 
 
 def obt_sales_figures(rows: Sequence[Sequence[Any]], as_of: date) -> Figures:
@@ -281,7 +314,7 @@ def obt_sales_figures(rows: Sequence[Sequence[Any]], as_of: date) -> Figures:
     warehouse."""
     names = ["order_date", "is_revenue_status", "ship_country_code", "ship_state_name",
              "category_name", "order_quantity", "revenue", "profit"]  # fmt: skip
-    return figures([as_arrow(rows, names)], SERVED_LINES, as_of)
+    return figures([as_arrow(rows, names)], SERVED_LINES.format(rows="batch"), as_of)
 
 
 def differences(source: Figures, served: Figures) -> list[Difference]:
