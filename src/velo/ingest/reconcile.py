@@ -181,15 +181,19 @@ def compare(
         fingerprints(con, "source", source, keys)
         fingerprints(con, "loaded", raw, keys)
         same_key = " and ".join(f"a.n{i} = b.n{i}" for i in range(len(keys)))
-        columns = ", ".join(f'a."{k}"' for k in keys)
-        gone = con.execute(
-            f"select {columns} from loaded a where not exists "
-            f"(select 1 from source b where {same_key})"
+        # One pass, each side hashed once: a raw row without a source row is gone; a source row
+        # without a raw row, or with another checksum, is stale.
+        differing = con.execute(
+            "select a.n0 is null, "
+            + ", ".join(f'a."{k}"' for k in keys)
+            + ", "
+            + ", ".join(f'b."{k}"' for k in keys)
+            + f" from source a full outer join loaded b on {same_key}"
+            " where a.n0 is null or b.n0 is null or a.checksum <> b.checksum"
         ).fetchall()
-        stale = con.execute(
-            f"select {columns} from source a where not exists "
-            f"(select 1 from loaded b where {same_key} and a.checksum = b.checksum)"
-        ).fetchall()
+    width = len(keys)
+    gone = [row[1 + width :] for row in differing if row[0]]
+    stale = [row[1 : 1 + width] for row in differing if not row[0]]
     return gone, stale
 
 
