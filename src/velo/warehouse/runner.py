@@ -316,11 +316,15 @@ def partial_parse_key(project_dir: Path) -> dict[str, str]:
       changes), and Dagster then logs that test as a bare observation instead of the check of
       the model its ``meta.dagster.ref`` names.
     """
+    import yaml
+
     from velo.warehouse.build_inputs import project_digest
 
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text()) or {}
+    test_paths = config.get("test-paths", ["tests"])  # dbt's default
     return {
         "project_dir": str(project_dir),
-        "singular_tests": project_digest(project_dir / "tests"),
+        "singular_tests": "".join(project_digest(project_dir / path) for path in test_paths),
     }
 
 
