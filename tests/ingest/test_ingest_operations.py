@@ -25,6 +25,7 @@ from ingest_helpers import (
 
 from velo.errors import VeloError
 from velo.ingest import run_ingest
+from velo.ingest.common import pipeline_name, pipelines_dir
 from velo.settings import Settings
 from velo.simulator import schema
 from velo.simulator.bulk import open_engine
@@ -78,6 +79,18 @@ def test_ticks_arrive_incrementally_from_sqlite(company: Settings) -> None:
 @pytest.mark.postgres
 def test_ticks_arrive_incrementally_from_postgres(pg_company: Settings) -> None:
     check_ticks_arrive(pg_company, ticks=2)
+
+
+def test_loaded_packages_keep_their_record_but_not_a_copy_of_the_rows(company: Settings) -> None:
+    """raw holds the rows: dlt's loaded packages would otherwise keep every row loaded twice."""
+    ingest_operations(company)
+    advance(company)
+    ingest_operations(company)
+    loaded = sorted((pipelines_dir(company) / pipeline_name("operations")).glob("load/loaded/*"))
+    assert len(loaded) == 2
+    assert all((package / "schema.json").is_file() for package in loaded)
+    assert [path for package in loaded for path in package.rglob("*.parquet")] == []
+    assert_raw_equals_source(company)
 
 
 def load_ids(settings: Settings) -> dict[str, list[tuple]]:
